@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "RegionBridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "regionbridge", targets: ["regionbridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Thin C-import targets: the only places that see librdkafka's and libpq's headers.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // Client modules: all unsafe C interop lives here and nowhere else.
+        .target(name: "Kafka", dependencies: [
+            "CRdKafka",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // Safe Swift above the clients.
+        .target(name: "Topology", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+        .target(name: "Replication", dependencies: [
+            "Kafka", "Topology",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "regionbridge", dependencies: [
+            "Kafka", "Topology", "Replication",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+
+        // Tests: pure logic without servers, then integration tests on real brokers.
+        .target(name: "TestSupport", dependencies: [
+            "Kafka", "Postgres", "Topology",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: strict),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Kafka", "Postgres", "Topology", "Replication", "TestSupport",
+        ], swiftSettings: strict),
+    ]
+)

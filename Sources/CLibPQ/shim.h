@@ -1,0 +1,4 @@
+#ifndef REGIONBRIDGE_CLIBPQ_SHIM_H
+#define REGIONBRIDGE_CLIBPQ_SHIM_H
+#include <libpq-fe.h>
+#endif
