@@ -1,0 +1,158 @@
+import CRdKafka
+import Logging
+
+/// Topic administration and cluster metadata for one cluster.
+///
+/// Every call blocks the calling thread until the cluster answers or the timeout passes.
+public final class KafkaAdmin: @unchecked Sendable {
+    // @unchecked Sendable: only the thread-safe librdkafka handle is stored.
+    private let client: RDKafkaClient
+
+    /// Creates an admin client.
+    /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
+    public init(configuration: KafkaClientConfiguration, logger: Logger) throws(KafkaError) {
+        client = try RDKafkaClient.make(kind: .producer, configuration: configuration, defaults: [:], logger: logger)
+    }
+
+    /// Every topic in the cluster with its partitions.
+    public func topics(timeout: Duration) throws(KafkaError) -> [TopicMetadata] {
+        client.drainLogs()
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(client.handle, 1, nil, &metadata, timeout.milliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw .rdkafka(err, message: "cannot read cluster metadata: \(String(cString: rd_kafka_err2str(err)))")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        var result: [TopicMetadata] = []
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[index]
+            let partitions = (0..<Int(topic.partition_cnt)).map { topic.partitions[$0].id }.sorted()
+            let errorName = topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2name(topic.err))
+            result.append(TopicMetadata(name: String(cString: topic.topic), partitions: partitions, errorName: errorName))
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// Creates topics; returns the error of each topic that could not be created (an existing topic included).
+    public func createTopics(_ topics: [NewTopic], timeout: Duration) throws(KafkaError) -> [String: KafkaError] {
+        guard !topics.isEmpty else { return [:] }
+        var errstr = [CChar](repeating: 0, count: 512)
+        var handles: [OpaquePointer?] = []
+        defer { handles.forEach { rd_kafka_NewTopic_destroy($0) } }
+        for topic in topics {
+            guard let handle = rd_kafka_NewTopic_new(
+                topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errstr, errstr.count) else {
+                throw KafkaError(code: .librdkafka, message: "bad topic \(topic.name): \(errstr.nulTerminatedString)")
+            }
+            handles.append(handle)
+            for (key, value) in topic.configs.sorted(by: { $0.key < $1.key }) {
+                let err = rd_kafka_NewTopic_set_config(handle, key, value)
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err, message: "bad config \(key) for \(topic.name)") }
+            }
+        }
+        return try adminRequest(timeout: timeout, expect: RD_KAFKA_EVENT_CREATETOPICS_RESULT) { options, queue in
+            rd_kafka_CreateTopics(client.handle, &handles, handles.count, options, queue)
+        } read: { event in
+            var count = 0
+            let results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count)
+            return Self.topicErrors(results, count)
+        }
+    }
+
+    /// Raises the partition count of a topic to `totalCount`.
+    public func createPartitions(topic: String, totalCount: Int, timeout: Duration) throws(KafkaError) {
+        var errstr = [CChar](repeating: 0, count: 512)
+        var handle: OpaquePointer? = rd_kafka_NewPartitions_new(topic, totalCount, &errstr, errstr.count)
+        guard handle != nil else {
+            throw KafkaError(code: .librdkafka, message: "bad partition count for \(topic): \(errstr.nulTerminatedString)")
+        }
+        defer { rd_kafka_NewPartitions_destroy(handle) }
+        let errors = try adminRequest(timeout: timeout, expect: RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT) { options, queue in
+            rd_kafka_CreatePartitions(client.handle, &handle, 1, options, queue)
+        } read: { event in
+            var count = 0
+            let results = rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event), &count)
+            return Self.topicErrors(results, count)
+        }
+        if let error = errors[topic] { throw error }
+    }
+
+    /// A topic's configuration entries.
+    public func describeTopicConfig(_ topic: String, timeout: Duration) throws(KafkaError) -> [TopicConfigEntry] {
+        var resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic)
+        defer { rd_kafka_ConfigResource_destroy(resource) }
+        let entries: [[TopicConfigEntry]] = try adminRequest(timeout: timeout, expect: RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT) { options, queue in
+            rd_kafka_DescribeConfigs(client.handle, &resource, 1, options, queue)
+        } read: { event in
+            var count = 0
+            let results = rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event), &count)
+            return (0..<count).map { index -> [TopicConfigEntry] in
+                let res = results![index]
+                var entryCount = 0
+                let configs = rd_kafka_ConfigResource_configs(res, &entryCount)
+                return (0..<entryCount).map { i in
+                    let entry = configs![i]
+                    let source: TopicConfigEntry.Source
+                    switch rd_kafka_ConfigEntry_source(entry) {
+                    case RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG: source = .topic
+                    case RD_KAFKA_CONFIG_SOURCE_UNKNOWN_CONFIG: source = .unknown
+                    default: source = .brokerOrDefault
+                    }
+                    return TopicConfigEntry(
+                        name: String(cString: rd_kafka_ConfigEntry_name(entry)),
+                        value: rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) },
+                        source: source,
+                        isSensitive: rd_kafka_ConfigEntry_is_sensitive(entry) != 0,
+                        isReadOnly: rd_kafka_ConfigEntry_is_read_only(entry) != 0)
+                }
+            }
+        }
+        return entries.first ?? []
+    }
+
+    /// Low and high watermarks as the partition leader answers them (ListOffsets).
+    public func queryWatermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        try client.queryWatermarks(topic: partition.topic, partition: partition.partition, timeout: timeout)
+    }
+
+    private static func topicErrors(_ results: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int) -> [String: KafkaError] {
+        var errors: [String: KafkaError] = [:]
+        for index in 0..<count {
+            let result = results![index]
+            let err = rd_kafka_topic_result_error(result)
+            guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            let name = String(cString: rd_kafka_topic_result_name(result))
+            let text = rd_kafka_topic_result_error_string(result).map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(err))
+            errors[name] = .rdkafka(err, message: "\(name): \(text)")
+        }
+        return errors
+    }
+
+    /// Runs one admin request on a temporary queue and reads its result event.
+    private func adminRequest<T>(
+        timeout: Duration, expect: Int32,
+        send: (OpaquePointer?, OpaquePointer?) -> Void,
+        read: (OpaquePointer) -> T
+    ) throws(KafkaError) -> T {
+        client.drainLogs()
+        let queue = rd_kafka_queue_new(client.handle)!
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(client.handle, RD_KAFKA_ADMIN_OP_ANY)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        var errstr = [CChar](repeating: 0, count: 512)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.milliseconds, &errstr, errstr.count)
+        send(options, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeout.milliseconds + 1000) else {
+            throw KafkaError(code: .timedOut, message: "the cluster did not answer within \(timeout)")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let err = rd_kafka_event_error(event)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .rdkafka(err, message: rd_kafka_event_error_string(event).map { String(cString: $0) })
+        }
+        guard rd_kafka_event_type(event) == expect else {
+            throw KafkaError(code: .librdkafka, message: "unexpected admin result event \(rd_kafka_event_type(event))")
+        }
+        return read(event)
+    }
+}

@@ -1,0 +1,181 @@
+import CRdKafka
+import Logging
+
+/// The outcome of one produced record.
+public struct DeliveryReport: Sendable {
+    /// The id given to `send`.
+    public var id: UInt64
+    /// Topic written to.
+    public var topic: String
+    /// Partition written to.
+    public var partition: Int32
+    /// Offset the broker assigned; meaningful only without `error`.
+    public var offset: Int64
+    /// Why the record was not written, if it was not.
+    public var error: KafkaError?
+}
+
+/// What one `poll` of the producer returned.
+public struct ProducerEvents: Sendable {
+    /// Delivery reports, in the order librdkafka produced them (per partition: send order).
+    public var deliveries: [DeliveryReport] = []
+    /// Client-level errors (all brokers down, fatal idempotence errors, ...).
+    public var errors: [KafkaError] = []
+}
+
+/// An idempotent producer (`enable.idempotence=true`, `acks=all`) that reports every delivery.
+///
+/// Records are identified by an integer id passed as librdkafka's opaque pointer.
+public final class KafkaProducer: @unchecked Sendable {
+    // @unchecked Sendable: the handle is thread-safe (librdkafka); `topics` and `names` are touched only by
+    // `send` and `poll`, which callers must call from one thread at a time (documented there).
+    private let client: RDKafkaClient
+    private let mainQueue: OpaquePointer
+    private var topics: [String: OpaquePointer] = [:]
+    private var names: [OpaquePointer: String] = [:]
+
+    /// Defaults for producers; callers' properties override them, except idempotence and acks.
+    public static let defaultProperties: [String: String] = [
+        "linger.ms": "5",
+        "batch.num.messages": "10000",
+        "batch.size": "1000000",
+        "queue.buffering.max.messages": "200000",
+        "queue.buffering.max.kbytes": "262144",
+        "message.max.bytes": "104857600",
+        "compression.type": "none",
+        "message.timeout.ms": "0",
+        "retry.backoff.ms": "100",
+    ]
+
+    /// Settings that keep the write path exactly-once and in order; they always win.
+    public static let requiredProperties: [String: String] = [
+        "enable.idempotence": "true",
+        "acks": "all",
+        "max.in.flight.requests.per.connection": "5",
+        "enable.gapless.guarantee": "true",
+    ]
+
+    /// Creates a producer.
+    /// - Parameters:
+    ///   - configuration: the cluster and user properties.
+    ///   - overrides: properties that win over defaults and user properties (not over the required ones).
+    ///   - logger: where librdkafka's log lines go.
+    /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
+    public init(configuration: KafkaClientConfiguration, overrides: [String: String] = [:], logger: Logger) throws(KafkaError) {
+        client = try RDKafkaClient.make(
+            kind: .producer, configuration: configuration, defaults: Self.defaultProperties,
+            overrides: overrides.merging(Self.requiredProperties) { $1 },
+            events: Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR), logger: logger)
+        mainQueue = rd_kafka_queue_get_main(client.handle)
+    }
+
+    deinit {
+        rd_kafka_queue_destroy(mainQueue)
+        for topic in topics.values { rd_kafka_topic_destroy(topic) }
+    }
+
+    private func topicHandle(_ name: String) throws(KafkaError) -> OpaquePointer {
+        if let handle = topics[name] { return handle }
+        guard let handle = rd_kafka_topic_new(client.handle, name, nil) else {
+            throw .rdkafka(rd_kafka_last_error(), message: "cannot open topic \(name)")
+        }
+        topics[name] = handle
+        names[handle] = name
+        return handle
+    }
+
+    /// Queues one record for sending; the result arrives later as a `DeliveryReport` with `id`.
+    ///
+    /// Throws `KafkaError` with `rawName` `QUEUE_FULL` when the local queue is full: poll and retry.
+    /// Call from one thread at a time.
+    public func send(
+        topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader],
+        timestamp: Int64?, id: UInt64
+    ) throws(KafkaError) {
+        let rkt = try topicHandle(topic)
+        let list = rd_kafka_headers_new(headers.count)!
+        for header in headers {
+            if let value = header.value {
+                value.withUnsafeBytes { _ = rd_kafka_header_add(list, header.name, -1, $0.baseAddress, $0.count) }
+            } else {
+                _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
+            }
+        }
+        let error: OpaquePointer? = withBytes(key) { keyPointer, keyCount in
+            withBytes(value) { valuePointer, valueCount in
+                var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 8)
+                vus[0].vtype = RD_KAFKA_VTYPE_RKT; vus[0].u.rkt = rkt
+                vus[1].vtype = RD_KAFKA_VTYPE_PARTITION; vus[1].u.i32 = partition
+                vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[2].u.i = RDKafkaConstants.msgFlagCopy
+                vus[3].vtype = RD_KAFKA_VTYPE_KEY; vus[3].u.mem.ptr = keyPointer; vus[3].u.mem.size = keyCount
+                vus[4].vtype = RD_KAFKA_VTYPE_VALUE; vus[4].u.mem.ptr = valuePointer; vus[4].u.mem.size = valueCount
+                vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
+                vus[6].vtype = RD_KAFKA_VTYPE_HEADERS; vus[6].u.headers = list
+                var count = 7
+                if let timestamp {
+                    vus[7].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[7].u.i64 = timestamp
+                    count = 8
+                }
+                return rd_kafka_produceva(client.handle, vus, count)
+            }
+        }
+        if let error {
+            rd_kafka_headers_destroy(list)  // not taken over when produceva fails
+            throw KafkaError.consuming(error)
+        }
+    }
+
+    /// Collects delivery reports and client errors, waiting at most `timeout` for the first.
+    ///
+    /// Blocks the calling thread; call from one thread at a time.
+    public func poll(timeout: Duration) -> ProducerEvents {
+        client.drainLogs()
+        var events = ProducerEvents()
+        var wait = timeout.milliseconds
+        while let event = rd_kafka_queue_poll(mainQueue, wait) {
+            wait = 0
+            defer { rd_kafka_event_destroy(event) }
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_DR:
+                while let message = rd_kafka_event_message_next(event) {
+                    let m = message.pointee
+                    let topic = m.rkt.flatMap { names[$0] } ?? m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                    var error: KafkaError?
+                    if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                        error = m.err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : .rdkafka(m.err)
+                    }
+                    events.deliveries.append(DeliveryReport(
+                        id: UInt64(UInt(bitPattern: m._private)), topic: topic, partition: m.partition,
+                        offset: m.offset, error: error))
+                }
+            case RD_KAFKA_EVENT_ERROR:
+                let err = rd_kafka_event_error(event)
+                let text = String(cString: rd_kafka_event_error_string(event))
+                if rd_kafka_event_error_is_fatal(event) != 0 {
+                    events.errors.append(client.fatalError() ?? .rdkafka(err, message: text, isFatal: true))
+                } else {
+                    events.errors.append(.rdkafka(err, message: text, isRetriable: true))
+                }
+            default:
+                break
+            }
+        }
+        return events
+    }
+
+    /// Records queued or in flight, plus delivery reports not yet polled.
+    public var queueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
+
+    /// The fatal error the producer hit, if any.
+    public var fatalError: KafkaError? { client.fatalError() }
+}
+
+nonisolated(unsafe) private let emptyByte = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+
+/// Gives librdkafka a pointer that is `nil` only for a `nil` array, so an empty key stays empty, not null.
+private func withBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeMutableRawPointer?, Int) -> R) -> R {
+    guard let bytes else { return body(nil, 0) }
+    return bytes.withUnsafeBytes { buffer in
+        body(buffer.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) } ?? emptyByte, buffer.count)
+    }
+}

@@ -1,0 +1,138 @@
+import CRdKafka
+import Logging
+
+/// Owns one `rd_kafka_t` and its log queue, and frees them in `deinit`.
+///
+/// `@unchecked Sendable`: librdkafka documents every `rd_kafka_*` call on a handle as
+/// thread-safe; the Swift state here is immutable after creation.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Kind { case producer, consumer }
+
+    let handle: OpaquePointer
+    private let logQueue: OpaquePointer
+    let logger: Logger
+    let kind: Kind
+
+    private init(handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger) {
+        self.handle = handle
+        self.logQueue = logQueue
+        self.kind = kind
+        self.logger = logger
+    }
+
+    deinit {
+        rd_kafka_queue_destroy(logQueue)
+        rd_kafka_destroy(handle)
+    }
+
+    /// Creates a client; `properties` are applied last, so callers' settings override defaults.
+    /// - Parameter events: event types routed to the main queue (`RD_KAFKA_EVENT_*`), 0 for none.
+    static func make(
+        kind: Kind, configuration: KafkaClientConfiguration, defaults: [String: String],
+        overrides: [String: String] = [:], events: Int32 = 0, logger: Logger
+    ) throws(KafkaError) -> RDKafkaClient {
+        guard let conf = rd_kafka_conf_new() else {
+            throw KafkaError(code: .clientCreation, message: "rd_kafka_conf_new failed")
+        }
+        var settings = defaults
+        settings["bootstrap.servers"] = configuration.bootstrapServers
+        settings["client.id"] = configuration.clientID
+        settings["log.queue"] = "true"
+        for (key, value) in configuration.properties { settings[key] = value }
+        for (key, value) in overrides { settings[key] = value }
+        do {
+            for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+                try set(conf, key, value)
+            }
+        } catch {
+            rd_kafka_conf_destroy(conf)
+            throw error
+        }
+        if events != 0 { rd_kafka_conf_set_events(conf, Int32(events)) }
+
+        var errstr = [CChar](repeating: 0, count: 512)
+        let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)  // not taken over when rd_kafka_new fails
+            throw KafkaError(code: .clientCreation, message: "cannot create Kafka client: \(errstr.nulTerminatedString)")
+        }
+        let logQueue = rd_kafka_queue_new(handle)!
+        rd_kafka_set_log_queue(handle, logQueue)
+        return RDKafkaClient(handle: handle, logQueue: logQueue, kind: kind, logger: logger)
+    }
+
+    private static func set(_ conf: OpaquePointer, _ key: String, _ value: String) throws(KafkaError) {
+        var errstr = [CChar](repeating: 0, count: 512)
+        let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
+        guard result == RD_KAFKA_CONF_OK else {
+            // librdkafka's message may quote the value: drop it for secrets.
+            let detail = SecretProperties.isSecret(key) ? "invalid value" : errstr.nulTerminatedString
+            throw KafkaError(code: .configuration, message: "Kafka property \(key): \(detail)")
+        }
+    }
+
+    /// Forwards librdkafka's queued log lines to swift-log without blocking.
+    func drainLogs() {
+        while let event = rd_kafka_queue_poll(logQueue, 0) {
+            defer { rd_kafka_event_destroy(event) }
+            guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_LOG else { continue }
+            var facility: UnsafePointer<CChar>?
+            var text: UnsafePointer<CChar>?
+            var level: Int32 = 0
+            guard rd_kafka_event_log(event, &facility, &text, &level) == 0, let text else { continue }
+            let line = String(cString: text)
+            let fac = facility.map { String(cString: $0) } ?? "-"
+            logger.log(level: Self.logLevel(syslog: level), "\(line)", metadata: ["rdkafka": "\(fac)"])
+        }
+    }
+
+    /// Maps a syslog severity (librdkafka's log levels) to swift-log.
+    static func logLevel(syslog: Int32) -> Logger.Level {
+        switch syslog {
+        case ...2: return .critical
+        case 3: return .error
+        case 4: return .warning
+        case 5: return .notice
+        case 6: return .info
+        default: return .debug
+        }
+    }
+
+    /// librdkafka's fatal error, if the instance has hit one.
+    func fatalError() -> KafkaError? {
+        var errstr = [CChar](repeating: 0, count: 512)
+        let err = rd_kafka_fatal_error(handle, &errstr, errstr.count)
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return .rdkafka(err, message: errstr.nulTerminatedString, isFatal: true)
+    }
+
+    /// Low and high watermarks as the leader answers them now (ListOffsets).
+    func queryWatermarks(topic: String, partition: Int32, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeout.milliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .rdkafka(err, message: "cannot read offsets of \(topic)/\(partition): \(String(cString: rd_kafka_err2str(err)))")
+        }
+        return (low, high)
+    }
+}
+
+/// The version of librdkafka loaded at run time, e.g. `2.8.0`.
+public var librdkafkaVersion: String { String(cString: rd_kafka_version_str()) }
+
+extension Duration {
+    /// Whole milliseconds, clamped to `Int32` for librdkafka's timeouts.
+    var milliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: ms)
+    }
+}
+
+extension Array where Element == CChar {
+    /// The text of a NUL-terminated error buffer filled in by librdkafka.
+    var nulTerminatedString: String {
+        withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}
