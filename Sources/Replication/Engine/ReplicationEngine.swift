@@ -1,0 +1,368 @@
+import Kafka
+import Logging
+import Topology
+import Foundation
+
+/// Tunables of a replication run, each with a default.
+public struct ReplicationOptions: Sendable {
+    /// Return once every source partition is copied up to its end and acknowledged. Default `false`.
+    public var untilCaughtUp = false
+    /// Source partitions whose lost records the operator accepts (`run --accept-gap`). Default none.
+    public var acceptGaps: Set<TopicPartition> = []
+    /// Most records taken from the source in one poll. Default 10,000.
+    public var batchSize = 10_000
+    /// How long shutdown waits for writes in flight. Default 30 s.
+    public var drainTimeout: Duration = .seconds(30)
+    /// Timeout of one metadata, admin or tail-reading request. Default 30 s.
+    public var requestTimeout: Duration = .seconds(30)
+    /// How often progress is logged. Default 10 s.
+    public var progressInterval: Duration = .seconds(10)
+
+    /// Creates options with every default.
+    public init() {}
+}
+
+/// What one source partition's copy achieved in a run.
+public struct PartitionSummary: Sendable, Equatable {
+    /// The source partition.
+    public var source: TopicPartition
+    /// Where its records go.
+    public var target: TopicPartition
+    /// Records the target acknowledged in this run.
+    public var copied: Int64
+    /// Source offset of the last record acknowledged in this run.
+    public var lastCopiedOffset: Int64?
+    /// The source log end last seen.
+    public var sourceEnd: Int64?
+}
+
+/// The engine's state for one source partition.
+private struct OwnedPartition {
+    var progress: PartitionProgress
+    var active = true
+}
+
+/// Copies the selected source topics to the target cluster, record for record, in order.
+///
+/// One dedicated thread runs `run`; every client call blocks that thread and no other.
+/// Exactly-once across crashes comes from where it starts, not from a commit: for each partition
+/// it reads the target's tail and resumes right after the last `regionbridge.source` offset there,
+/// and the idempotent producer (acks=all, gapless) keeps each partition's writes in order without duplicates.
+public final class ReplicationEngine: @unchecked Sendable {
+    // @unchecked Sendable: all mutable state is touched only by the thread that calls `run`.
+    private let topology: Topology
+    private let options: ReplicationOptions
+    private let logger: Logger
+
+    private var consumer: KafkaConsumer!
+    private var producer: KafkaProducer!
+    private var sourceAdmin: KafkaAdmin!
+    private var targetAdmin: KafkaAdmin!
+    private var tailReader: TargetTailReader!
+
+    private var partitions: [TopicPartition: OwnedPartition] = [:]
+    private var sourceTopicOfTarget: [String: String] = [:]
+    private var warned: [String: ContinuousClock.Instant] = [:]
+    private var provenanceRegion: [UInt8]
+    private var recordsCopied: Int64 = 0
+    private var bytesCopied: Int64 = 0
+
+    /// Creates an engine for one region pair.
+    public init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), logger: Logger) {
+        self.topology = topology
+        self.options = options
+        self.logger = logger
+        self.provenanceRegion = Array("\(topology.target.region)/".utf8)
+    }
+
+    private var sourceConfig: KafkaClientConfiguration {
+        KafkaClientConfiguration(
+            bootstrapServers: topology.source.bootstrapServers, properties: topology.source.properties,
+            clientID: "regionbridge-\(topology.pair)")
+    }
+
+    private var targetConfig: KafkaClientConfiguration {
+        KafkaClientConfiguration(
+            bootstrapServers: topology.target.bootstrapServers, properties: topology.target.properties,
+            clientID: "regionbridge-\(topology.pair)")
+    }
+
+    /// Replicates until `stop` is set (or, with `untilCaughtUp`, until caught up), then drains the writes in flight.
+    ///
+    /// Blocks the calling thread for the whole run.
+    /// - Throws: `ReplicationError` naming the cluster, topic, partition and offset concerned.
+    public func run(until stop: StopSignal) throws(ReplicationError) -> [PartitionSummary] {
+        try connect()
+        defer { consumer.close() }
+        var failure: ReplicationError?
+        do {
+            try copyLoop(stop: stop)
+        } catch {
+            failure = error
+        }
+        let drained = drain()
+        if let failure { throw failure }
+        if !drained {
+            throw ReplicationError(
+                .targetUnavailable,
+                "stopped with \(producer.queueLength) writes unacknowledged after \(options.drainTimeout); they will be copied again on the next start")
+        }
+        let gaps = partitions.values.compactMap(\.progress.gap)
+        if !gaps.isEmpty {
+            throw ReplicationError(.sourceGap, gaps.map(\.description).sorted().joined(separator: "\n")
+                + "\nrun again with --accept-gap TOPIC/PARTITION to copy on from the source's log start")
+        }
+        return summaries()
+    }
+
+    private func connect() throws(ReplicationError) {
+        logger.info("starting pair \(topology.pair): \(topology.source.region) [\(topology.source.bootstrapServers)] -> \(topology.target.region) [\(topology.target.bootstrapServers)], librdkafka \(librdkafkaVersion)")
+        do {
+            sourceAdmin = try KafkaAdmin(configuration: sourceConfig, logger: logger)
+            targetAdmin = try KafkaAdmin(configuration: targetConfig, logger: logger)
+            consumer = try KafkaConsumer(
+                configuration: sourceConfig, groupID: "regionbridge.\(topology.pair)", logger: logger)
+            producer = try KafkaProducer(configuration: targetConfig, logger: logger)
+            tailReader = try TargetTailReader(
+                target: targetConfig, groupID: "regionbridge.\(topology.pair).tail", timeout: options.requestTimeout,
+                logger: logger)
+        } catch {
+            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+        }
+    }
+
+    // MARK: - The copy loop
+
+    private func copyLoop(stop: StopSignal) throws(ReplicationError) {
+        try discover()
+        let clock = ContinuousClock()
+        var nextDiscovery = clock.now + topology.topics.discoveryInterval
+        var nextProgress = clock.now + options.progressInterval
+        var copiedAtLastProgress: Int64 = 0
+        while !stop.isStopped {
+            let now = clock.now
+            if now >= nextDiscovery {
+                do { try discover() } catch { warn("discovery", "topic discovery failed, retrying in \(topology.topics.discoveryInterval): \(error)") }
+                nextDiscovery = now + topology.topics.discoveryInterval
+            }
+            if now >= nextProgress {
+                let rate = Double(recordsCopied - copiedAtLastProgress) / Double(options.progressInterval.components.seconds)
+                logger.info("copied \(recordsCopied) records (\(Int(rate))/s), \(partitions.count) partitions, \(producer.queueLength) in flight")
+                copiedAtLastProgress = recordsCopied
+                nextProgress = now + options.progressInterval
+            }
+            let batch = consumer.poll(maxRecords: options.batchSize, timeout: .milliseconds(5))
+            for record in batch.records {
+                guard try copy(record, stop: stop) else { return }
+            }
+            for (partition, offset) in batch.ends { partitions[partition]?.progress.reachedEnd(offset) }
+            for error in batch.errors { try handle(error) }
+            try handle(producer.poll(timeout: .zero))
+            if options.untilCaughtUp, isCaughtUp { return }
+        }
+    }
+
+    /// Sends one record; `false` when a stop was requested while waiting for room in the queue.
+    private func copy(_ record: KafkaRecord, stop: StopSignal) throws(ReplicationError) -> Bool {
+        let source = TopicPartition(record.topic, record.partition)
+        guard var owned = partitions[source], owned.active, owned.progress.gap == nil,
+              owned.progress.accept(offset: record.offset)
+        else { return true }
+        defer { partitions[source] = owned }
+        if isLooping(record) { return true }
+        let provenance = Provenance(
+            region: topology.source.region, topic: record.topic, partition: record.partition, offset: record.offset)
+        var headers = record.headers
+        headers.append(KafkaHeader(name: Provenance.headerName, value: provenance.headerValue))
+        while true {
+            do {
+                try producer.send(
+                    topic: owned.progress.target.topic, partition: record.partition, key: record.key, value: record.value,
+                    headers: headers, timestamp: record.timestamp?.milliseconds, id: UInt64(record.offset))
+                owned.progress.sent()
+                bytesCopied += Int64((record.key?.count ?? 0) + (record.value?.count ?? 0))
+                return true
+            } catch where error.rawName == "QUEUE_FULL" {
+                partitions[source] = owned
+                try handle(producer.poll(timeout: .milliseconds(10)))
+                owned = partitions[source] ?? owned
+                if stop.isStopped { return false }
+            } catch {
+                throw ReplicationError(
+                    .targetRefusedRecord,
+                    "cannot copy source \(source) offset \(record.offset) to target \(owned.progress.target): \(error)")
+            }
+        }
+    }
+
+    /// A record that came from the target's own region (active-active pairs) is not sent back there.
+    private func isLooping(_ record: KafkaRecord) -> Bool {
+        record.headers.contains { header in
+            header.name == Provenance.headerName && header.value?.starts(with: provenanceRegion) == true
+        }
+    }
+
+    private func handle(_ events: ProducerEvents) throws(ReplicationError) {
+        for report in events.deliveries {
+            guard let sourceTopic = sourceTopicOfTarget[report.topic] else { continue }
+            let source = TopicPartition(sourceTopic, report.partition)
+            if let error = report.error {
+                throw ReplicationError(
+                    .targetRefusedRecord,
+                    "the target refused the record from source \(source) offset \(report.id) (target \(report.topic)/\(report.partition)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
+            }
+            partitions[source]?.progress.delivered(sourceOffset: Int64(report.id))
+            recordsCopied += 1
+        }
+        for error in events.errors {
+            if error.isFatal { throw ReplicationError(.fatal, "target producer failed: \(error)") }
+            warn("target:\(error.rawName)", "target cluster \(topology.target.region): \(error)")
+        }
+    }
+
+    private func handle(_ error: ConsumerError) throws(ReplicationError) {
+        if error.error.isFatal { throw ReplicationError(.fatal, "source consumer failed: \(error.error)") }
+        guard let partition = error.partition else {
+            warn("source:\(error.error.rawName)", "source cluster \(topology.source.region): \(error.error)")
+            return
+        }
+        guard error.isOffsetOutOfRange, var owned = partitions[partition] else {
+            warn("source:\(partition):\(error.error.rawName)", "source \(partition): \(error.error)")
+            return
+        }
+        let wanted = owned.progress.next ?? error.offset ?? 0
+        let marks = (try? consumer.queryWatermarks(partition, timeout: options.requestTimeout)) ?? (low: -1, high: -1)
+        let gap = SourceGap(partition: partition, wanted: wanted, logStart: marks.low, logEnd: consumer.cachedWatermarks(partition)?.high ?? marks.high)
+        if options.acceptGaps.contains(partition) {
+            logger.warning("accepting a gap as the operator asked (--accept-gap \(partition)): \(gap)")
+            do { try consumer.seek([(partition, .beginning)], timeout: options.requestTimeout) } catch {
+                throw ReplicationError(.sourceUnavailable, "cannot restart \(partition) at its log start: \(error)")
+            }
+            owned.progress.restart(at: .beginning)
+        } else {
+            logger.error("stopped copying \(partition): \(gap). Records already copied are kept; run with --accept-gap \(partition) to copy on from the log start")
+            owned.progress.gap = gap
+            try? consumer.pause([partition])
+        }
+        partitions[partition] = owned
+    }
+
+    private var isCaughtUp: Bool {
+        producer.queueLength == 0 && partitions.values.allSatisfy { !$0.active || $0.progress.isCaughtUp || $0.progress.gap != nil }
+    }
+
+    /// Waits for every write in flight; `false` when the drain timeout passed first.
+    private func drain() -> Bool {
+        let deadline = ContinuousClock.now + options.drainTimeout
+        while producer.queueLength > 0, ContinuousClock.now < deadline {
+            let events = producer.poll(timeout: .milliseconds(50))
+            do { try handle(events) } catch { logger.error("while draining: \(error)"); return false }
+        }
+        return producer.queueLength == 0
+    }
+
+    /// Logs a warning at most once a minute per key, so a flapping cluster does not flood the log.
+    private func warn(_ key: String, _ message: String) {
+        let now = ContinuousClock.now
+        if let last = warned[key], now - last < .seconds(60) { return }
+        warned[key] = now
+        logger.warning("\(message)")
+    }
+
+    private func summaries() -> [PartitionSummary] {
+        partitions.map { source, owned in
+            PartitionSummary(
+                source: source, target: owned.progress.target, copied: owned.progress.copied,
+                lastCopiedOffset: owned.progress.lastDelivered, sourceEnd: owned.progress.end)
+        }.sorted { $0.source < $1.source }
+    }
+
+    // MARK: - Topics and partitions
+
+    /// Mirrors new topics and partitions, and starts copying partitions not owned yet.
+    private func discover() throws(ReplicationError) {
+        let sourceTopics: [TopicMetadata]
+        let targetTopics: [TopicMetadata]
+        do { sourceTopics = try sourceAdmin.topics(timeout: options.requestTimeout) } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot reach source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+        }
+        do { targetTopics = try targetAdmin.topics(timeout: options.requestTimeout) } catch {
+            throw ReplicationError(.targetUnavailable, "cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
+        }
+        let owned = Set(partitions.filter { $0.value.active }.keys)
+        let plan = TopicPlan.make(source: sourceTopics, target: targetTopics, topology: topology, owned: owned)
+        for warning in plan.warnings { warn(warning, warning) }
+        for creation in plan.creations { try createTargetTopic(creation) }
+        for growth in plan.growths {
+            do {
+                try targetAdmin.createPartitions(topic: growth.target, totalCount: growth.to, timeout: options.requestTimeout)
+                logger.notice("grew target topic \(growth.target) from \(growth.from) to \(growth.to) partitions")
+            } catch {
+                throw ReplicationError(.targetTopicSetup, "cannot grow target topic \(growth.target) to \(growth.to) partitions: \(error)")
+            }
+        }
+        for vanished in plan.vanished {
+            partitions[vanished]?.active = false
+            try? consumer.unassign([vanished])
+            let last = partitions[vanished]?.progress.lastDelivered.map(String.init) ?? "none this run"
+            logger.warning("source \(vanished) is gone (topic deleted or no longer selected); last offset copied: \(last). Its target copy is kept")
+        }
+        guard !plan.newPartitions.isEmpty else { return }
+        if !plan.creations.isEmpty || !plan.growths.isEmpty {
+            try waitForTargetPartitions(plan.newPartitions)
+        }
+        var assignments: [(TopicPartition, StartOffset)] = []
+        for source in plan.newPartitions {
+            let targetTopic = topology.topics.rename.targetTopic(for: source.topic, sourceRegion: topology.source.region)
+            let target = TopicPartition(targetTopic, source.partition)
+            let last = try tailReader.lastCopiedOffset(in: target, sourceRegion: topology.source.region, source: source)
+            let start = ResumePoint.start(afterLastCopied: last)
+            sourceTopicOfTarget[targetTopic] = source.topic
+            partitions[source] = OwnedPartition(progress: PartitionProgress(target: target, start: start))
+            assignments.append((source, start))
+            logger.info("copying \(source) -> \(target) from \(last.map { "offset \($0 + 1) (after \($0), the last copied)" } ?? "the log start")")
+        }
+        do { try consumer.assign(assignments) } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot assign source partitions: \(error)")
+        }
+    }
+
+    private func createTargetTopic(_ creation: TopicPlan.Creation) throws(ReplicationError) {
+        var configs: [String: String] = [:]
+        do {
+            configs = TopicConfigCopy.entriesToCopy(try sourceAdmin.describeTopicConfig(creation.source, timeout: options.requestTimeout))
+        } catch {
+            warn("describe:\(creation.source)", "cannot read the configuration of source topic \(creation.source) (\(error)); creating \(creation.target) with the target's defaults")
+        }
+        let topic = NewTopic(
+            name: creation.target, partitions: creation.partitions,
+            replicationFactor: topology.topics.replicationFactor, configs: configs)
+        let errors: [String: KafkaError]
+        do { errors = try targetAdmin.createTopics([topic], timeout: options.requestTimeout) } catch {
+            throw ReplicationError(.targetTopicSetup, "cannot create target topic \(creation.target): \(error)")
+        }
+        if let error = errors[creation.target], error.code != .topicAlreadyExists {
+            throw ReplicationError(.targetTopicSetup, "cannot create target topic \(creation.target) for source \(creation.source): \(error)")
+        }
+        let shown = configs.keys.sorted().map { "\($0)=\(configs[$0]!)" }.joined(separator: ", ")
+        logger.notice("created target topic \(creation.target) with \(creation.partitions) partitions\(shown.isEmpty ? "" : " (\(shown))")")
+    }
+
+    /// Waits until the target's metadata shows every partition the new source partitions map to.
+    private func waitForTargetPartitions(_ sources: [TopicPartition]) throws(ReplicationError) {
+        let deadline = ContinuousClock.now + options.requestTimeout
+        while true {
+            let topics = (try? targetAdmin.topics(timeout: options.requestTimeout)) ?? []
+            let known = Dictionary(topics.map { ($0.name, Set($0.partitions)) }, uniquingKeysWith: { a, _ in a })
+            let missing = sources.filter { source in
+                let target = topology.topics.rename.targetTopic(for: source.topic, sourceRegion: topology.source.region)
+                return known[target]?.contains(source.partition) != true
+            }
+            if missing.isEmpty { return }
+            if ContinuousClock.now > deadline {
+                throw ReplicationError(.targetTopicSetup, "target partitions for \(missing.map(\.description).joined(separator: ", ")) did not appear within \(options.requestTimeout)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Kafka
+
+/// The copy state of one source partition: what was read, what is in flight, where the log ended.
+///
+/// Pure bookkeeping; the engine feeds it what the clients report.
+public struct PartitionProgress: Sendable, Equatable {
+    /// Where its records go.
+    public let target: TopicPartition
+    /// Next source offset expected; `nil` until a record or the log end is seen when reading from the beginning.
+    public private(set) var next: Int64?
+    /// The source log end offset last reported by a fetch (partition EOF).
+    public private(set) var end: Int64?
+    /// Records sent to the target and not yet acknowledged.
+    public private(set) var inFlight = 0
+    /// Records acknowledged by the target in this run.
+    public private(set) var copied: Int64 = 0
+    /// Source offset of the last record the target acknowledged.
+    public private(set) var lastDelivered: Int64?
+    /// Set when the partition is stopped because source records were lost.
+    public var gap: SourceGap?
+
+    /// Starts tracking a partition that resumes at `start`.
+    public init(target: TopicPartition, start: StartOffset) {
+        self.target = target
+        if case .offset(let offset) = start { next = offset }
+    }
+
+    /// Takes a record at `offset`; `false` when it was seen already (re-delivered after a seek) and must be skipped.
+    public mutating func accept(offset: Int64) -> Bool {
+        if let next, offset < next { return false }
+        next = offset + 1
+        return true
+    }
+
+    /// A record was sent to the target.
+    public mutating func sent() { inFlight += 1 }
+
+    /// The target acknowledged the record copied from `sourceOffset`.
+    public mutating func delivered(sourceOffset: Int64) {
+        inFlight -= 1
+        copied += 1
+        lastDelivered = max(lastDelivered ?? sourceOffset, sourceOffset)
+    }
+
+    /// A fetch reached the end of the source log at `offset`.
+    public mutating func reachedEnd(_ offset: Int64) {
+        end = max(end ?? offset, offset)
+    }
+
+    /// Copying restarts from `start` (after an accepted gap).
+    public mutating func restart(at start: StartOffset) {
+        gap = nil
+        end = nil
+        if case .offset(let offset) = start { next = offset } else { next = nil }
+    }
+
+    /// Every record up to the last known log end is acknowledged by the target.
+    public var isCaughtUp: Bool {
+        guard gap == nil, inFlight == 0, let end else { return false }
+        return next.map { end >= $0 } ?? true
+    }
+}

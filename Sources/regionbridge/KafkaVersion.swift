@@ -1,0 +1,5 @@
+import Kafka
+
+enum KafkaVersion {
+    static var runtime: String { librdkafkaVersion }
+}

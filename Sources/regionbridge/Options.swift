@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Topology
+
+/// Options every command that reads a topology shares.
+struct TopologyOptions: ParsableArguments {
+    @Option(name: .long, help: "The region-pair topology file (YAML).")
+    var topology: String
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    /// Loads the topology, turning every problem into exit code 2 with file, line and key.
+    func load() throws(CommandFailure) -> Topology {
+        do {
+            return try TopologyLoader.load(file: topology)
+        } catch {
+            throw CommandFailure(exitCode: ExitCodes.usage, message: "invalid topology:\n\(error)")
+        }
+    }
+
+    /// Sends logs to stderr (stdout is for command output).
+    func bootstrapLogging() -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "regionbridge")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Parses durations such as `500ms`, `30s`, `2m`.
+struct DurationArgument: ExpressibleByArgument {
+    var duration: Duration
+
+    init?(argument: String) {
+        guard let duration = parseDuration(argument) else { return nil }
+        self.duration = duration
+    }
+}

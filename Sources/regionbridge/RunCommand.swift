@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import Replication
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Replicates the pair's topics until stopped (SIGTERM/SIGINT drain the writes in flight and exit 0).")
+
+    @OptionGroup var options: TopologyOptions
+
+    @Flag(help: "Exit 0 once every source partition is copied up to its end and every write is acknowledged.")
+    var untilCaughtUp = false
+
+    @Option(name: .customLong("accept-gap"), help: ArgumentHelp(
+        "Copy on from the log start of TOPIC/PARTITION when source records were deleted before they were copied (repeatable).",
+        valueName: "TOPIC/PARTITION"))
+    var acceptGaps: [String] = []
+
+    @Option(help: "Timeout of one metadata, admin or tail request, e.g. 30s.")
+    var requestTimeout: DurationArgument = DurationArgument(argument: "30s")!
+
+    @Option(help: "How long shutdown waits for writes in flight, e.g. 30s.")
+    var drainTimeout: DurationArgument = DurationArgument(argument: "30s")!
+
+    func run() async throws {
+        let topology = try options.load()
+        var replication = ReplicationOptions()
+        replication.untilCaughtUp = untilCaughtUp
+        replication.requestTimeout = requestTimeout.duration
+        replication.drainTimeout = drainTimeout.duration
+        for text in acceptGaps {
+            guard let slash = text.lastIndex(of: "/"), let partition = Int32(text[text.index(after: slash)...]),
+                  slash != text.startIndex
+            else {
+                throw CommandFailure(exitCode: ExitCodes.usage, message: "--accept-gap \(text): expected TOPIC/PARTITION, e.g. payment-events/0")
+            }
+            replication.acceptGaps.insert(TopicPartition(String(text[..<slash]), partition))
+        }
+        let logger = options.bootstrapLogging()
+        let engine = ReplicationEngine(topology: topology, options: replication, logger: logger)
+        let result = Mutex<[PartitionSummary]>([])
+        let service = BridgeService(engine: engine) { summaries in result.withLock { $0 = summaries } }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch let error as ReplicationError {
+            throw CommandFailure(exitCode: error.exitCode, message: error.message)
+        }
+        let summaries = result.withLock { $0 }
+        print(SummaryTable.render(summaries))
+    }
+}
+
+/// The per-partition table `run` prints on stdout when it finishes.
+enum SummaryTable {
+    static func render(_ summaries: [PartitionSummary]) -> String {
+        var rows = [["SOURCE", "TARGET", "COPIED", "LAST-SOURCE-OFFSET", "SOURCE-END"]]
+        for summary in summaries {
+            rows.append([
+                summary.source.description, summary.target.description, String(summary.copied),
+                summary.lastCopiedOffset.map(String.init) ?? "-", summary.sourceEnd.map(String.init) ?? "-",
+            ])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
