@@ -1,53 +1,117 @@
-// TEMPORARY stub with the agreed API, replaced by the topology branch.
 import Foundation
-public struct ClusterEndpoint: Sendable, Equatable {
-    public var region: String
-    public var bootstrapServers: String
-    public var properties: [String: String]
-    public init(region: String, bootstrapServers: String, properties: [String: String]) {
-        self.region = region; self.bootstrapServers = bootstrapServers; self.properties = properties
-    }
-}
-public enum RenamePolicy: String, Sendable, Equatable, CaseIterable {
-    case prefix, identity
-    public func targetTopic(for sourceTopic: String, sourceRegion: String) -> String {
-        self == .prefix ? "\(sourceRegion).\(sourceTopic)" : sourceTopic
-    }
-}
-public struct TopicSelection: Sendable, Equatable {
-    public var include: [String]
-    public var exclude: [String]
-    public var rename: RenamePolicy
-    public var replicationFactor: Int
-    public var discoveryInterval: Duration
-    public init(include: [String], exclude: [String] = [], rename: RenamePolicy = .prefix, replicationFactor: Int = -1, discoveryInterval: Duration = .seconds(5)) {
-        self.include = include; self.exclude = exclude; self.rename = rename; self.replicationFactor = replicationFactor; self.discoveryInterval = discoveryInterval
-    }
-    public func selects(_ topic: String) -> Bool {
-        if topic.hasPrefix("__") || topic.hasPrefix("regionbridge.") { return false }
-        func m(_ p: String) -> Bool { (try? Regex(p).wholeMatch(in: topic)) != nil }
-        return include.contains(where: m) && !exclude.contains(where: m)
-    }
-}
+
+/// Names of topics the bridge itself owns start with this; such topics are never replicated.
+let bridgeTopicPrefix = "regionbridge."
+
+/// One replication direction: a source cluster, a target cluster and the topics copied between them.
 public struct Topology: Sendable, Equatable {
+    /// Name of the region pair, e.g. `us-east-to-eu-west`; used inside Kafka topic names.
     public var pair: String
+    /// The cluster records are read from.
     public var source: ClusterEndpoint
+    /// The cluster records are written to.
     public var target: ClusterEndpoint
+    /// Which topics are replicated and how they are named in the target.
     public var topics: TopicSelection
+
+    /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
     public init(pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection) {
-        self.pair = pair; self.source = source; self.target = target; self.topics = topics
+        self.pair = pair
+        self.source = source
+        self.target = target
+        self.topics = topics
+    }
+
+    /// Prefix of the names of the bridge's own topics in the target cluster: `regionbridge.<pair>.`.
+    public var internalTopicPrefix: String {
+        "\(bridgeTopicPrefix)\(pair)."
     }
 }
-public struct TopologyError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-}
-public enum TopologyLoader {
-    public static func load(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(TopologyError) -> Topology {
-        throw TopologyError(description: "stub")
+
+/// How to reach one Kafka cluster.
+public struct ClusterEndpoint: Sendable, Equatable {
+    /// Region name, matching `[a-z0-9-]+`.
+    public var region: String
+    /// Comma-separated `host:port` list, as written.
+    public var bootstrapServers: String
+    /// Extra librdkafka properties (`security.protocol`, `sasl.*`, `ssl.*`, ...), with `${VAR}` already expanded.
+    public var properties: [String: String]
+
+    /// Creates an endpoint from its parts.
+    public init(region: String, bootstrapServers: String, properties: [String: String] = [:]) {
+        self.region = region
+        self.bootstrapServers = bootstrapServers
+        self.properties = properties
+    }
+
+    /// The bootstrap servers split on `,`, trimmed, lowercased, sorted and de-duplicated, for
+    /// comparing clusters. `localhost` and `127.0.0.1` are deliberately not merged.
+    public var normalizedBootstrapServers: [String] {
+        Set(bootstrapServers.split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            .filter { !$0.isEmpty })
+            .sorted()
     }
 }
-public func parseDuration(_ text: String) -> Duration? {
-    if text.hasSuffix("ms"), let v = Int(text.dropLast(2)) { return .milliseconds(v) }
-    if text.hasSuffix("s"), let v = Int(text.dropLast()) { return .seconds(v) }
-    return nil
+
+/// How a source topic's name maps to the target topic's name.
+public enum RenamePolicy: String, Sendable, Equatable, CaseIterable {
+    /// The target topic is `<sourceRegion>.<topic>`, so replicated topics never collide with local ones.
+    case prefix
+    /// The target topic has the same name as the source topic.
+    case identity
+
+    /// The name of the target topic that `sourceTopic` from `sourceRegion` is replicated into.
+    public func targetTopic(for sourceTopic: String, sourceRegion: String) -> String {
+        switch self {
+        case .prefix: "\(sourceRegion).\(sourceTopic)"
+        case .identity: sourceTopic
+        }
+    }
+}
+
+/// Which source topics are replicated and how their target topics are created.
+public struct TopicSelection: Sendable, Equatable {
+    /// Regular expressions (ICU syntax, as written) of which a topic's whole name must match one.
+    public var include: [String] {
+        get { includePatterns.sources }
+        set { includePatterns = PatternSet(newValue) }
+    }
+    /// Regular expressions (ICU syntax, as written) of which a topic's whole name must match none.
+    public var exclude: [String] {
+        get { excludePatterns.sources }
+        set { excludePatterns = PatternSet(newValue) }
+    }
+    /// How target topics are named.
+    public var rename: RenamePolicy
+    /// Replication factor of created target topics; `-1` means the broker default.
+    public var replicationFactor: Int
+    /// How often the source is scanned for new topics and partitions.
+    public var discoveryInterval: Duration
+
+    private var includePatterns: PatternSet
+    private var excludePatterns: PatternSet
+
+    /// Creates a selection; the patterns are compiled once, here. A pattern that does not compile
+    /// matches nothing (``TopologyLoader`` reports such patterns as issues).
+    public init(
+        include: [String],
+        exclude: [String] = [],
+        rename: RenamePolicy = .prefix,
+        replicationFactor: Int = -1,
+        discoveryInterval: Duration = .seconds(5)
+    ) {
+        includePatterns = PatternSet(include)
+        excludePatterns = PatternSet(exclude)
+        self.rename = rename
+        self.replicationFactor = replicationFactor
+        self.discoveryInterval = discoveryInterval
+    }
+
+    /// Whether `topic` is replicated: its whole name matches an include pattern and no exclude
+    /// pattern. Kafka-internal topics (`__*`) and the bridge's own (`regionbridge.*`) never are.
+    public func selects(_ topic: String) -> Bool {
+        guard !topic.hasPrefix("__"), !topic.hasPrefix(bridgeTopicPrefix) else { return false }
+        return includePatterns.matchesWhole(topic) && !excludePatterns.matchesWhole(topic)
+    }
 }

@@ -1,0 +1,345 @@
+import Foundation
+import Yams
+
+/// Reads and validates topology files, reporting every problem found rather than only the first.
+public enum TopologyLoader {
+    /// Reads and validates the topology file at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: The file to read; reported in issues as given.
+    ///   - environment: Values for `${NAME}` references in scalar values.
+    /// - Throws: ``TopologyError`` listing every problem, in file order.
+    public static func load(
+        file path: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(TopologyError) -> Topology {
+        let yaml: String
+        do {
+            yaml = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? POSIXError
+            let reason = posix.map { String(cString: strerror($0.code.rawValue)) } ?? error.localizedDescription
+            throw TopologyError(issues: [TopologyIssue(file: path, key: "", message: "cannot read file: \(reason)")])
+        }
+        return try parse(yaml: yaml, file: path, environment: environment)
+    }
+
+    /// Parses and validates topology YAML text.
+    ///
+    /// - Parameters:
+    ///   - yaml: The topology document.
+    ///   - file: Name reported in issues.
+    ///   - environment: Values for `${NAME}` references in scalar values.
+    /// - Throws: ``TopologyError`` listing every problem, in file order.
+    public static func parse(
+        yaml: String,
+        file: String = "<string>",
+        environment: [String: String] = [:]
+    ) throws(TopologyError) -> Topology {
+        var reader = TopologyReader(file: file, environment: environment)
+        if let topology = reader.topology(from: yaml), reader.issues.isEmpty {
+            return topology
+        }
+        throw TopologyError(issues: reader.issuesInFileOrder)
+    }
+}
+
+/// The keys a mapping accepts. Adding a section to the file format is one line here (plus its reader).
+struct Schema {
+    var required: [String]
+    var optional: [String] = []
+
+    static let topology = Schema(required: ["pair", "source", "target", "topics"])
+    static let endpoint = Schema(required: ["region", "bootstrap_servers"], optional: ["properties"])
+    static let topics = Schema(
+        required: ["include"],
+        optional: ["exclude", "rename", "replication_factor", "discovery_interval"]
+    )
+
+    var keys: [String] { required + optional }
+}
+
+/// A node of the document with the dotted path of its key.
+struct Entry {
+    /// Dotted key path, e.g. `topics.include[1]`.
+    let path: String
+    let node: Node
+    /// Where the key is; missing keys of a mapping are reported here.
+    let keyMark: Mark?
+
+    func path(of name: String) -> String {
+        path.isEmpty ? name : "\(path).\(name)"
+    }
+}
+
+/// Walks the composed document, building the topology and collecting issues.
+///
+/// Readers return nil only when there is no usable value; whenever anything is wrong an issue is
+/// recorded, and the topology is only accepted if there are none.
+struct TopologyReader {
+    let file: String
+    let environment: [String: String]
+    private(set) var issues: [TopologyIssue] = []
+
+    init(file: String, environment: [String: String]) {
+        self.file = file
+        self.environment = environment
+    }
+
+    var issuesInFileOrder: [TopologyIssue] {
+        issues.enumerated()
+            .sorted { ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset) < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset) }
+            .map(\.element)
+    }
+
+    mutating func topology(from yaml: String) -> Topology? {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                report("", at: nil, "the file is empty; expected a mapping with pair, source, target and topics")
+                return nil
+            }
+            root = node
+        } catch {
+            reportSyntaxError(error)
+            return nil
+        }
+        guard let fields = mapping(Entry(path: "", node: root, keyMark: root.mark), schema: .topology) else {
+            return nil
+        }
+        let pair = fields["pair"].flatMap {
+            value($0, "pair must match [a-zA-Z0-9._-]+ (it is used in topic names)") {
+                $0.wholeMatch(of: /[a-zA-Z0-9._-]+/) == nil ? nil : $0
+            }
+        }
+        let source = fields["source"].flatMap { endpoint($0, otherRegion: nil) }
+        let target = fields["target"].flatMap { endpoint($0, otherRegion: source?.region) }
+        let sameCluster = source != nil && source?.normalizedBootstrapServers == target?.normalizedBootstrapServers
+        let topics = fields["topics"].flatMap { topicSelection($0, sameCluster: sameCluster) }
+        guard let pair, let source, let target, let topics else { return nil }
+        return Topology(pair: pair, source: source, target: target, topics: topics)
+    }
+
+    // MARK: Sections
+
+    private mutating func endpoint(_ entry: Entry, otherRegion: String?) -> ClusterEndpoint? {
+        guard let fields = mapping(entry, schema: .endpoint) else { return nil }
+        let region = fields["region"].flatMap { regionEntry in
+            let region = value(regionEntry, "region must match [a-z0-9-]+") {
+                $0.wholeMatch(of: /[a-z0-9-]+/) == nil ? nil : $0
+            }
+            if let region, region == otherRegion {
+                report(regionEntry, "region must differ from source.region")
+            }
+            return region
+        }
+        let servers = fields["bootstrap_servers"].flatMap {
+            value($0, "bootstrap_servers must list at least one host:port") {
+                $0.contains { $0 != "," && !$0.isWhitespace } ? $0 : nil
+            }
+        }
+        let properties = fields["properties"].map { self.properties($0) } ?? [:]
+        guard let region, let servers else { return nil }
+        return ClusterEndpoint(region: region, bootstrapServers: servers, properties: properties)
+    }
+
+    private mutating func topicSelection(_ entry: Entry, sameCluster: Bool) -> TopicSelection? {
+        guard let fields = mapping(entry, schema: .topics) else { return nil }
+        let include = fields["include"].flatMap { patterns($0) }
+        if let include, include.isEmpty, let includeEntry = fields["include"] {
+            report(includeEntry, "include must list at least one regular expression")
+        }
+        let exclude = fields["exclude"].flatMap { patterns($0) } ?? []
+        let rename = fields["rename"].flatMap { renameEntry in
+            let rename = value(renameEntry, "rename must be prefix or identity", RenamePolicy.init(rawValue:))
+            if rename == .identity, sameCluster {
+                report(renameEntry, "rename identity between source and target on the same cluster is a replication loop")
+            }
+            return rename
+        }
+        let replicationFactor = fields["replication_factor"].flatMap {
+            value($0, "replication_factor must be an integer, -1 (broker default) or at least 1") {
+                Int($0).flatMap { $0 == -1 || $0 >= 1 ? $0 : nil }
+            }
+        }
+        let discoveryInterval = fields["discovery_interval"].flatMap {
+            value($0, "discovery_interval must be a duration greater than zero, such as 250ms, 5s, 2m or 1h") {
+                parseDuration($0).flatMap { $0 > .zero ? $0 : nil }
+            }
+        }
+        guard let include else { return nil }
+        return TopicSelection(
+            include: include,
+            exclude: exclude,
+            rename: rename ?? .prefix,
+            replicationFactor: replicationFactor ?? -1,
+            discoveryInterval: discoveryInterval ?? .seconds(5)
+        )
+    }
+
+    // MARK: Values
+
+    /// The mapping's entries with the schema's keys; reports unknown and missing keys.
+    private mutating func mapping(_ entry: Entry, schema: Schema) -> [String: Entry]? {
+        guard let children = children(of: entry) else { return nil }
+        var fields: [String: Entry] = [:]
+        for (name, child) in children {
+            if schema.keys.contains(name) {
+                fields[name] = child
+            } else {
+                let suggestion = closest(to: name, among: schema.keys).map { " (did you mean \($0)?)" } ?? ""
+                report(child.path, at: child.keyMark, "unknown key\(suggestion)")
+            }
+        }
+        for name in schema.required where fields[name] == nil {
+            report(entry.path(of: name), at: entry.keyMark, "missing required key")
+        }
+        return fields
+    }
+
+    /// librdkafka properties: any keys, scalar values as text (booleans as `true`/`false`).
+    private mutating func properties(_ entry: Entry) -> [String: String] {
+        var properties: [String: String] = [:]
+        for (name, child) in children(of: entry) ?? [] {
+            properties[name] = text(child, expected: "a string, number or boolean").map { child.node.bool.map(String.init) ?? $0 }
+        }
+        return properties
+    }
+
+    /// The list's regular expressions that compile; reports the others.
+    private mutating func patterns(_ entry: Entry) -> [String]? {
+        guard let sequence = entry.node.sequence else {
+            reportType(entry, expected: "a list of regular expressions")
+            return nil
+        }
+        return sequence.enumerated().compactMap { index, node in
+            let item = Entry(path: "\(entry.path)[\(index)]", node: node, keyMark: node.mark)
+            guard let pattern = text(item, expected: "a regular expression") else { return nil }
+            if let error = PatternSet.compileError(pattern) {
+                report(item, error)
+                return nil
+            }
+            return pattern
+        }
+    }
+
+    /// The mapping's entries by key name, in file order; reports keys that are not scalars.
+    private mutating func children(of entry: Entry) -> [(String, Entry)]? {
+        guard let mapping = entry.node.mapping else {
+            reportType(entry, expected: "a mapping")
+            return nil
+        }
+        return mapping.compactMap { key, value in
+            guard let name = key.scalar?.string else {
+                report(entry.path, at: key.mark, "keys must be strings")
+                return nil
+            }
+            return (name, Entry(path: entry.path(of: name), node: value, keyMark: key.mark))
+        }
+    }
+
+    /// The entry's text parsed by `parse`; reports `message` if that fails.
+    private mutating func value<T>(_ entry: Entry, _ message: String, _ parse: (String) -> T?) -> T? {
+        guard let text = text(entry, expected: "a string") else { return nil }
+        guard let value = parse(text) else {
+            report(entry, message)
+            return nil
+        }
+        return value
+    }
+
+    /// The entry's scalar text with `${NAME}` references expanded.
+    private mutating func text(_ entry: Entry, expected: String) -> String? {
+        guard let scalar = entry.node.scalar, entry.node.null == nil else {
+            reportType(entry, expected: expected)
+            return nil
+        }
+        return expand(scalar.string, at: entry)
+    }
+
+    /// `text` with each `${NAME}` replaced from the environment; reports undefined names.
+    private mutating func expand(_ text: String, at entry: Entry) -> String? {
+        var result = ""
+        var rest = text[...]
+        var complete = true
+        while let open = rest.firstRange(of: "${") {
+            result += rest[..<open.lowerBound]
+            rest = rest[open.upperBound...]
+            guard let close = rest.firstIndex(of: "}"),
+                  rest[..<close].wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil
+            else {
+                result += "${"
+                continue
+            }
+            let name = String(rest[..<close])
+            if let value = environment[name] {
+                result += value
+            } else {
+                report(entry, "undefined environment variable \(name)")
+                complete = false
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return complete ? result + rest : nil
+    }
+
+    // MARK: Reporting
+
+    private mutating func report(_ path: String, at mark: Mark?, _ message: String) {
+        issues.append(TopologyIssue(file: file, line: mark?.line, column: mark?.column, key: path, message: message))
+    }
+
+    private mutating func report(_ entry: Entry, _ message: String) {
+        report(entry.path, at: entry.node.mark ?? entry.keyMark, message)
+    }
+
+    private mutating func reportType(_ entry: Entry, expected: String) {
+        let found = switch entry.node {
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        case .scalar: entry.node.null == nil ? "a scalar" : "no value"
+        }
+        report(entry, "expected \(expected), found \(found)")
+    }
+
+    /// Reports a YAML error with its position, without the source snippet (which could hold secrets).
+    private mutating func reportSyntaxError(_ error: any Error) {
+        switch error as? YamlError {
+        case let .scanner(context, problem, mark, _),
+             let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let during = context.map { " \($0.text) started at line \($0.mark.line)" } ?? ""
+            report("", at: mark, "invalid YAML: \(problem)\(during)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            report("", at: context.mark, "invalid YAML: duplicate key \(duplicates.joined(separator: ", "))")
+        case let .reader(problem, _, _, _):
+            report("", at: nil, "invalid YAML: \(problem)")
+        default:
+            report("", at: nil, "invalid YAML: \(error)")
+        }
+    }
+}
+
+/// The candidate within edit distance 2 of `name`, if any (the nearest one).
+func closest(to name: String, among candidates: [String]) -> String? {
+    candidates
+        .map { (candidate: $0, distance: editDistance(name, $0)) }
+        .filter { $0.distance <= 2 }
+        .min { $0.distance < $1.distance }?
+        .candidate
+}
+
+/// Levenshtein distance between `a` and `b`, by characters.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let b = Array(b)
+    var previous = Array(0...b.count)
+    for (i, x) in a.enumerated() {
+        var current = [i + 1]
+        for (j, y) in b.enumerated() {
+            current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}
