@@ -49,6 +49,13 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
+        // Writes demo and benchmark traffic.
+        .executableTarget(name: "loadgen", dependencies: [
+            "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/LoadGenerator", swiftSettings: strict),
+
         // Tests: pure logic without servers, then integration tests on real brokers.
         .target(name: "TestSupport", dependencies: [
             "Kafka", "Postgres", "Topology",
