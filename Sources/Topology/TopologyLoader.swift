@@ -45,7 +45,7 @@ public enum TopologyLoader {
 }
 
 /// The keys a mapping accepts. Adding a section to the file format is one line here (plus its reader).
-struct Schema {
+private struct Schema {
     var required: [String]
     var optional: [String] = []
 
@@ -60,7 +60,7 @@ struct Schema {
 }
 
 /// A node of the document with the dotted path of its key.
-struct Entry {
+private struct Entry {
     /// Dotted key path, e.g. `topics.include[1]`.
     let path: String
     let node: Node
@@ -76,7 +76,7 @@ struct Entry {
 ///
 /// Readers return nil only when there is no usable value; whenever anything is wrong an issue is
 /// recorded, and the topology is only accepted if there are none.
-struct TopologyReader {
+private struct TopologyReader {
     let file: String
     let environment: [String: String]
     private(set) var issues: [TopologyIssue] = []
@@ -146,24 +146,29 @@ struct TopologyReader {
     private mutating func topicSelection(_ entry: Entry, sameCluster: Bool) -> TopicSelection? {
         guard let fields = mapping(entry, schema: .topics) else { return nil }
         let include = fields["include"].flatMap { patterns($0) }
-        if let include, include.isEmpty, let includeEntry = fields["include"] {
+        if let includeEntry = fields["include"], includeEntry.node.sequence?.isEmpty == true {
             report(includeEntry, "include must list at least one regular expression")
         }
         let exclude = fields["exclude"].flatMap { patterns($0) } ?? []
         let rename = fields["rename"].flatMap { renameEntry in
-            let rename = value(renameEntry, "rename must be prefix or identity", RenamePolicy.init(rawValue:))
+            let rename = value(
+                renameEntry,
+                expected: "prefix or identity",
+                "rename must be prefix or identity",
+                RenamePolicy.init(rawValue:)
+            )
             if rename == .identity, sameCluster {
                 report(renameEntry, "rename identity between source and target on the same cluster is a replication loop")
             }
             return rename
         }
         let replicationFactor = fields["replication_factor"].flatMap {
-            value($0, "replication_factor must be an integer, -1 (broker default) or at least 1") {
+            value($0, expected: "an integer", "replication_factor must be an integer, -1 (broker default) or at least 1") {
                 Int($0).flatMap { $0 == -1 || $0 >= 1 ? $0 : nil }
             }
         }
         let discoveryInterval = fields["discovery_interval"].flatMap {
-            value($0, "discovery_interval must be a duration greater than zero, such as 250ms, 5s, 2m or 1h") {
+            value($0, expected: "a duration", "discovery_interval must be a duration greater than zero, such as 250ms, 5s, 2m or 1h") {
                 parseDuration($0).flatMap { $0 > .zero ? $0 : nil }
             }
         }
@@ -239,8 +244,13 @@ struct TopologyReader {
     }
 
     /// The entry's text parsed by `parse`; reports `message` if that fails.
-    private mutating func value<T>(_ entry: Entry, _ message: String, _ parse: (String) -> T?) -> T? {
-        guard let text = text(entry, expected: "a string") else { return nil }
+    private mutating func value<T>(
+        _ entry: Entry,
+        expected: String = "a string",
+        _ message: String,
+        _ parse: (String) -> T?
+    ) -> T? {
+        guard let text = text(entry, expected: expected) else { return nil }
         guard let value = parse(text) else {
             report(entry, message)
             return nil
@@ -322,7 +332,7 @@ struct TopologyReader {
 }
 
 /// The candidate within edit distance 2 of `name`, if any (the nearest one).
-func closest(to name: String, among candidates: [String]) -> String? {
+private func closest(to name: String, among candidates: [String]) -> String? {
     candidates
         .map { (candidate: $0, distance: editDistance(name, $0)) }
         .filter { $0.distance <= 2 }
@@ -331,7 +341,7 @@ func closest(to name: String, among candidates: [String]) -> String? {
 }
 
 /// Levenshtein distance between `a` and `b`, by characters.
-func editDistance(_ a: String, _ b: String) -> Int {
+private func editDistance(_ a: String, _ b: String) -> Int {
     let b = Array(b)
     var previous = Array(0...b.count)
     for (i, x) in a.enumerated() {
