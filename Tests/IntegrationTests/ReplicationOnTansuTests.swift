@@ -1,0 +1,236 @@
+import Foundation
+import Kafka
+import TestSupport
+import XCTest
+
+/// The bridge binary between two real tansu brokers (regions us-east and eu-west).
+final class ReplicationOnTansuTests: XCTestCase {
+    private var source: TansuBroker!
+    private var target: TansuBroker!
+
+    override func setUpWithError() throws {
+        source = try TansuBroker(name: "us-east")
+        target = try TansuBroker(name: "eu-west")
+    }
+
+    override func tearDown() {
+        source?.stop()
+        target?.stop()
+        source = nil
+        target = nil
+    }
+
+    private var sourceClient: KafkaTestClient { KafkaTestClient(bootstrap: source.bootstrap) }
+    private var targetClient: KafkaTestClient { KafkaTestClient(bootstrap: target.bootstrap) }
+
+    private func fixture(include: [String] = ["payments", "ledger"]) throws -> BridgeFixture {
+        try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: include)
+    }
+
+    func testCopiesEveryRecordByteForByteInOrder() throws {
+        let topics = ["payments", "ledger"]
+        for topic in topics { try sourceClient.createTopic(topic, partitions: 3) }
+        var generator = RecordGenerator(seed: 42)
+        var records = (0..<100_000).map { generator.record(topic: topics[$0 % 2], partition: Int32($0 / 2 % 3)) }
+        // Records that came from eu-west through another bridge must not go back there (loop guard).
+        for index in 0..<5 {
+            records.append(KafkaRecord(
+                topic: "payments", partition: 0, offset: 0, key: Array("looped-\(index)".utf8), value: [1, 2, 3],
+                headers: [KafkaHeader(name: "regionbridge.source", value: Array("eu-west/payments/0/\(index)".utf8))]))
+        }
+        try sourceClient.produce(records)
+
+        let result = try fixture(include: ["payments", "ledger"]).runUntilCaughtUp()
+        XCTAssertEqual(result.exitCode, 0, result.stderr)
+
+        var compared = 0
+        for topic in topics {
+            for partition: Int32 in 0..<3 {
+                let sent = try sourceClient.readAll(topic, partition: partition)
+                let copied = try targetClient.readAll("us-east.\(topic)", partition: partition)
+                let expected = sent.filter { $0.provenanceText?.hasPrefix("eu-west/") != true }
+                XCTAssertEqual(copied.count, expected.count, "\(topic)/\(partition)")
+                for (original, copy) in zip(expected, copied) {
+                    XCTAssertEqual(copy.key, original.key)
+                    XCTAssertEqual(copy.value, original.value)
+                    XCTAssertEqual(copy.timestamp?.milliseconds, original.timestamp?.milliseconds)
+                    let provenance = KafkaHeader(
+                        name: "regionbridge.source", value: Array("us-east/\(topic)/\(partition)/\(original.offset)".utf8))
+                    XCTAssertEqual(copy.headers, original.headers + [provenance], "\(topic)/\(partition) offset \(original.offset)")
+                    compared += 1
+                }
+            }
+        }
+        XCTAssertEqual(compared, 100_000)
+        XCTAssertTrue(result.stdout.contains("payments/0"), result.stdout)
+    }
+
+    func testKillNineAtTenRandomMomentsLosesAndDuplicatesNothing() throws {
+        for topic in ["payments", "ledger"] { try sourceClient.createTopic(topic, partitions: 3) }
+        let loads = try ["payments", "ledger"].map { topic in
+            try BackgroundProcess(RepoPaths.loadgen, [
+                "--bootstrap", source.bootstrap, "--topic", topic, "--records", "60000", "--rate", "6000", "--kind",
+                topic == "payments" ? "payment" : "ledger",
+            ])
+        }
+        let bridge = try fixture()
+        var generator = SystemRandomNumberGenerator()
+        var targetCounts: [Int] = []
+        for _ in 0..<10 {
+            let process = try bridge.start()
+            Thread.sleep(forTimeInterval: Double.random(in: 1.0...2.5, using: &generator))
+            process.kill(signal: SIGKILL)
+            _ = process.waitForExit(timeout: .seconds(10))
+            targetCounts.append(try copiedCount())
+        }
+        for load in loads {
+            XCTAssertEqual(load.waitForExit(timeout: .seconds(60)), 0, load.stderrText)
+        }
+        let result = try bridge.runUntilCaughtUp()
+        XCTAssertEqual(result.exitCode, 0, result.stderr)
+
+        // The bridge was killed while copying: the target grew between most kills.
+        let grew = zip(targetCounts.dropFirst(), targetCounts).filter { $0 > $1 }.count
+        XCTAssertGreaterThanOrEqual(grew, 5, "target counts at each kill: \(targetCounts)")
+        try assertExactlyOnce(topics: ["payments", "ledger"], partitions: 3, expectedTotal: 120_000)
+    }
+
+    func testPicksUpNewTopicsAndPartitionsWhileRunning() throws {
+        try sourceClient.createTopic("payments", partitions: 2)
+        try sourceClient.produce((0..<100).map { KafkaRecord(topic: "payments", partition: Int32($0 % 2), offset: 0, key: nil, value: [UInt8($0)]) })
+        let bridge = try fixture(include: ["payments", "ledger-.*"])
+        let process = try bridge.start()
+        try waitUntil("first topic copied") { try self.targetClient.topicNames().contains("us-east.payments") }
+
+        try sourceClient.createTopic("ledger-eu", partitions: 2)
+        try sourceClient.growTopic("payments", to: 4)
+        try sourceClient.produce((0..<200).map { KafkaRecord(topic: $0 < 100 ? "ledger-eu" : "payments", partition: Int32($0 % 4 % ($0 < 100 ? 2 : 4)), offset: 0, key: nil, value: [UInt8($0 % 256)]) })
+        try waitUntil("new topic and partitions copied") {
+            try self.targetClient.topicNames().contains("us-east.ledger-eu")
+                && (try? self.targetClient.readAll("us-east.payments", partition: 3, timeout: .seconds(5)).count) == 25
+        }
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        try targetClient.waitForPartitions("us-east.payments", count: 4)
+        try assertExactlyOnce(topics: ["payments"], partitions: 4, expectedTotal: 200)
+        try assertExactlyOnce(topics: ["ledger-eu"], partitions: 2, expectedTotal: 100)
+    }
+
+    func testLostSourceRecordsStopThePartitionUntilTheOperatorAcceptsTheGap() throws {
+        try sourceClient.createTopic("payments", partitions: 1)
+        try sourceClient.produce((0..<50).map { KafkaRecord(topic: "payments", partition: 0, offset: 0, key: nil, value: [UInt8($0)]) })
+        let bridge = try fixture(include: ["payments"])
+        XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
+
+        // The source region comes back empty (tansu keeps data in memory): offsets restart at 0.
+        try source.restart()
+        try sourceClient.createTopic("payments", partitions: 1)
+        try sourceClient.produce((0..<10).map { KafkaRecord(topic: "payments", partition: 0, offset: 0, key: nil, value: [100 + UInt8($0)]) })
+
+        let refused = try bridge.runUntilCaughtUp()
+        XCTAssertEqual(refused.exitCode, 5, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("source payments/0: the bridge copied up to offset 49 but the log now ends at 10"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--accept-gap"), refused.stderr)
+        XCTAssertEqual(try targetClient.readAll("us-east.payments", partition: 0).count, 50, "nothing already copied is lost")
+
+        let accepted = try bridge.runUntilCaughtUp(["--accept-gap", "payments/0"])
+        XCTAssertEqual(accepted.exitCode, 0, accepted.stderr)
+        XCTAssertTrue(accepted.stderr.contains("accepting a gap"), accepted.stderr)
+        let copied = try targetClient.readAll("us-east.payments", partition: 0)
+        XCTAssertEqual(copied.count, 60)
+        XCTAssertEqual(copied.suffix(10).map(\.value), (0..<10).map { [100 + UInt8($0)] })
+    }
+
+    func testSigtermDrainsAndExitsZero() throws {
+        try sourceClient.createTopic("payments", partitions: 3)
+        let load = try BackgroundProcess(RepoPaths.loadgen, [
+            "--bootstrap", source.bootstrap, "--topic", "payments", "--records", "30000", "--rate", "10000",
+        ])
+        let bridge = try fixture(include: ["payments"])
+        let process = try bridge.start()
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        XCTAssertEqual(load.waitForExit(timeout: .seconds(60)), 0, load.stderrText)
+        XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
+        try assertExactlyOnce(topics: ["payments"], partitions: 3, expectedTotal: 30_000)
+    }
+
+    func testUnreachableSourceIsAClearRuntimeError() throws {
+        let bridge = try BridgeFixture(source: "127.0.0.1:\(try freeLoopbackPort())", target: target.bootstrap, include: ["payments"])
+        let result = try runProcess(
+            RepoPaths.regionbridge, ["run", "--topology", bridge.topologyURL.path, "--request-timeout", "2s"], timeout: .seconds(60))
+        XCTAssertEqual(result.exitCode, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("cannot reach source cluster us-east at 127.0.0.1:"), result.stderr)
+    }
+
+    // MARK: - Helpers
+
+    /// Every target partition holds each source record exactly once, in source order.
+    private func assertExactlyOnce(topics: [String], partitions: Int32, expectedTotal: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        var total = 0
+        for topic in topics {
+            for partition in 0..<partitions {
+                let sourceOffsets = try sourceClient.readAll(topic, partition: partition).map(\.offset)
+                let copied = try targetClient.readAll("us-east.\(topic)", partition: partition)
+                let provenance = copied.map { $0.provenanceText ?? "missing" }
+                let expected = sourceOffsets.map { "us-east/\(topic)/\(partition)/\($0)" }
+                let lost = Set(expected).subtracting(provenance).count
+                let duplicated = provenance.count - Set(provenance).count
+                XCTAssertEqual(lost, 0, "\(topic)/\(partition): records lost", file: file, line: line)
+                XCTAssertEqual(duplicated, 0, "\(topic)/\(partition): records duplicated", file: file, line: line)
+                XCTAssertEqual(provenance, expected, "\(topic)/\(partition): order", file: file, line: line)
+                total += sourceOffsets.count
+            }
+        }
+        XCTAssertEqual(total, expectedTotal, file: file, line: line)
+    }
+
+    private func copiedCount() throws -> Int {
+        var count = 0
+        for topic in try targetClient.topicNames() where topic.hasPrefix("us-east.") {
+            for partition: Int32 in 0..<3 { count += (try? targetClient.readAll(topic, partition: partition, timeout: .seconds(10)).count) ?? 0 }
+        }
+        return count
+    }
+}
+
+/// Polls `condition` until it holds or the timeout passes.
+func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () throws -> Bool) throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    XCTFail("timed out waiting for: \(what)")
+    throw FixtureError("timed out waiting for: \(what)")
+}
+
+/// Deterministic records with every shape Kafka allows: null and empty keys and values,
+/// binary bytes, duplicate and null-valued headers, explicit timestamps.
+struct RecordGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed | 1 }
+
+    private mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+
+    private mutating func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+
+    mutating func record(topic: String, partition: Int32) -> KafkaRecord {
+        let n = next()
+        let key: [UInt8]? = n % 10 == 0 ? nil : n % 10 == 1 ? [] : Array("key-\(n % 1000)".utf8)
+        let value: [UInt8]? = n % 50 == 7 ? nil : n % 50 == 8 ? [] : bytes(Int(n % 300))
+        var headers: [KafkaHeader] = []
+        for index in 0..<Int(n % 4) {
+            headers.append(KafkaHeader(name: index == 2 ? "trace" : "h\(index % 2)", value: n % 7 == 0 ? nil : bytes(index * 3)))
+        }
+        let timestamp = KafkaTimestamp(milliseconds: 1_790_000_000_000 + Int64(n % 1_000_000), kind: .createTime)
+        return KafkaRecord(topic: topic, partition: partition, offset: 0, key: key, value: value, headers: headers, timestamp: timestamp)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Kafka
+import Logging
+
+/// Writes and reads records on a test cluster through the project's own Kafka module.
+public struct KafkaTestClient: Sendable {
+    /// The cluster.
+    public let bootstrap: String
+    private let logger = Logger(label: "test.kafka")
+
+    /// Creates a client for the cluster at `bootstrap`.
+    public init(bootstrap: String) {
+        self.bootstrap = bootstrap
+    }
+
+    private var configuration: KafkaClientConfiguration {
+        KafkaClientConfiguration(bootstrapServers: bootstrap, clientID: "regionbridge-tests")
+    }
+
+    /// Creates a topic and waits until its partitions show in the metadata.
+    public func createTopic(_ name: String, partitions: Int, configs: [String: String] = [:]) throws {
+        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
+        let errors = try admin.createTopics([NewTopic(name: name, partitions: partitions, configs: configs)], timeout: .seconds(10))
+        if let error = errors[name] { throw error }
+        try waitForPartitions(name, count: partitions)
+    }
+
+    /// Raises a topic's partition count.
+    public func growTopic(_ name: String, to count: Int) throws {
+        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
+        try admin.createPartitions(topic: name, totalCount: count, timeout: .seconds(10))
+        try waitForPartitions(name, count: count)
+    }
+
+    /// Waits until the metadata shows `count` partitions of the topic.
+    public func waitForPartitions(_ name: String, count: Int, timeout: Duration = .seconds(10)) throws {
+        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try admin.topics(timeout: .seconds(5)).first(where: { $0.name == name })?.partitions.count == count { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw FixtureError("topic \(name) did not reach \(count) partitions at \(bootstrap)")
+    }
+
+    /// Topic names in the cluster.
+    public func topicNames() throws -> [String] {
+        try KafkaAdmin(configuration: configuration, logger: logger).topics(timeout: .seconds(10)).map(\.name)
+    }
+
+    /// Writes the records in order (each to its own partition) and waits until all are acknowledged.
+    /// - Returns: the offset each record got, in input order.
+    @discardableResult
+    public func produce(_ records: [KafkaRecord]) throws -> [Int64] {
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        var offsets = [Int64](repeating: -1, count: records.count)
+        var pending = 0
+        func collect(_ timeout: Duration) throws {
+            for report in producer.poll(timeout: timeout).deliveries {
+                pending -= 1
+                if let error = report.error { throw error }
+                offsets[Int(report.id)] = report.offset
+            }
+        }
+        for (index, record) in records.enumerated() {
+            while true {
+                do {
+                    try producer.send(
+                        topic: record.topic, partition: record.partition, key: record.key, value: record.value,
+                        headers: record.headers, timestamp: record.timestamp?.milliseconds, id: UInt64(index))
+                    pending += 1
+                    break
+                } catch {
+                    guard error.rawName == "QUEUE_FULL" else { throw error }
+                    try collect(.milliseconds(10))
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while pending > 0 {
+            guard ContinuousClock.now < deadline else { throw FixtureError("\(pending) test records not acknowledged by \(bootstrap)") }
+            try collect(.milliseconds(100))
+        }
+        return offsets
+    }
+
+    /// Every record of the partition from its start to its end (found by partition EOF, not ListOffsets).
+    public func readAll(_ topic: String, partition: Int32, timeout: Duration = .seconds(60)) throws -> [KafkaRecord] {
+        let consumer = try KafkaConsumer(
+            configuration: configuration, groupID: "regionbridge-tests",
+            overrides: ["isolation.level": "read_uncommitted", "fetch.wait.max.ms": "10"], logger: logger)
+        defer { consumer.close() }
+        let tp = TopicPartition(topic, partition)
+        try consumer.assign([(tp, .beginning)])
+        var records: [KafkaRecord] = []
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let batch = consumer.poll(maxRecords: 10_000, timeout: .milliseconds(50))
+            records.append(contentsOf: batch.records)
+            if let error = batch.errors.first { throw error.error }
+            if batch.ends.contains(where: { $0.0 == tp }) { return records }
+        }
+        throw FixtureError("reading \(tp) from \(bootstrap) did not reach its end within \(timeout)")
+    }
+}
+
+extension KafkaRecord {
+    /// The `regionbridge.source` header's value as text, if the record has one.
+    public var provenanceText: String? {
+        lastHeader(named: "regionbridge.source")?.value.map { String(decoding: $0, as: UTF8.self) }
+    }
+}
