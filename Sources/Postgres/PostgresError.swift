@@ -1,0 +1,44 @@
+/// An error from the PostgreSQL client: a failed connection or a failed statement.
+///
+/// The description carries the server's (or libpq's) message, the SQLSTATE when the server
+/// sent one, and the connection string with any password replaced by `***`, so it is safe
+/// to log.
+public struct PostgresError: Error, CustomStringConvertible, Sendable {
+    /// What failed.
+    public enum Kind: String, Sendable, Equatable {
+        /// Connecting failed, or the connection was lost while a statement ran.
+        case connection
+        /// The server rejected or failed a statement; the connection is still usable.
+        case query
+    }
+
+    /// What failed.
+    public let kind: Kind
+    /// The primary message text (`DiagnosticField.messagePrimary`), or libpq's `PQerrorMessage`
+    /// when there is no server result, trimmed of surrounding whitespace.
+    public let message: String
+    /// The five-character SQLSTATE code (for example `42P01`), when the server sent one.
+    public let sqlState: String?
+    /// The server's optional detail line (`DiagnosticField.messageDetail`).
+    public let detail: String?
+    /// The connection string with passwords redacted (see ``redactPassword(inDSN:)``).
+    public let redactedDSN: String
+
+    /// Creates an error; the DSN is redacted here, so callers may pass the raw one.
+    public init(kind: Kind, message: String, sqlState: String? = nil, detail: String? = nil, dsn: String) {
+        self.kind = kind
+        self.message = message
+        self.sqlState = sqlState
+        self.detail = detail
+        self.redactedDSN = redactPassword(inDSN: dsn)
+    }
+
+    /// A one-line summary: kind, message, detail, SQLSTATE and the redacted DSN.
+    public var description: String {
+        var text = "PostgreSQL \(kind.rawValue) error: \(message)"
+        if let detail, !detail.isEmpty { text += " (detail: \(detail))" }
+        if let sqlState { text += " [SQLSTATE \(sqlState)]" }
+        text += " [dsn: \(redactedDSN)]"
+        return text
+    }
+}

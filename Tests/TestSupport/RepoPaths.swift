@@ -1,0 +1,71 @@
+import Foundation
+
+/// Where the repository and the executables the integration tests need are.
+public enum RepoPaths {
+    /// The repository root: the nearest folder above this source file that holds
+    /// `Package.swift`.
+    public static var root: URL {
+        findRoot()
+    }
+
+    /// The tansu broker binary: `$REGIONBRIDGE_TANSU` when set, else `<root>/.tools/bin/tansu`.
+    ///
+    /// - Throws: ``FixtureError`` when the file is missing or not executable.
+    public static var tansu: URL {
+        get throws(FixtureError) {
+            let environment = ProcessInfo.processInfo.environment
+            if let override = environment["REGIONBRIDGE_TANSU"], !override.isEmpty {
+                return try requireExecutable(URL(fileURLWithPath: override), what: "tansu (REGIONBRIDGE_TANSU)")
+            }
+            return try requireExecutable(
+                root.appendingPathComponent(".tools/bin/tansu"), what: "tansu")
+        }
+    }
+
+    /// The built `regionbridge` executable: `$REGIONBRIDGE_BIN` when set, else the one next to
+    /// the running test bundle (the build folder SwiftPM used), else `<root>/.build/debug/regionbridge`.
+    ///
+    /// - Throws: ``FixtureError`` when none of these exists.
+    public static var regionbridge: URL {
+        get throws(FixtureError) {
+            let environment = ProcessInfo.processInfo.environment
+            if let override = environment["REGIONBRIDGE_BIN"], !override.isEmpty {
+                return try requireExecutable(URL(fileURLWithPath: override), what: "regionbridge (REGIONBRIDGE_BIN)")
+            }
+            var folders = [Bundle.main.bundleURL]
+            if let executable = Bundle.main.executableURL {
+                folders.append(executable.deletingLastPathComponent())
+            }
+            folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+            for folder in folders {
+                let candidate = folder.appendingPathComponent("regionbridge")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) {
+                    return candidate
+                }
+            }
+            return try requireExecutable(
+                root.appendingPathComponent(".build/debug/regionbridge"), what: "regionbridge")
+        }
+    }
+
+    /// Walks up from `file` to the folder that holds `Package.swift`.
+    private static func findRoot(from file: String = #filePath) -> URL {
+        var folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        while folder.path != "/" {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
+                return folder
+            }
+            folder.deleteLastPathComponent()
+        }
+        // This file lives at Tests/TestSupport/RepoPaths.swift.
+        return URL(fileURLWithPath: file).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    private static func requireExecutable(_ url: URL, what: String) throws(FixtureError) -> URL {
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw FixtureError("\(what) not found at \(url.path): run `make test` or scripts/setup.sh")
+        }
+        return url
+    }
+}
