@@ -104,7 +104,9 @@ final class ReplicationOnTansuTests: XCTestCase {
 
         try sourceClient.createTopic("ledger-eu", partitions: 2)
         try sourceClient.growTopic("payments", to: 4)
-        try sourceClient.produce((0..<200).map { KafkaRecord(topic: $0 < 100 ? "ledger-eu" : "payments", partition: Int32($0 % 4 % ($0 < 100 ? 2 : 4)), offset: 0, key: nil, value: [UInt8($0 % 256)]) })
+        let ledger = (0..<100).map { KafkaRecord(topic: "ledger-eu", partition: Int32($0 % 2), offset: 0, key: nil, value: [UInt8($0)]) }
+        let payments = (0..<100).map { KafkaRecord(topic: "payments", partition: Int32($0 % 4), offset: 0, key: nil, value: [UInt8($0)]) }
+        try sourceClient.produce(ledger + payments)
         try waitUntil("new topic and partitions copied") {
             try self.targetClient.topicNames().contains("us-east.ledger-eu")
                 && (try? self.targetClient.readAll("us-east.payments", partition: 3, timeout: .seconds(5)).count) == 25

@@ -27,10 +27,19 @@ public enum RepoPaths {
     ///
     /// - Throws: ``FixtureError`` when none of these exists.
     public static var regionbridge: URL {
-        get throws(FixtureError) {
+        get throws(FixtureError) { try builtExecutable("regionbridge", override: "REGIONBRIDGE_BIN") }
+    }
+
+    /// The built `loadgen` executable, found like `regionbridge` (`$REGIONBRIDGE_LOADGEN` overrides).
+    public static var loadgen: URL {
+        get throws(FixtureError) { try builtExecutable("loadgen", override: "REGIONBRIDGE_LOADGEN") }
+    }
+
+    private static func builtExecutable(_ name: String, override variable: String) throws(FixtureError) -> URL {
+        do {
             let environment = ProcessInfo.processInfo.environment
-            if let override = environment["REGIONBRIDGE_BIN"], !override.isEmpty {
-                return try requireExecutable(URL(fileURLWithPath: override), what: "regionbridge (REGIONBRIDGE_BIN)")
+            if let override = environment[variable], !override.isEmpty {
+                return try requireExecutable(URL(fileURLWithPath: override), what: "\(name) (\(variable))")
             }
             var folders = [Bundle.main.bundleURL]
             if let executable = Bundle.main.executableURL {
@@ -38,13 +47,12 @@ public enum RepoPaths {
             }
             folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
             for folder in folders {
-                let candidate = folder.appendingPathComponent("regionbridge")
+                let candidate = folder.appendingPathComponent(name)
                 if FileManager.default.isExecutableFile(atPath: candidate.path) {
                     return candidate
                 }
             }
-            return try requireExecutable(
-                root.appendingPathComponent(".build/debug/regionbridge"), what: "regionbridge")
+            return try requireExecutable(root.appendingPathComponent(".build/debug/\(name)"), what: name)
         }
     }
 
