@@ -69,13 +69,13 @@ final class ReplicationOnTansuTests: XCTestCase {
         for topic in ["payments", "ledger"] { try sourceClient.createTopic(topic, partitions: 3) }
         let loads = try ["payments", "ledger"].map { topic in
             try BackgroundProcess(RepoPaths.loadgen, [
-                "--bootstrap", source.bootstrap, "--topic", topic, "--records", "60000", "--rate", "6000", "--kind",
+                "--bootstrap", source.bootstrap, "--topic", topic, "--records", "40000", "--rate", "2000", "--kind",
                 topic == "payments" ? "payment" : "ledger",
             ])
         }
         let bridge = try fixture()
         var generator = SystemRandomNumberGenerator()
-        var targetCounts: [Int] = []
+        var targetCounts: [Int64] = []
         for _ in 0..<10 {
             let process = try bridge.start()
             Thread.sleep(forTimeInterval: Double.random(in: 1.0...2.5, using: &generator))
@@ -92,7 +92,7 @@ final class ReplicationOnTansuTests: XCTestCase {
         // The bridge was killed while copying: the target grew between most kills.
         let grew = zip(targetCounts.dropFirst(), targetCounts).filter { $0 > $1 }.count
         XCTAssertGreaterThanOrEqual(grew, 5, "target counts at each kill: \(targetCounts)")
-        try assertExactlyOnce(topics: ["payments", "ledger"], partitions: 3, expectedTotal: 120_000)
+        try assertExactlyOnce(topics: ["payments", "ledger"], partitions: 3, expectedTotal: 80_000)
     }
 
     func testPicksUpNewTopicsAndPartitionsWhileRunning() throws {
@@ -186,10 +186,11 @@ final class ReplicationOnTansuTests: XCTestCase {
         XCTAssertEqual(total, expectedTotal, file: file, line: line)
     }
 
-    private func copiedCount() throws -> Int {
-        var count = 0
+    /// A number that grows with the target's records (ListOffsets, which tansu answers approximately).
+    private func copiedCount() throws -> Int64 {
+        var count: Int64 = 0
         for topic in try targetClient.topicNames() where topic.hasPrefix("us-east.") {
-            for partition: Int32 in 0..<3 { count += (try? targetClient.readAll(topic, partition: partition, timeout: .seconds(10)).count) ?? 0 }
+            for partition: Int32 in 0..<3 { count += (try? targetClient.approximateEnd(topic, partition: partition)) ?? 0 }
         }
         return count
     }

@@ -84,6 +84,12 @@ public struct KafkaTestClient: Sendable {
         return offsets
     }
 
+    /// The partition's end offset as ListOffsets answers it (tansu answers the last batch's base offset plus one).
+    public func approximateEnd(_ topic: String, partition: Int32) throws -> Int64 {
+        try KafkaAdmin(configuration: configuration, logger: logger)
+            .queryWatermarks(TopicPartition(topic, partition), timeout: .seconds(5)).high
+    }
+
     /// Every record of the partition from its start to its end (found by partition EOF, not ListOffsets).
     public func readAll(_ topic: String, partition: Int32, timeout: Duration = .seconds(60)) throws -> [KafkaRecord] {
         let consumer = try KafkaConsumer(
