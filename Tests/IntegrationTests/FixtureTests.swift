@@ -58,6 +58,12 @@ final class FixtureTests: XCTestCase {
         let root = RepoPaths.root
         XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path))
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: try RepoPaths.tansu.path))
+        // SwiftPM builds the executable next to the test bundle, whatever the scratch path.
+        let regionbridge = try RepoPaths.regionbridge
+        XCTAssertEqual(regionbridge.lastPathComponent, "regionbridge")
+        XCTAssertEqual(
+            regionbridge.deletingLastPathComponent().standardizedFileURL.path,
+            Bundle.main.bundleURL.standardizedFileURL.path)
     }
 
     // MARK: - PostgreSQL
@@ -131,7 +137,11 @@ final class FixtureTests: XCTestCase {
         }
 
         try cluster.start()
+        XCTAssertTrue(cluster.isRunning)
         XCTAssertEqual(try cluster.connect().query("SELECT v FROM kept").rows, [["survives restart"]])
+        // The URI form connects too (trust auth ignores the password).
+        let viaURI = try PostgresConnection.connect(uri)
+        XCTAssertEqual(try viaURI.query("SHOW client_encoding").rows, [["UTF8"]])
     }
 
     func testRedactionCoversKeyValueAndURIForms() {
