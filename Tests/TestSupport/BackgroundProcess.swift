@@ -6,9 +6,8 @@ import Glibc
 ///
 /// The process is killed (SIGKILL) when the object is deinitialised, and is registered so
 /// that it is also killed when the test process exits. Standard input is `/dev/null`.
-/// `@unchecked Sendable`: every stored property is immutable after `init`, and the
-/// `Process` is only queried after launch (Foundation synchronises its exit status).
-public final class BackgroundProcess: @unchecked Sendable {
+/// Sendable: every stored property is immutable, and the child's exit status is behind a mutex.
+public final class BackgroundProcess: Sendable {
     /// The executable that was started.
     public let executable: URL
     /// Its arguments.
@@ -20,7 +19,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// The process id.
     public let pid: Int32
 
-    private let process: Process
+    private let child: ChildProcess
     private let registryToken: UInt64
     /// The folder this object created for the logs, removed in `deinit`; `nil` when the
     /// caller chose the log files.
@@ -56,50 +55,35 @@ public final class BackgroundProcess: @unchecked Sendable {
         self.stdoutURL = stdoutURL
         self.stderrURL = stderrURL
 
-        let stdoutHandle = try openLogForAppending(stdoutURL)
-        let stderrHandle = stderrURL == stdoutURL ? stdoutHandle : try openLogForAppending(stderrURL)
-        defer {
-            try? stdoutHandle.close()
-            if stderrHandle !== stdoutHandle { try? stderrHandle.close() }
-        }
-
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdoutHandle
-        process.standardError = stderrHandle
-        self.process = process
         do {
-            try process.run()
+            child = try ChildProcess.spawn(
+                executable, arguments, environment: environment, currentDirectory: currentDirectory,
+                stdoutPath: stdoutURL.path, stderrPath: stderrURL.path)
         } catch {
             if let ownedFolder { try? FileManager.default.removeItem(at: ownedFolder) }
-            throw FixtureError("cannot start \(executable.path): \(error)")
+            throw error
         }
-        pid = process.processIdentifier
+        pid = child.pid
         registryToken = FixtureRegistry.registerProcess(pid: pid, signal: SIGKILL, marker: executable.path)
     }
 
     deinit {
-        if process.isRunning {
-            _ = Glibc.kill(pid, SIGKILL)
-            process.waitUntilExit()
+        if child.poll() == nil {
+            child.send(SIGKILL)
+            _ = child.wait(timeout: .seconds(10))
         }
         FixtureRegistry.unregisterProcess(registryToken)
         if let ownedFolder { try? FileManager.default.removeItem(at: ownedFolder) }
     }
 
-    /// True until the process has exited and been reaped.
+    /// True until the process has exited (a stopped process is running).
     public var isRunning: Bool {
-        process.isRunning
+        child.poll() == nil
     }
 
     /// Sends `signal` (SIGKILL by default) to the process; does nothing once it has exited.
     public func kill(signal: Int32 = SIGKILL) {
-        guard process.isRunning else { return }
-        _ = Glibc.kill(pid, signal)
+        child.send(signal)
     }
 
     /// Waits up to `timeout` for the process to exit.
@@ -107,17 +91,12 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// - Returns: The exit status (128 + signal number when a signal ended it), or `nil` when
     ///   it is still running after `timeout`.
     public func waitForExit(timeout: Duration) -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { return nil }
-            usleep(5_000)
-        }
-        process.waitUntilExit()
+        guard let code = child.wait(timeout: timeout) else { return nil }
         FixtureRegistry.unregisterProcess(registryToken)
-        return shellExitCode(process)
+        return code
     }
 
-    /// Asks the process to stop with SIGTERM (after SIGCONT, in case it is stopped), and
+    /// Asks the process to stop with SIGTERM (then SIGCONT, so a stopped process acts on it), and
     /// kills it with SIGKILL when it has not exited after `gracePeriod`.
     ///
     /// - Returns: The exit status, as ``waitForExit(timeout:)`` reports it.

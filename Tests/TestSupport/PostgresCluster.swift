@@ -93,7 +93,17 @@ public final class PostgresCluster: @unchecked Sendable {
 
     /// A libpq connection string for `database` as the `postgres` superuser over TCP.
     public func dsn(database: String) -> String {
-        "host=127.0.0.1 port=\(port) user=postgres dbname=\(database)"
+        "host=127.0.0.1 port=\(port) user=postgres dbname=\(Self.connectionValue(database))"
+    }
+
+    /// `value` as a libpq key/value connection-string value: quoted, with backslashes and `'`
+    /// escaped, when it is empty or holds spaces, quotes or backslashes.
+    private static func connectionValue(_ value: String) -> String {
+        guard value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\\" }) else {
+            return value
+        }
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        return "'\(escaped)'"
     }
 
     /// True while the postmaster process is alive.

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Glibc
 
@@ -23,8 +22,9 @@ public struct ProcessResult: Sendable, Equatable {
 /// Runs `executable` with `arguments` to completion and returns its exit code and output.
 ///
 /// Standard output and error go to temporary files rather than pipes, so neither a large
-/// output nor a daemon the process leaves behind holding the pipe open can block the caller.
-/// Standard input is `/dev/null`. Blocks the calling thread.
+/// output nor a daemon the process leaves behind holding a pipe open can block the caller.
+/// Standard input is `/dev/null`; descriptors above 2 are not inherited. Blocks the calling
+/// thread.
 ///
 /// - Parameters:
 ///   - environment: The whole environment of the process; `nil` inherits this process's.
@@ -42,67 +42,23 @@ public func runProcess(
     defer { try? FileManager.default.removeItem(at: folder) }
     let stdoutURL = folder.appendingPathComponent("stdout")
     let stderrURL = folder.appendingPathComponent("stderr")
-    let stdoutHandle = try openLogForAppending(stdoutURL)
-    let stderrHandle = try openLogForAppending(stderrURL)
-
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = stdoutHandle
-    process.standardError = stderrHandle
-    let exited = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in exited.signal() }
-    do {
-        try process.run()
-    } catch {
-        try? stdoutHandle.close()
-        try? stderrHandle.close()
-        throw FixtureError("cannot start \(executable.path): \(error)")
-    }
-    try? stdoutHandle.close()
-    try? stderrHandle.close()
-    let token = FixtureRegistry.registerProcess(pid: process.processIdentifier, signal: SIGKILL, marker: executable.path)
+    let child = try ChildProcess.spawn(
+        executable, arguments, environment: environment, currentDirectory: currentDirectory,
+        stdoutPath: stdoutURL.path, stderrPath: stderrURL.path)
+    let token = FixtureRegistry.registerProcess(pid: child.pid, signal: SIGKILL, marker: executable.path)
     defer { FixtureRegistry.unregisterProcess(token) }
 
     func output(_ url: URL) -> String {
         String(decoding: FileManager.default.contents(atPath: url.path) ?? Data(), as: UTF8.self)
     }
-    if exited.wait(timeout: .now() + timeout.timeInterval) == .timedOut {
-        _ = Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    guard let exitCode = child.wait(timeout: timeout) else {
+        child.send(SIGKILL)
+        _ = child.wait(timeout: .seconds(10))
         throw FixtureError("""
             \(executable.lastPathComponent) \(arguments.joined(separator: " ")) timed out after \(timeout) and was killed
             stdout: \(output(stdoutURL))
             stderr: \(output(stderrURL))
             """)
     }
-    process.waitUntilExit()
-    return ProcessResult(
-        exitCode: shellExitCode(process),
-        stdout: output(stdoutURL),
-        stderr: output(stderrURL))
-}
-
-/// The exit status of a finished process, or 128 + signal when a signal ended it.
-func shellExitCode(_ process: Process) -> Int32 {
-    process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-}
-
-/// Opens (creating if needed) `url` for writing at its end.
-func openLogForAppending(_ url: URL) throws -> FileHandle {
-    if !FileManager.default.fileExists(atPath: url.path) {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw FixtureError("cannot create \(url.path)")
-        }
-    }
-    do {
-        let handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
-        return handle
-    } catch {
-        throw FixtureError("cannot open \(url.path) for writing: \(error)")
-    }
+    return ProcessResult(exitCode: exitCode, stdout: output(stdoutURL), stderr: output(stderrURL))
 }
