@@ -64,6 +64,7 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var sourceTopicOfTarget: [String: String] = [:]
     private var warned: [String: ContinuousClock.Instant] = [:]
     private var provenanceRegion: [UInt8]
+    private var suspects = Set<TopicPartition>()
     private var recordsCopied: Int64 = 0
     private var bytesCopied: Int64 = 0
 
@@ -139,8 +140,13 @@ public final class ReplicationEngine: @unchecked Sendable {
         var nextDiscovery = clock.now + topology.topics.discoveryInterval
         var nextProgress = clock.now + options.progressInterval
         var copiedAtLastProgress: Int64 = 0
+        var nextPositionCheck = clock.now + .seconds(1)
         while !stop.isStopped {
             let now = clock.now
+            if now >= nextPositionCheck {
+                try checkPositions()
+                nextPositionCheck = now + .seconds(1)
+            }
             if now >= nextDiscovery {
                 do { try discover() } catch { warn("discovery", "topic discovery failed, retrying in \(topology.topics.discoveryInterval): \(error)") }
                 nextDiscovery = now + topology.topics.discoveryInterval
@@ -226,13 +232,37 @@ public final class ReplicationEngine: @unchecked Sendable {
             warn("source:\(error.error.rawName)", "source cluster \(topology.source.region): \(error.error)")
             return
         }
-        guard error.isOffsetOutOfRange, var owned = partitions[partition] else {
+        guard error.isOffsetOutOfRange, let owned = partitions[partition] else {
             warn("source:\(partition):\(error.error.rawName)", "source \(partition): \(error.error)")
             return
         }
         let wanted = owned.progress.next ?? error.offset ?? 0
         let marks = (try? consumer.queryWatermarks(partition, timeout: options.requestTimeout)) ?? (low: -1, high: -1)
-        let gap = SourceGap(partition: partition, wanted: wanted, logStart: marks.low, logEnd: consumer.cachedWatermarks(partition)?.high ?? marks.high)
+        try stopOrSkip(SourceGap(partition: partition, wanted: wanted, logStart: marks.low, logEnd: consumer.cachedWatermarks(partition)?.high ?? marks.high))
+    }
+
+    /// Finds partitions whose source log no longer holds the next offset to copy, from the watermarks of the
+    /// last fetch responses. Brokers should answer OFFSET_OUT_OF_RANGE there, but not all do (tansu answers
+    /// an empty fetch), and a partition must never wait silently at a position that cannot exist.
+    /// A suspect is confirmed by a second look a second later.
+    private func checkPositions() throws(ReplicationError) {
+        for (partition, owned) in partitions where owned.active && owned.progress.gap == nil {
+            guard let next = owned.progress.next, let marks = consumer.cachedWatermarks(partition),
+                  marks.high < next || marks.low > next
+            else {
+                suspects.remove(partition)
+                continue
+            }
+            if suspects.insert(partition).inserted { continue }
+            suspects.remove(partition)
+            try stopOrSkip(SourceGap(partition: partition, wanted: next, logStart: max(marks.low, 0), logEnd: marks.high))
+        }
+    }
+
+    /// Stops a partition at a gap, or restarts it at the log start when the operator accepted the gap.
+    private func stopOrSkip(_ gap: SourceGap) throws(ReplicationError) {
+        let partition = gap.partition
+        guard var owned = partitions[partition] else { return }
         if options.acceptGaps.contains(partition) {
             logger.warning("accepting a gap as the operator asked (--accept-gap \(partition)): \(gap)")
             do { try consumer.seek([(partition, .beginning)], timeout: options.requestTimeout) } catch {
