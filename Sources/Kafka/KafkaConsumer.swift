@@ -86,6 +86,26 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// Joins the consumer group (`group.id`) for these topics; the group coordinator assigns partitions.
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = Self.makeList(topics.map { (TopicPartition($0, -1), RDKafkaConstants.offsetInvalid) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_subscribe(client.handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err, message: "cannot subscribe to \(topics): \(String(cString: rd_kafka_err2str(err)))") }
+    }
+
+    /// Commits offsets (the next offset to read, per partition) for the group, waiting for the answer.
+    ///
+    /// Blocks the calling thread.
+    public func commit(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = Self.makeList(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_commit(client.handle, list, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err, message: "commit failed: \(String(cString: rd_kafka_err2str(err)))") }
+        try Self.firstError(in: list)
+    }
+
     /// Removes partitions from the assignment.
     public func unassign(_ partitions: [TopicPartition]) throws(KafkaError) {
         guard !partitions.isEmpty else { return }

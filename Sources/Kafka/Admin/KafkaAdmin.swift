@@ -8,6 +8,8 @@ public final class KafkaAdmin: @unchecked Sendable {
     // @unchecked Sendable: only the thread-safe librdkafka handle is stored.
     private let client: RDKafkaClient
 
+    var handle: OpaquePointer { client.handle }
+
     /// Creates an admin client.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
     public init(configuration: KafkaClientConfiguration, logger: Logger) throws(KafkaError) {
@@ -129,7 +131,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     }
 
     /// Runs one admin request on a temporary queue and reads its result event.
-    private func adminRequest<T>(
+    func adminRequest<T>(
         timeout: Duration, expect: Int32,
         send: (OpaquePointer?, OpaquePointer?) -> Void,
         read: (OpaquePointer) -> T
