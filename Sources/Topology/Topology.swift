@@ -13,14 +13,23 @@ public struct Topology: Sendable, Equatable {
     public var target: ClusterEndpoint
     /// Which topics are replicated and how they are named in the target.
     public var topics: TopicSelection
+    /// Which consumer groups' offsets are translated into the target, and how often.
+    public var groups: GroupSelection
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
-    public init(pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection) {
+    public init(pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection, groups: GroupSelection = GroupSelection()) {
         self.pair = pair
         self.source = source
         self.target = target
         self.topics = topics
+        self.groups = groups
     }
+
+    /// The compacted topic in the target where the bridge records (source offset, target offset) pairs.
+    public var offsetSyncsTopic: String { "\(internalTopicPrefix)offset-syncs" }
+
+    /// The compacted topic in the target where the bridge records each group's translated positions.
+    public var checkpointsTopic: String { "\(internalTopicPrefix)checkpoints" }
 
     /// Prefix of the names of the bridge's own topics in the target cluster: `regionbridge.<pair>.`.
     public var internalTopicPrefix: String {
@@ -113,5 +122,36 @@ public struct TopicSelection: Sendable, Equatable {
     public func selects(_ topic: String) -> Bool {
         guard !topic.hasPrefix("__"), !topic.hasPrefix(bridgeTopicPrefix) else { return false }
         return includePatterns.matchesWhole(topic) && !excludePatterns.matchesWhole(topic)
+    }
+}
+
+/// Which consumer groups have their committed offsets translated into the target cluster.
+public struct GroupSelection: Sendable, Equatable {
+    /// Regular expressions over group ids (whole-id match). Default: every group (`.*`). Empty: no group sync.
+    public var include: [String] {
+        get { includePatterns.sources }
+        set { includePatterns = PatternSet(newValue) }
+    }
+    /// Regular expressions over group ids that are never synced. Default: the bridge's own (`regionbridge\\..*`).
+    public var exclude: [String] {
+        get { excludePatterns.sources }
+        set { excludePatterns = PatternSet(newValue) }
+    }
+    /// How often offsets are synced. Default: 10 s.
+    public var syncInterval: Duration
+
+    private var includePatterns: PatternSet
+    private var excludePatterns: PatternSet
+
+    /// Creates a selection with the documented defaults.
+    public init(include: [String] = [".*"], exclude: [String] = ["regionbridge\\..*"], syncInterval: Duration = .seconds(10)) {
+        includePatterns = PatternSet(include)
+        excludePatterns = PatternSet(exclude)
+        self.syncInterval = syncInterval
+    }
+
+    /// Whether the group's offsets are synced.
+    public func selects(_ group: String) -> Bool {
+        includePatterns.matchesWhole(group) && !excludePatterns.matchesWhole(group)
     }
 }

@@ -49,12 +49,14 @@ private struct Schema {
     var required: [String]
     var optional: [String] = []
 
-    static let topology = Schema(required: ["pair", "source", "target", "topics"])
+    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups"])
     static let endpoint = Schema(required: ["region", "bootstrap_servers"], optional: ["properties"])
     static let topics = Schema(
         required: ["include"],
         optional: ["exclude", "rename", "replication_factor", "discovery_interval"]
     )
+
+    static let groups = Schema(required: [], optional: ["include", "exclude", "sync_interval"])
 
     var keys: [String] { required + optional }
 }
@@ -116,8 +118,9 @@ private struct TopologyReader {
         let target = fields["target"].flatMap { endpoint($0, otherRegion: source?.region) }
         let sameCluster = source != nil && source?.normalizedBootstrapServers == target?.normalizedBootstrapServers
         let topics = fields["topics"].flatMap { topicSelection($0, sameCluster: sameCluster) }
-        guard let pair, let source, let target, let topics else { return nil }
-        return Topology(pair: pair, source: source, target: target, topics: topics)
+        let groups = fields["groups"].map { groupSelection($0) } ?? GroupSelection()
+        guard let pair, let source, let target, let topics, let groups else { return nil }
+        return Topology(pair: pair, source: source, target: target, topics: topics, groups: groups)
     }
 
     // MARK: Sections
@@ -180,6 +183,20 @@ private struct TopologyReader {
             replicationFactor: replicationFactor ?? -1,
             discoveryInterval: discoveryInterval ?? .seconds(5)
         )
+    }
+
+    private mutating func groupSelection(_ entry: Entry) -> GroupSelection? {
+        guard let fields = mapping(entry, schema: .groups) else { return nil }
+        let defaults = GroupSelection()
+        let include = fields["include"].map { patterns($0) } ?? defaults.include
+        let exclude = fields["exclude"].map { patterns($0) } ?? defaults.exclude
+        let syncInterval = fields["sync_interval"].flatMap {
+            value($0, expected: "a duration", "sync_interval must be a duration greater than zero, such as 500ms, 10s or 1m") {
+                parseDuration($0).flatMap { $0 > .zero ? $0 : nil }
+            }
+        }
+        guard let include, let exclude else { return nil }
+        return GroupSelection(include: include, exclude: exclude, syncInterval: syncInterval ?? defaults.syncInterval)
     }
 
     // MARK: Values

@@ -29,8 +29,8 @@ final class PartitionProgressTests: XCTestCase {
         progress.sent()
         progress.reachedEnd(2)
         XCTAssertFalse(progress.isCaughtUp, "two writes in flight")
-        progress.delivered(sourceOffset: 0)
-        progress.delivered(sourceOffset: 1)
+        progress.delivered(sourceOffset: 0, targetOffset: 100)
+        progress.delivered(sourceOffset: 1, targetOffset: 101)
         XCTAssertTrue(progress.isCaughtUp)
         XCTAssertEqual(progress.copied, 2)
         XCTAssertEqual(progress.lastDelivered, 1)
@@ -38,12 +38,29 @@ final class PartitionProgressTests: XCTestCase {
         XCTAssertFalse(progress.isCaughtUp, "a record past the last end was read")
     }
 
+    func testReplicatedUpToIsWhereATranslatedPositionIsSafe() {
+        var progress = PartitionProgress(target: target, start: .offset(10))
+        XCTAssertEqual(progress.replicatedUpTo, 10, "everything before the resume point is in the target")
+        XCTAssertTrue(progress.accept(offset: 10))
+        progress.sent()
+        XCTAssertTrue(progress.accept(offset: 12))
+        progress.sent()
+        XCTAssertEqual(progress.replicatedUpTo, 10, "nothing acknowledged yet")
+        progress.delivered(sourceOffset: 10, targetOffset: 500)
+        XCTAssertEqual(progress.replicatedUpTo, 11)
+        XCTAssertEqual(progress.lastPair, OffsetPair(source: 10, target: 500))
+        progress.delivered(sourceOffset: 12, targetOffset: 501)
+        XCTAssertEqual(progress.replicatedUpTo, 13)
+        progress.reachedEnd(15)
+        XCTAssertEqual(progress.replicatedUpTo, 15, "a marker at 13..14 leaves nothing to copy before the end")
+    }
+
     func testEndBeyondTheLastRecordCountsAsCaughtUp() {
         // read_committed: a transaction marker at offset 5 makes the end 6 while the last record is 4.
         var progress = PartitionProgress(target: target, start: .offset(4))
         XCTAssertTrue(progress.accept(offset: 4))
         progress.sent()
-        progress.delivered(sourceOffset: 4)
+        progress.delivered(sourceOffset: 4, targetOffset: 9)
         progress.reachedEnd(6)
         XCTAssertTrue(progress.isCaughtUp)
     }

@@ -25,12 +25,29 @@ public struct BridgeService: Service {
     public func run() async throws {
         let stop = StopSignal()
         let engine = self.engine
-        let summaries = try await withGracefulShutdownHandler {
-            try await onDedicatedThread(name: "regionbridge-engine") { () throws(ReplicationError) in
-                try engine.run(until: stop)
-            }
-        } onGracefulShutdown: {
-            stop.stop()
+        let groupSync = try engine.makeGroupSync()
+        let syncStop = StopSignal()
+        async let syncing: Void = onDedicatedThread(name: "regionbridge-groups") { () throws(ReplicationError) in
+            groupSync.run(until: syncStop)
+        }
+        let outcome: Result<[PartitionSummary], ReplicationError>
+        do {
+            outcome = .success(try await withGracefulShutdownHandler {
+                try await onDedicatedThread(name: "regionbridge-engine") { () throws(ReplicationError) in
+                    try engine.run(until: stop)
+                }
+            } onGracefulShutdown: {
+                stop.stop()
+            })
+        } catch let error as ReplicationError {
+            outcome = .failure(error)
+        }
+        syncStop.stop()
+        try await syncing
+        let summaries = try outcome.get()
+        // A last round, so that the checkpoints reflect where the run ended.
+        try await onDedicatedThread(name: "regionbridge-groups") { () throws(ReplicationError) in
+            groupSync.finalSync()
         }
         onFinish(summaries)
     }

@@ -58,7 +58,7 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var producer: KafkaProducer!
     private var sourceAdmin: KafkaAdmin!
     private var targetAdmin: KafkaAdmin!
-    private var tailReader: TargetTailReader!
+    private var targetReader: TargetReader!
 
     private var partitions: [TopicPartition: OwnedPartition] = [:]
     private var sourceTopicOfTarget: [String: String] = [:]
@@ -67,6 +67,9 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var suspects = Set<TopicPartition>()
     private var recordsCopied: Int64 = 0
     private var bytesCopied: Int64 = 0
+
+    /// Per-partition positions, published about once a second for the group-offset sync.
+    public let state = ReplicationState()
 
     /// Creates an engine for one region pair.
     public init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), logger: Logger) {
@@ -102,6 +105,7 @@ public final class ReplicationEngine: @unchecked Sendable {
             failure = error
         }
         let drained = drain()
+        publishState()
         if let failure { throw failure }
         if !drained {
             throw ReplicationError(
@@ -116,6 +120,11 @@ public final class ReplicationEngine: @unchecked Sendable {
         return summaries()
     }
 
+    /// The group-offset sync for this pair, fed by this engine's state.
+    func makeGroupSync() throws(ReplicationError) -> GroupOffsetSync {
+        try GroupOffsetSync(topology: topology, state: state, timeout: options.requestTimeout, logger: logger)
+    }
+
     private func connect() throws(ReplicationError) {
         logger.info("starting pair \(topology.pair): \(topology.source.region) [\(topology.source.bootstrapServers)] -> \(topology.target.region) [\(topology.target.bootstrapServers)], librdkafka \(librdkafkaVersion)")
         do {
@@ -124,7 +133,7 @@ public final class ReplicationEngine: @unchecked Sendable {
             consumer = try KafkaConsumer(
                 configuration: sourceConfig, groupID: "regionbridge.\(topology.pair)", logger: logger)
             producer = try KafkaProducer(configuration: targetConfig, logger: logger)
-            tailReader = try TargetTailReader(
+            targetReader = try TargetReader(
                 target: targetConfig, groupID: "regionbridge.\(topology.pair).tail", timeout: options.requestTimeout,
                 logger: logger)
         } catch {
@@ -145,6 +154,7 @@ public final class ReplicationEngine: @unchecked Sendable {
             let now = clock.now
             if now >= nextPositionCheck {
                 try checkPositions()
+                publishState()
                 nextPositionCheck = now + .seconds(1)
             }
             if now >= nextDiscovery {
@@ -217,7 +227,7 @@ public final class ReplicationEngine: @unchecked Sendable {
                     .targetRefusedRecord,
                     "the target refused the record from source \(source) offset \(report.id) (target \(report.topic)/\(report.partition)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
             }
-            partitions[source]?.progress.delivered(sourceOffset: Int64(report.id))
+            partitions[source]?.progress.delivered(sourceOffset: Int64(report.id), targetOffset: report.offset)
             recordsCopied += 1
         }
         for error in events.errors {
@@ -275,6 +285,15 @@ public final class ReplicationEngine: @unchecked Sendable {
             try? consumer.pause([partition])
         }
         partitions[partition] = owned
+    }
+
+    private func publishState() {
+        var snapshot: [TopicPartition: PartitionSnapshot] = [:]
+        for (source, owned) in partitions where owned.active {
+            snapshot[source] = PartitionSnapshot(
+                target: owned.progress.target, replicatedUpTo: owned.progress.replicatedUpTo, lastPair: owned.progress.lastPair)
+        }
+        state.publish(snapshot)
     }
 
     private var isCaughtUp: Bool {
@@ -345,7 +364,7 @@ public final class ReplicationEngine: @unchecked Sendable {
         for source in plan.newPartitions {
             let targetTopic = topology.topics.rename.targetTopic(for: source.topic, sourceRegion: topology.source.region)
             let target = TopicPartition(targetTopic, source.partition)
-            let last = try tailReader.lastCopiedOffset(in: target, sourceRegion: topology.source.region, source: source)
+            let last = try targetReader.lastCopied(in: target, from: SourcePartition(region: topology.source.region, partition: source)).lastCopied
             let start = ResumePoint.start(afterLastCopied: last)
             sourceTopicOfTarget[targetTopic] = source.topic
             partitions[source] = OwnedPartition(progress: PartitionProgress(target: target, start: start))

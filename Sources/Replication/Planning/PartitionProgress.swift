@@ -16,6 +16,10 @@ public struct PartitionProgress: Sendable, Equatable {
     public private(set) var copied: Int64 = 0
     /// Source offset of the last record the target acknowledged.
     public private(set) var lastDelivered: Int64?
+    /// The last acknowledged record's source and target offsets.
+    public private(set) var lastPair: OffsetPair?
+    /// Where copying started in this run: every source offset before it was already in the target.
+    public private(set) var resumedAt: Int64
     /// Set when the partition is stopped because source records were lost.
     public var gap: SourceGap?
 
@@ -23,6 +27,7 @@ public struct PartitionProgress: Sendable, Equatable {
     public init(target: TopicPartition, start: StartOffset) {
         self.target = target
         if case .offset(let offset) = start { next = offset }
+        resumedAt = next ?? 0
     }
 
     /// Takes a record at `offset`; `false` when it was seen already (re-delivered after a seek) and must be skipped.
@@ -35,11 +40,25 @@ public struct PartitionProgress: Sendable, Equatable {
     /// A record was sent to the target.
     public mutating func sent() { inFlight += 1 }
 
-    /// The target acknowledged the record copied from `sourceOffset`.
-    public mutating func delivered(sourceOffset: Int64) {
+    /// The target acknowledged the record copied from `sourceOffset`, written at `targetOffset`.
+    public mutating func delivered(sourceOffset: Int64, targetOffset: Int64) {
         inFlight -= 1
         copied += 1
-        lastDelivered = max(lastDelivered ?? sourceOffset, sourceOffset)
+        if sourceOffset >= (lastDelivered ?? sourceOffset) {
+            lastDelivered = sourceOffset
+            lastPair = OffsetPair(source: sourceOffset, target: targetOffset)
+        }
+    }
+
+    /// Every source offset below this is in the target (or was deliberately not copied, as looped records are).
+    /// A consumer position at or below it translates safely.
+    public var replicatedUpTo: Int64 {
+        var position = max(resumedAt, (lastDelivered ?? -1) + 1)
+        if inFlight == 0, let next {
+            position = max(position, next)
+            if let end, end >= next { position = max(position, end) }
+        }
+        return position
     }
 
     /// A fetch reached the end of the source log at `offset`.
@@ -52,6 +71,7 @@ public struct PartitionProgress: Sendable, Equatable {
         gap = nil
         end = nil
         if case .offset(let offset) = start { next = offset } else { next = nil }
+        resumedAt = next ?? 0
     }
 
     /// Every record up to the last known log end is acknowledged by the target.
