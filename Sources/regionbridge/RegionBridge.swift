@@ -8,10 +8,10 @@ struct RegionBridge: AsyncParsableCommand {
         commandName: "regionbridge",
         abstract: "Copies Kafka topics from one region's cluster to another's, record for record, exactly once.",
         discussion: """
-            Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; \
+            Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; 4 refused (failover); \
             5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record.
             """,
-        subcommands: [RunCommand.self, TopologyCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, TopologyCommand.self, VersionCommand.self])
 
     /// Parses and runs a command, mapping every failure to a documented exit code and a message on stderr.
     static func main() async {
@@ -42,6 +42,7 @@ struct RegionBridge: AsyncParsableCommand {
 enum ExitCodes {
     static let runtime: Int32 = 1
     static let usage: Int32 = 2
+    static let refused: Int32 = 4
 }
 
 /// A failure to report on stderr with a given exit code.

@@ -71,10 +71,6 @@ enum SummaryTable {
                 summary.lastCopiedOffset.map(String.init) ?? "-", summary.sourceEnd.map(String.init) ?? "-",
             ])
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextTable.render(rows)
     }
 }

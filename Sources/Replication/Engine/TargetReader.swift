@@ -1,7 +1,7 @@
 import Kafka
 import Logging
 
-/// Reads target partitions for what the bridge copied into them: the last source offset copied (for resuming),
+/// Reads partitions (of the target, mostly) for what the bridge copied into them: the last source offset copied (for resuming),
 /// the true end of the log, and the replicated records from some target offset on (for offset translation).
 ///
 /// It learns a partition's end from fetch responses (partition EOF), not from ListOffsets alone, because some
@@ -61,6 +61,11 @@ final class TargetReader {
         try read(target, from: offset, until: .firstMatch { source.provenanceOffset($0) != nil }).records.compactMap { record in
             source.provenanceOffset(record).map { OffsetPair(source: $0, target: record.offset) }
         }
+    }
+
+    /// Records of `partition` from `start` up to (not including) `before`, or to the end of the log.
+    func records(in partition: TopicPartition, from start: Int64, before: Int64? = nil) throws(ReplicationError) -> [KafkaRecord] {
+        try read(partition, from: start, until: before.map { .before($0) } ?? .end).records
     }
 
     private func watermarks(_ target: TopicPartition) throws(ReplicationError) -> (Int64, Int64) {
