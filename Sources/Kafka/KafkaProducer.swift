@@ -69,6 +69,28 @@ public final class KafkaProducer: @unchecked Sendable {
         mainQueue = rd_kafka_queue_get_main(client.handle)
     }
 
+    /// Makes this producer transactional (`transactional.id`) and fences earlier producers with the same id.
+    ///
+    /// Blocks until the transaction coordinator answers.
+    public func initTransactions(timeout: Duration) throws(KafkaError) {
+        if let error = rd_kafka_init_transactions(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
+    }
+
+    /// Starts a transaction (after `initTransactions`).
+    public func beginTransaction() throws(KafkaError) {
+        if let error = rd_kafka_begin_transaction(client.handle) { throw KafkaError.consuming(error) }
+    }
+
+    /// Commits the open transaction, flushing its records first. Blocks until done.
+    public func commitTransaction(timeout: Duration) throws(KafkaError) {
+        if let error = rd_kafka_commit_transaction(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
+    }
+
+    /// Aborts the open transaction. Blocks until done.
+    public func abortTransaction(timeout: Duration) throws(KafkaError) {
+        if let error = rd_kafka_abort_transaction(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
+    }
+
     deinit {
         rd_kafka_queue_destroy(mainQueue)
         for topic in topics.values { rd_kafka_topic_destroy(topic) }

@@ -90,6 +90,42 @@ public struct KafkaTestClient: Sendable {
             .queryWatermarks(TopicPartition(topic, partition), timeout: .seconds(5)).high
     }
 
+    /// Writes the records in one committed transaction per group of `perTransaction` records, so that the
+    /// transaction markers leave holes in the offsets.
+    public func produceInTransactions(_ records: [KafkaRecord], perTransaction: Int, transactionalID: String) throws {
+        let producer = try KafkaProducer(
+            configuration: configuration, overrides: ["transactional.id": transactionalID, "enable.gapless.guarantee": "false"], logger: logger)
+        try producer.initTransactions(timeout: .seconds(30))
+        var index = 0
+        while index < records.count {
+            try producer.beginTransaction()
+            for record in records[index..<min(index + perTransaction, records.count)] {
+                try producer.send(
+                    topic: record.topic, partition: record.partition, key: record.key, value: record.value,
+                    headers: record.headers, timestamp: record.timestamp?.milliseconds, id: 0)
+            }
+            // Delivery reports are events the application polls: drain them before committing.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while producer.queueLength > 0, ContinuousClock.now < deadline {
+                if let error = producer.poll(timeout: .milliseconds(50)).deliveries.compactMap(\.error).first { throw error }
+            }
+            try producer.commitTransaction(timeout: .seconds(30))
+            index += perTransaction
+        }
+    }
+
+    /// Commits offsets for a group, as a consumer of it would.
+    public func commit(group: String, _ offsets: [TopicPartition: Int64]) throws {
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: group, logger: logger)
+        defer { consumer.close() }
+        try consumer.commit(offsets)
+    }
+
+    /// A group's committed offsets.
+    public func committed(group: String) throws -> [TopicPartition: Int64] {
+        try KafkaAdmin(configuration: configuration, logger: logger).committedOffsets(group: group, timeout: .seconds(10))
+    }
+
     /// Every record of the partition from its start to its end (found by partition EOF, not ListOffsets).
     public func readAll(_ topic: String, partition: Int32, timeout: Duration = .seconds(60)) throws -> [KafkaRecord] {
         let consumer = try KafkaConsumer(
