@@ -13,13 +13,22 @@ public struct Topology: Sendable, Equatable {
     public var target: ClusterEndpoint
     /// Which topics are replicated and how they are named in the target.
     public var topics: TopicSelection
+    /// When replication lag raises alerts (`lag:`; optional, defaults in ``LagSettings``).
+    public var lag: LagSettings
+    /// Where metrics and health are served (`metrics:`; optional, defaults in ``MetricsSettings``).
+    public var metrics: MetricsSettings
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
-    public init(pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection) {
+    public init(
+        pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
+        lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings()
+    ) {
         self.pair = pair
         self.source = source
         self.target = target
         self.topics = topics
+        self.lag = lag
+        self.metrics = metrics
     }
 
     /// Prefix of the names of the bridge's own topics in the target cluster: `regionbridge.<pair>.`.
