@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: strict),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: [
-            "Monitoring", "Replication", "Topology", "Kafka",
+            "Monitoring", "Replication", "Topology", "Kafka", "TestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
