@@ -11,7 +11,7 @@ struct RegionBridge: AsyncParsableCommand {
             Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; \
             5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record.
             """,
-        subcommands: [RunCommand.self, TopologyCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, TopologyCommand.self, LagCommand.self, VersionCommand.self])
 
     /// Parses and runs a command, mapping every failure to a documented exit code and a message on stderr.
     static func main() async {
