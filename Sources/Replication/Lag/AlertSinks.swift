@@ -71,46 +71,54 @@ public final class JSONLinesAlertSink: AlertSink {
 }
 
 /// Writes each event as one JSON record to the target cluster's topic `regionbridge.<pair>.alerts`
-/// (partition 0, key `<alert>/<cluster or topic/partition>`), creating the topic with one partition when missing.
+/// (partition 0, key `<alert>/<topic/partition or cluster>`), creating the topic with one partition
+/// before the first write (and again after a failed attempt).
 public final class KafkaAlertSink: AlertSink {
     /// The topic written to.
     public let topic: String
-    private let producer: Mutex<KafkaProducer>
+    private let state: Mutex<(producer: KafkaProducer, admin: KafkaAdmin, topicReady: Bool)>
+    private let timeout: Duration
     private let logger: Logger
     private let sequence = Atomic<UInt64>(0)
 
     /// The alerts topic of a pair: `regionbridge.<pair>.alerts`.
     public static func topic(for topology: Topology) -> String { topology.internalTopicPrefix + "alerts" }
 
-    /// Connects to the target cluster and makes sure the alerts topic exists.
-    /// - Throws: ``AlertSinkError`` when the client cannot be created or the topic cannot be created.
-    public init(topology: Topology, timeout: Duration = .seconds(10), logger: Logger) throws(AlertSinkError) {
+    /// Creates the clients; no request is made until the first delivery.
+    /// - Parameter timeout: how long creating the topic may take. Default 5 s.
+    /// - Throws: ``AlertSinkError`` when a client cannot be created (bad properties).
+    public init(topology: Topology, timeout: Duration = .seconds(5), logger: Logger) throws(AlertSinkError) {
         topic = Self.topic(for: topology)
+        self.timeout = timeout
         self.logger = logger
         let configuration = KafkaClientConfiguration(
             bootstrapServers: topology.target.bootstrapServers, properties: topology.target.properties,
             clientID: "regionbridge-\(topology.pair)-alerts")
         do {
             let admin = try KafkaAdmin(configuration: configuration, logger: logger)
-            let errors = try admin.createTopics([NewTopic(name: topic, partitions: 1)], timeout: timeout)
-            if let error = errors[topic], error.code != .topicAlreadyExists {
-                throw AlertSinkError("cannot create alerts topic \(topic): \(error)")
-            }
-            producer = Mutex(try KafkaProducer(configuration: configuration, overrides: ["linger.ms": "0"], logger: logger))
-        } catch let error as AlertSinkError {
-            throw error
+            let producer = try KafkaProducer(configuration: configuration, overrides: ["linger.ms": "0"], logger: logger)
+            state = Mutex((producer, admin, false))
         } catch {
             throw AlertSinkError("cannot write alerts to topic \(topic): \(error)")
         }
     }
 
     public func deliver(_ events: [AlertEvent]) throws(AlertSinkError) {
-        let failure: String? = producer.withLock { producer in
+        let failure: String? = state.withLock { state in
+            if !state.topicReady {
+                do {
+                    let errors = try state.admin.createTopics([NewTopic(name: topic, partitions: 1)], timeout: timeout)
+                    if let error = errors[topic], error.code != .topicAlreadyExists { return "cannot create the topic: \(error)" }
+                    state.topicReady = true
+                } catch {
+                    return "cannot create the topic: \(error)"
+                }
+            }
             for event in events {
                 let key = event.partition.map { "\(event.alert.rawValue)/\($0)" }
                     ?? "\(event.alert.rawValue)/\(event.cluster?.rawValue ?? "")"
                 do {
-                    try producer.send(
+                    try state.producer.send(
                         topic: topic, partition: 0, key: Array(key.utf8), value: Array(event.jsonLine.utf8), headers: [],
                         timestamp: Int64((event.at.timeIntervalSince1970 * 1000).rounded(.down)),
                         id: sequence.add(1, ordering: .relaxed).newValue)
@@ -118,25 +126,23 @@ public final class KafkaAlertSink: AlertSink {
                     return "\(error)"
                 }
             }
-            let reports = producer.poll(timeout: .zero)
-            if let failed = reports.deliveries.first(where: { $0.error != nil }), let error = failed.error {
-                return "\(error)"
-            }
+            let reports = state.producer.poll(timeout: .zero)
+            if let error = reports.deliveries.compactMap(\.error).first { return "\(error)" }
             return nil
         }
         if let failure { throw AlertSinkError("cannot write alerts to topic \(topic): \(failure)") }
     }
 
     public func close(timeout: Duration) {
-        producer.withLock { producer in
+        state.withLock { state in
             let deadline = ContinuousClock.now + timeout
-            while producer.queueLength > 0, ContinuousClock.now < deadline {
-                for report in producer.poll(timeout: .milliseconds(50)).deliveries {
+            while state.producer.queueLength > 0, ContinuousClock.now < deadline {
+                for report in state.producer.poll(timeout: .milliseconds(50)).deliveries {
                     if let error = report.error { logger.warning("alert not written to \(topic): \(error)") }
                 }
             }
-            if producer.queueLength > 0 {
-                logger.warning("\(producer.queueLength) alert(s) not written to \(topic) within \(timeout)")
+            if state.producer.queueLength > 0 {
+                logger.warning("\(state.producer.queueLength) alert(s) not written to \(topic) within \(timeout)")
             }
         }
     }

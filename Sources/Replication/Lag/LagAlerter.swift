@@ -7,11 +7,14 @@ import Topology
 
 /// Turns lag and reachability reports into alert events (``LagAlertRules``) and hands them to sinks.
 ///
-/// A ``ReplicationObserver``: give it what the engine reports. Also a `Service`: running it lets time
-/// pass once a second, so alerts fire on time even when reports stop (e.g. the engine is stuck).
+/// A ``ReplicationObserver``: give it what the engine reports; that only updates the rules and queues
+/// events, it does no I/O. ``evaluate()`` lets time pass and hands queued events to the sinks; running
+/// it as a `Service` does that once a tick, so alerts fire on time even when reports stop (e.g. the
+/// engine is stuck) and sink I/O never happens on the engine's thread.
 /// A sink that fails is logged and does not stop the others.
 public final class LagAlerter: ReplicationObserver, Service {
     private let rules: Mutex<LagAlertRules>
+    private let pending = Mutex<[AlertEvent]>([])
     private let sinks: [any AlertSink]
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -38,27 +41,37 @@ public final class LagAlerter: ReplicationObserver, Service {
 
     public func lag(partition: TopicPartition, records: Int64, seconds: Double) {
         let time = now()
-        publish(rules.withLock { $0.observe(partition, records: records, seconds: seconds, at: time) })
+        enqueue(rules.withLock { $0.observe(partition, records: records, seconds: seconds, at: time) })
     }
 
     public func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {
         let time = now()
-        publish(rules.withLock { $0.observe(cluster: cluster, reachable: reachable, at: time) })
+        enqueue(rules.withLock { $0.observe(cluster: cluster, reachable: reachable, at: time) })
     }
 
-    /// Lets time pass to now and publishes the changes that are due.
+    /// Lets time pass to now, then hands every queued event to the sinks, in order.
     public func evaluate() {
         let time = now()
-        publish(rules.withLock { $0.evaluate(at: time) })
+        enqueue(rules.withLock { $0.evaluate(at: time) })
+        publish(pending.withLock { queued in
+            defer { queued.removeAll() }
+            return queued
+        })
     }
 
     /// Evaluates once per tick until graceful shutdown, then closes the sinks.
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             evaluate()
-            try? await Task.sleep(for: tick)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.tick) }
         }
+        evaluate()
         for sink in sinks { sink.close(timeout: .seconds(5)) }
+    }
+
+    private func enqueue(_ events: [AlertEvent]) {
+        guard !events.isEmpty else { return }
+        pending.withLock { $0 += events }
     }
 
     private func publish(_ events: [AlertEvent]) {

@@ -51,6 +51,11 @@ public final class LagReader {
 
     deinit { consumer.close() }
 
+    /// Whether each cluster answers a metadata request within the timeout.
+    public func reachability() -> (source: Bool, target: Bool) {
+        ((try? sourceAdmin.topics(timeout: timeout)) != nil, (try? targetAdmin.topics(timeout: timeout)) != nil)
+    }
+
     /// The lag of every selected source partition now.
     /// - Parameter now: the clock seconds behind are measured against; read once, after all reads.
     /// - Throws: ``ReplicationError`` `.sourceUnavailable` or `.targetUnavailable` naming the cluster or partition.
