@@ -101,4 +101,22 @@ final class LagOnTansuTests: XCTestCase {
         XCTAssertEqual(result.exitCode, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("cannot reach target cluster eu-west"), result.stderr)
     }
+
+    func testWatchRedrawsInPlaceUntilStopped() throws {
+        try KafkaTestClient(bootstrap: source.bootstrap).createTopic("payments", partitions: 1)
+        let bridge = try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: ["payments"])
+        let watch = try BackgroundProcess(
+            RepoPaths.regionbridge, ["lag", "--topology", bridge.topologyURL.path, "--watch", "--interval", "200ms"])
+        let deadline = ContinuousClock.now + .seconds(30)
+        var screens = 0
+        while screens < 3, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            let text = (try? String(contentsOf: watch.stdoutURL, encoding: .utf8)) ?? ""
+            screens = text.components(separatedBy: "\u{1B}[H\u{1B}[2J").count - 1
+        }
+        _ = watch.stop(gracePeriod: .seconds(5))
+        let text = try String(contentsOf: watch.stdoutURL, encoding: .utf8)
+        XCTAssertGreaterThanOrEqual(screens, 3, text + watch.stderrText)
+        XCTAssertTrue(text.contains("payments/0  us-east.payments/0  0           -            0               0.000"), text)
+    }
 }

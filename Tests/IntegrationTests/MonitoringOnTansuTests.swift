@@ -3,7 +3,10 @@ import Foundation
 import FoundationNetworking
 #endif
 import Kafka
+import Logging
+import Replication
 import TestSupport
+import Topology
 import XCTest
 
 /// `regionbridge run` serves metrics and health next to the bridge, between two real tansu brokers.
@@ -80,5 +83,27 @@ final class MonitoringOnTansuTests: XCTestCase {
         XCTAssertLessThan(ContinuousClock.now - stopping, .seconds(10), "SIGTERM stops the run and its monitoring promptly")
         XCTAssertTrue(FileManager.default.fileExists(atPath: alerts.path))
         XCTAssertEqual(try String(contentsOf: alerts, encoding: .utf8), "", "nothing lagged for long, nothing was unreachable")
+    }
+
+    func testKafkaAlertSinkWritesOneJSONRecordPerEventToThePairsAlertsTopic() throws {
+        let topology = Topology(
+            pair: "us-east-to-eu-west", source: ClusterEndpoint(region: "us-east", bootstrapServers: source.bootstrap),
+            target: ClusterEndpoint(region: "eu-west", bootstrapServers: target.bootstrap), topics: TopicSelection(include: ["payments"]))
+        let sink = try KafkaAlertSink(topology: topology, logger: Logger(label: "test"))
+        XCTAssertEqual(sink.topic, "regionbridge.us-east-to-eu-west.alerts")
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        let events = [
+            AlertEvent(alert: .replicationLag, state: .firing, severity: .warning, pair: topology.pair,
+                       partition: TopicPartition("payments", 1), lagRecords: 12, lagSeconds: 6.5, at: at),
+            AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: topology.pair, cluster: .source, at: at),
+        ]
+        try sink.deliver([events[0]])
+        try sink.deliver([events[1]])
+        sink.close(timeout: .seconds(10))
+
+        let written = try KafkaTestClient(bootstrap: target.bootstrap).readAll(sink.topic, partition: 0, timeout: .seconds(20))
+        XCTAssertEqual(written.map { String(decoding: $0.value ?? [], as: UTF8.self) }, events.map(\.jsonLine))
+        XCTAssertEqual(written.map { String(decoding: $0.key ?? [], as: UTF8.self) }, ["replication_lag/payments/1", "cluster_unreachable/source"])
+        XCTAssertEqual(written.map { $0.timestamp?.milliseconds }, [1_800_000_000_000, 1_800_000_000_000])
     }
 }
