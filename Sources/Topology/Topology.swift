@@ -15,14 +15,23 @@ public struct Topology: Sendable, Equatable {
     public var topics: TopicSelection
     /// Which consumer groups' offsets are translated into the target, and how often.
     public var groups: GroupSelection
+    /// When replication lag raises alerts (`lag:`; optional, defaults in ``LagSettings``).
+    public var lag: LagSettings
+    /// Where metrics and health are served (`metrics:`; optional, defaults in ``MetricsSettings``).
+    public var metrics: MetricsSettings
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
-    public init(pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection, groups: GroupSelection = GroupSelection()) {
+    public init(
+        pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
+        groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings()
+    ) {
         self.pair = pair
         self.source = source
         self.target = target
         self.topics = topics
         self.groups = groups
+        self.lag = lag
+        self.metrics = metrics
     }
 
     /// The compacted topic in the target where the bridge records (source offset, target offset) pairs.

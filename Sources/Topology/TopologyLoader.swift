@@ -49,7 +49,7 @@ private struct Schema {
     var required: [String]
     var optional: [String] = []
 
-    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups"])
+    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics"])
     static let endpoint = Schema(required: ["region", "bootstrap_servers"], optional: ["properties"])
     static let topics = Schema(
         required: ["include"],
@@ -57,6 +57,8 @@ private struct Schema {
     )
 
     static let groups = Schema(required: [], optional: ["include", "exclude", "sync_interval"])
+    static let lag = Schema(required: [], optional: ["warn_seconds", "critical_seconds", "for"])
+    static let metrics = Schema(required: [], optional: ["listen"])
 
     var keys: [String] { required + optional }
 }
@@ -119,8 +121,10 @@ private struct TopologyReader {
         let sameCluster = source != nil && source?.normalizedBootstrapServers == target?.normalizedBootstrapServers
         let topics = fields["topics"].flatMap { topicSelection($0, sameCluster: sameCluster) }
         let groups = fields["groups"].map { groupSelection($0) } ?? GroupSelection()
+        let lag = fields["lag"].map { lagSettings($0) } ?? LagSettings()
+        let metrics = fields["metrics"].map { metricsSettings($0) } ?? MetricsSettings()
         guard let pair, let source, let target, let topics, let groups else { return nil }
-        return Topology(pair: pair, source: source, target: target, topics: topics, groups: groups)
+        return Topology(pair: pair, source: source, target: target, topics: topics, groups: groups, lag: lag, metrics: metrics)
     }
 
     // MARK: Sections
@@ -197,6 +201,42 @@ private struct TopologyReader {
         }
         guard let include, let exclude else { return nil }
         return GroupSelection(include: include, exclude: exclude, syncInterval: syncInterval ?? defaults.syncInterval)
+    }
+
+    private mutating func lagSettings(_ entry: Entry) -> LagSettings {
+        let defaults = LagSettings()
+        guard let fields = mapping(entry, schema: .lag) else { return defaults }
+        func seconds(_ name: String) -> Double? {
+            fields[name].flatMap {
+                value($0, expected: "a number", "\(name) must be a number of seconds greater than zero") {
+                    Double($0).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+                }
+            }
+        }
+        let warn = seconds("warn_seconds")
+        let critical = seconds("critical_seconds")
+        if let criticalEntry = fields["critical_seconds"], let critical, critical < (warn ?? defaults.warnSeconds) {
+            report(criticalEntry, "critical_seconds must be at least warn_seconds")
+        } else if let warnEntry = fields["warn_seconds"], fields["critical_seconds"] == nil, let warn, warn > defaults.criticalSeconds {
+            report(warnEntry, "warn_seconds must not exceed critical_seconds (default 60)")
+        }
+        let holdFor = fields["for"].flatMap {
+            value($0, expected: "a duration", "for must be a duration, such as 0s, 30s or 2m") { parseDuration($0) }
+        }
+        return LagSettings(
+            warnSeconds: warn ?? defaults.warnSeconds,
+            criticalSeconds: critical ?? defaults.criticalSeconds,
+            holdFor: holdFor ?? defaults.holdFor)
+    }
+
+    private mutating func metricsSettings(_ entry: Entry) -> MetricsSettings {
+        guard let fields = mapping(entry, schema: .metrics) else { return MetricsSettings() }
+        let listen = fields["listen"].flatMap {
+            value($0, "listen must be host:port (a port from 1 to 65535; IPv6 as [address]:port)") {
+                MetricsSettings(listen: $0)
+            }
+        }
+        return listen ?? MetricsSettings()
     }
 
     // MARK: Values

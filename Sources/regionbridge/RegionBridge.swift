@@ -11,7 +11,7 @@ struct RegionBridge: AsyncParsableCommand {
             Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; 4 refused (failover); \
             5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record.
             """,
-        subcommands: [RunCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, TopologyCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, TopologyCommand.self, VersionCommand.self])
 
     /// Parses and runs a command, mapping every failure to a documented exit code and a message on stderr.
     static func main() async {

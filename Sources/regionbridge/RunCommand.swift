@@ -28,6 +28,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How long shutdown waits for writes in flight, e.g. 30s.")
     var drainTimeout: DurationArgument = DurationArgument(argument: "30s")!
 
+    @Option(help: ArgumentHelp("Also append alert events to FILE as JSON lines.", valueName: "FILE"))
+    var alertsFile: String?
+
     func run() async throws {
         let topology = try options.load()
         var replication = ReplicationOptions()
@@ -46,9 +49,13 @@ struct RunCommand: AsyncParsableCommand {
         let engine = ReplicationEngine(topology: topology, options: replication, logger: logger)
         let result = Mutex<[PartitionSummary]>([])
         let service = BridgeService(engine: engine) { summaries in result.withLock { $0 = summaries } }
+        let monitoring = try RunMonitoring.make(topology: topology, alertsFile: alertsFile, logger: logger)
+        monitoring.readiness.running(true)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
-                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            // Graceful shutdown goes from the last service to the first: the bridge drains before monitoring stops.
+            services: monitoring.services.map { .init(service: $0) }
+                + [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                         failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

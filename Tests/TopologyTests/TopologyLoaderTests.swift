@@ -162,18 +162,41 @@ final class TopologyLoaderTests: XCTestCase {
 
     func testFutureSectionsAreNotAcceptedYet() {
         let yaml = document(topics: "include: [a]") + """
-            groups: {}
             reconcile: {}
-            lag: {}
-            metrics: {}
 
             """
         XCTAssertEqual(reported(yaml), [
-            Reported(10, "groups", "unknown key"),
-            Reported(11, "reconcile", "unknown key"),
-            Reported(12, "lag", "unknown key"),
-            Reported(13, "metrics", "unknown key"),
+            Reported(10, "reconcile", "unknown key"),
         ])
+    }
+
+    func testGroupsSectionDefaultsAndValues() throws {
+        let defaults = try TopologyLoader.parse(yaml: document(topics: "include: [a]"))
+        XCTAssertEqual(defaults.groups, GroupSelection(include: [".*"], exclude: ["regionbridge\\..*"], syncInterval: .seconds(10)))
+        XCTAssertTrue(defaults.groups.selects("billing"))
+        XCTAssertFalse(defaults.groups.selects("regionbridge.us-east-to-eu-west"))
+
+        let custom = try TopologyLoader.parse(yaml: document(topics: "include: [a]") + """
+            groups:
+              include: ["billing-.*", "ledger"]
+              exclude: ["billing-test"]
+              sync_interval: 2s
+
+            """)
+        XCTAssertEqual(custom.groups.syncInterval, .seconds(2))
+        XCTAssertTrue(custom.groups.selects("billing-eu"))
+        XCTAssertFalse(custom.groups.selects("billing-test"))
+        XCTAssertFalse(custom.groups.selects("ledger-2"))
+
+        let bad = document(topics: "include: [a]") + """
+            groups:
+              include: ["(x"]
+              sync_interval: soon
+              every: 5s
+
+            """
+        XCTAssertEqual(reported(bad).map(\.line), [11, 12, 13])
+        XCTAssertEqual(reported(bad).map(\.key), ["groups.include[0]", "groups.sync_interval", "groups.every"])
     }
 
     func testBadRegexReportsCompilerMessage() {

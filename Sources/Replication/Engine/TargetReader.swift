@@ -9,13 +9,18 @@ import Logging
 final class TargetReader {
     private let consumer: KafkaConsumer
     private let timeout: Duration
+    private let cluster: String
+    private let failure: ReplicationError.Kind
 
-    init(target: KafkaClientConfiguration, groupID: String, timeout: Duration, logger: Logger) throws(KafkaError) {
+    /// - Parameter cluster: how errors name the cluster (`target` by default; `source` when reading the source).
+    init(target: KafkaClientConfiguration, groupID: String, timeout: Duration, logger: Logger, cluster: String = "target") throws(KafkaError) {
         consumer = try KafkaConsumer(
             configuration: target, groupID: groupID,
             overrides: ["fetch.wait.max.ms": "10", "enable.partition.eof": "true", "auto.offset.reset": "error"],
             logger: logger)
         self.timeout = timeout
+        self.cluster = cluster
+        failure = cluster == "source" ? .sourceUnavailable : .targetUnavailable
     }
 
     deinit { consumer.close() }
@@ -63,6 +68,11 @@ final class TargetReader {
         }
     }
 
+    /// The first record at or after `offset`, if any before the end of the log.
+    func firstRecord(in partition: TopicPartition, from offset: Int64) throws(ReplicationError) -> KafkaRecord? {
+        try read(partition, from: offset, until: .firstMatch { _ in true }).records.first
+    }
+
     /// Records of `partition` from `start` up to (not including) `before`, or to the end of the log.
     func records(in partition: TopicPartition, from start: Int64, before: Int64? = nil) throws(ReplicationError) -> [KafkaRecord] {
         try read(partition, from: start, until: before.map { .before($0) } ?? .end).records
@@ -72,7 +82,7 @@ final class TargetReader {
         do {
             return try consumer.queryWatermarks(target, timeout: timeout)
         } catch {
-            throw ReplicationError(.targetUnavailable, "cannot read the offsets of target partition \(target): \(error)")
+            throw ReplicationError(failure, "cannot read the offsets of \(cluster) partition \(target): \(error)")
         }
     }
 
@@ -89,7 +99,7 @@ final class TargetReader {
         do {
             try consumer.assign([(target, .offset(start))])
         } catch {
-            throw ReplicationError(.targetUnavailable, "cannot read target partition \(target): \(error)")
+            throw ReplicationError(failure, "cannot read \(cluster) partition \(target): \(error)")
         }
         defer { try? consumer.unassign([target]) }
         var result = Read()
@@ -108,10 +118,10 @@ final class TargetReader {
             }
             if matched { return result }
             if let error = batch.errors.first(where: { $0.partition == target || $0.partition == nil && $0.error.isFatal }) {
-                throw ReplicationError(.targetUnavailable, "cannot read target partition \(target) at offset \(start): \(error.error)")
+                throw ReplicationError(failure, "cannot read \(cluster) partition \(target) at offset \(start): \(error.error)")
             }
         }
-        throw ReplicationError(.targetUnavailable, "reading target partition \(target) from offset \(start) took longer than \(timeout)")
+        throw ReplicationError(failure, "reading \(cluster) partition \(target) from offset \(start) took longer than \(timeout)")
     }
 }
 

@@ -73,7 +73,7 @@ public final class ConsumerFailover {
             sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
             targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
             targetReader = try TargetReader(target: target, groupID: "regionbridge.\(topology.pair).failover", timeout: timeout, logger: logger)
-            sourceReader = try TargetReader(target: source, groupID: "regionbridge.\(topology.pair).failover", timeout: timeout, logger: logger)
+            sourceReader = try TargetReader(target: source, groupID: "regionbridge.\(topology.pair).failover", timeout: timeout, logger: logger, cluster: "source")
         } catch {
             throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
         }

@@ -1,0 +1,96 @@
+import Foundation
+import Kafka
+
+/// Which of a pair's two clusters.
+public enum ClusterRole: String, Sendable, Hashable, CaseIterable {
+    /// The cluster records are read from.
+    case source
+    /// The cluster records are written to.
+    case target
+}
+
+/// One change of an alert's state: emitted once when it starts firing, changes severity, or resolves.
+///
+/// Written as one JSON object per line (see ``jsonLine``), with the keys, in this order:
+/// `alert`, `state`, `severity`, `pair`, `cluster`, `topic`, `partition`, `lag_records`, `lag_seconds`, `at`.
+public struct AlertEvent: Sendable, Equatable {
+    /// The alerts the bridge raises.
+    public enum Name: String, Sendable, Equatable {
+        /// A partition's seconds behind passed `lag.warn_seconds` or `lag.critical_seconds`.
+        case replicationLag = "replication_lag"
+        /// A cluster did not answer for longer than `lag.for`.
+        case clusterUnreachable = "cluster_unreachable"
+    }
+
+    /// Whether the alert started (or changed severity) or ended.
+    public enum State: String, Sendable, Equatable {
+        /// The condition holds; `severity` says how bad it is now.
+        case firing
+        /// The condition no longer holds; `severity` is the one that was firing.
+        case resolved
+    }
+
+    /// How bad the condition is.
+    public enum Severity: String, Sendable, Equatable, Comparable {
+        /// Above `lag.warn_seconds`.
+        case warning
+        /// Above `lag.critical_seconds`, or a cluster unreachable.
+        case critical
+
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs == .warning && rhs == .critical }
+    }
+
+    /// Which alert.
+    public var alert: Name
+    /// Firing or resolved.
+    public var state: State
+    /// The severity now (firing) or the one that ended (resolved).
+    public var severity: Severity
+    /// The region pair.
+    public var pair: String
+    /// For `cluster_unreachable`: which cluster; nil for lag alerts.
+    public var cluster: ClusterRole?
+    /// The source partition for lag alerts; nil for cluster alerts.
+    public var partition: TopicPartition?
+    /// Records behind at the change (lag alerts).
+    public var lagRecords: Int64?
+    /// Seconds behind at the change (lag alerts).
+    public var lagSeconds: Double?
+    /// When the change was decided.
+    public var at: Date
+
+    /// Creates an event from its parts.
+    public init(
+        alert: Name, state: State, severity: Severity, pair: String, cluster: ClusterRole? = nil,
+        partition: TopicPartition? = nil, lagRecords: Int64? = nil, lagSeconds: Double? = nil, at: Date
+    ) {
+        self.alert = alert
+        self.state = state
+        self.severity = severity
+        self.pair = pair
+        self.cluster = cluster
+        self.partition = partition
+        self.lagRecords = lagRecords
+        self.lagSeconds = lagSeconds
+        self.at = at
+    }
+
+    /// The event as one line of JSON (no trailing newline); absent values are `null`, `at` is ISO-8601 UTC.
+    ///
+    /// `{"alert":"replication_lag","state":"firing","severity":"critical","pair":"us-east-to-eu-west",`
+    /// `"cluster":null,"topic":"payments","partition":0,"lag_records":120,"lag_seconds":61.5,"at":"2026-01-31T12:00:00Z"}`
+    public var jsonLine: String {
+        JSONValue.object(JSONObject([
+            ("alert", .string(alert.rawValue)),
+            ("state", .string(state.rawValue)),
+            ("severity", .string(severity.rawValue)),
+            ("pair", .string(pair)),
+            ("cluster", cluster.map { .string($0.rawValue) } ?? .null),
+            ("topic", partition.map { .string($0.topic) } ?? .null),
+            ("partition", partition.map { .integer(Int64($0.partition)) } ?? .null),
+            ("lag_records", lagRecords.map { .integer($0) } ?? .null),
+            ("lag_seconds", lagSeconds.map { .seconds($0) } ?? .null),
+            ("at", .string(ISOTime.string(at))),
+        ])).render(pretty: false, indent: "")
+    }
+}

@@ -1,0 +1,108 @@
+import CoreMetrics
+import Foundation
+import Kafka
+import Metrics
+import Synchronization
+
+/// The bridge's metrics through swift-metrics: a ``ReplicationObserver`` that records what it is told.
+///
+/// With swift-prometheus's factory they appear at `/metrics` as (names in ``BridgeMetrics/Name``):
+///
+/// | metric | type | labels |
+/// | --- | --- | --- |
+/// | `regionbridge_records_replicated_total` | counter | pair, topic, partition |
+/// | `regionbridge_bytes_replicated_total` | counter | pair, topic, partition |
+/// | `regionbridge_lag_records` | gauge | pair, topic, partition |
+/// | `regionbridge_lag_seconds` | gauge | pair, topic, partition |
+/// | `regionbridge_replication_latency_seconds` | histogram | pair, topic |
+/// | `regionbridge_errors_total` | counter | pair, kind |
+/// | `regionbridge_last_group_sync_timestamp_seconds` | gauge | pair |
+///
+/// The latency histogram is labelled by topic, not partition, to keep the number of series small.
+public final class BridgeMetrics: ReplicationObserver {
+    /// Metric names.
+    public enum Name {
+        public static let recordsReplicated = "regionbridge_records_replicated_total"
+        public static let bytesReplicated = "regionbridge_bytes_replicated_total"
+        public static let lagRecords = "regionbridge_lag_records"
+        public static let lagSeconds = "regionbridge_lag_seconds"
+        public static let latency = "regionbridge_replication_latency_seconds"
+        public static let errors = "regionbridge_errors_total"
+        public static let lastGroupSync = "regionbridge_last_group_sync_timestamp_seconds"
+    }
+
+    private struct PartitionMetrics {
+        let records: Counter
+        let bytes: Counter
+        let lagRecords: Gauge
+        let lagSeconds: Gauge
+    }
+
+    /// The pair named in every metric's `pair` label.
+    public let pair: String
+    private let factory: any MetricsFactory
+    private let partitions = Mutex<[TopicPartition: PartitionMetrics]>([:])
+    private let latencies = Mutex<[String: Metrics.Timer]>([:])
+    private let errors = Mutex<[String: Counter]>([:])
+    private let groupSyncGauge: Gauge
+
+    /// Creates the metrics of one pair.
+    /// - Parameters:
+    ///   - pair: the `pair` label.
+    ///   - factory: where metrics go; default the one bootstrapped in `MetricsSystem`.
+    public init(pair: String, factory: any MetricsFactory = MetricsSystem.factory) {
+        self.pair = pair
+        self.factory = factory
+        groupSyncGauge = Gauge(label: Name.lastGroupSync, dimensions: [("pair", pair)], factory: factory)
+    }
+
+    private func metrics(_ partition: TopicPartition) -> PartitionMetrics {
+        partitions.withLock { cache in
+            if let found = cache[partition] { return found }
+            let dimensions = [("pair", pair), ("topic", partition.topic), ("partition", String(partition.partition))]
+            let made = PartitionMetrics(
+                records: Counter(label: Name.recordsReplicated, dimensions: dimensions, factory: factory),
+                bytes: Counter(label: Name.bytesReplicated, dimensions: dimensions, factory: factory),
+                lagRecords: Gauge(label: Name.lagRecords, dimensions: dimensions, factory: factory),
+                lagSeconds: Gauge(label: Name.lagSeconds, dimensions: dimensions, factory: factory))
+            cache[partition] = made
+            return made
+        }
+    }
+
+    public func recordsCopied(partition: TopicPartition, count: Int, bytes: Int) {
+        let metrics = metrics(partition)
+        metrics.records.increment(by: count)
+        metrics.bytes.increment(by: bytes)
+    }
+
+    public func latency(partition: TopicPartition, milliseconds: Double) {
+        let timer = latencies.withLock { cache in
+            if let found = cache[partition.topic] { return found }
+            let made = Metrics.Timer(
+                label: Name.latency, dimensions: [("pair", pair), ("topic", partition.topic)], factory: factory)
+            cache[partition.topic] = made
+            return made
+        }
+        timer.recordNanoseconds(Int64(max(0, milliseconds) * 1_000_000))
+    }
+
+    public func lag(partition: TopicPartition, records: Int64, seconds: Double) {
+        let metrics = metrics(partition)
+        metrics.lagRecords.record(records)
+        metrics.lagSeconds.record(seconds)
+    }
+
+    public func error(kind: String) {
+        errors.withLock { cache in
+            if let found = cache[kind] { return found }
+            let made = Counter(label: Name.errors, dimensions: [("pair", pair), ("kind", kind)], factory: factory)
+            cache[kind] = made
+            return made
+        }.increment()
+    }
+
+    public func groupSync(at: Date) {
+        groupSyncGauge.record(at.timeIntervalSince1970)
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Replication
+
+/// `regionbridge lag`: how much the target region would lose right now, per partition.
+struct LagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lag",
+        abstract: "Shows how far the target is behind the source, per partition, from the two clusters alone.",
+        discussion: """
+            Works while the bridge is down. RECORDS-BEHIND counts offsets after the last copied one up to the \
+            source log end (transaction markers there make it overstate by their number); SECONDS-BEHIND is now \
+            minus the source timestamp of the oldest record not yet copied, 0 when caught up. \
+            --format json prints the document described in docs/lag-json.md (one compact line per refresh with --watch). \
+            Exit codes: 0 done; 1 a cluster could not be read; 2 usage or configuration error.
+            """)
+
+    /// Output formats.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @OptionGroup var options: TopologyOptions
+
+    @Option(help: "Output format: table or json.")
+    var format: Format = .table
+
+    @Flag(help: "Redraw every --interval until Ctrl-C.")
+    var watch = false
+
+    @Option(help: "How often --watch refreshes, e.g. 2s.")
+    var interval: DurationArgument = DurationArgument(argument: "2s")!
+
+    @Option(help: "Timeout of one metadata request or partition read, e.g. 10s.")
+    var requestTimeout: DurationArgument = DurationArgument(argument: "10s")!
+
+    func run() throws {
+        let topology = try options.load()
+        let logger = options.bootstrapLogging()
+        let reader: LagReader
+        do { reader = try LagReader(topology: topology, timeout: requestTimeout.duration, logger: logger) } catch {
+            throw CommandFailure(exitCode: error.exitCode, message: error.message)
+        }
+        guard watch else {
+            do {
+                let report = try reader.report()
+                print(format == .json ? report.json() : LagTable.render(report))
+            } catch {
+                throw CommandFailure(exitCode: ExitCodes.runtime, message: error.message)
+            }
+            return
+        }
+        let seconds = Double(interval.duration.components.seconds) + Double(interval.duration.components.attoseconds) / 1e18
+        while true {
+            let text: String
+            do {
+                let report = try reader.report()
+                text = format == .json ? report.json(pretty: false) : LagTable.render(report)
+            } catch {
+                text = "regionbridge lag: \(error.message) (retrying every \(interval.duration))"
+            }
+            // Written unbuffered, so each refresh shows at once (also through a pipe).
+            let screen = format == .json
+                ? text + "\n"
+                : "\u{1B}[H\u{1B}[2J" + text + "\n\n(refreshing every \(interval.duration); Ctrl-C to stop)\n"
+            FileHandle.standardOutput.write(Data(screen.utf8))
+            Thread.sleep(forTimeInterval: seconds)
+        }
+    }
+}
+
+/// The table `regionbridge lag` prints.
+enum LagTable {
+    static func render(_ report: LagReport) -> String {
+        var rows = [["SOURCE", "TARGET", "SOURCE-END", "LAST-COPIED", "RECORDS-BEHIND", "SECONDS-BEHIND"]]
+        for lag in report.partitions {
+            rows.append([
+                lag.source.description, lag.target.description, String(lag.sourceEnd),
+                lag.lastCopied.map(String.init) ?? "-", String(lag.recordsBehind),
+                lag.secondsBehind.map { String(format: "%.3f", $0) } ?? "?",
+            ])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let table = rows.map { row in
+            row.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+        let at = ISO8601DateFormatter().string(from: report.at)
+        let summary = "pair \(report.pair) (\(report.sourceRegion) -> \(report.targetRegion)) at \(at): "
+            + "\(report.totalRecordsBehind) records behind, at most \(String(format: "%.3f", report.maxSecondsBehind)) s"
+        return summary + "\n" + table
+    }
+}

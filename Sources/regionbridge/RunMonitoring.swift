@@ -1,0 +1,57 @@
+import Logging
+import Monitoring
+import Replication
+import ServiceLifecycle
+import Topology
+
+/// What `run` puts next to the bridge in its ServiceGroup: the metrics and health server at
+/// `metrics.listen`, the alerter (alert events to the target's `regionbridge.<pair>.alerts` topic and,
+/// with `--alerts-file`, a JSON-lines file) and a probe that watches both clusters and measures lag.
+struct RunMonitoring {
+    /// Everything that wants the engine's reports: metrics, alerts and readiness.
+    let observer: any ReplicationObserver
+    /// Set `running(true)` while the pair runs.
+    let readiness: BridgeReadiness
+    /// The services to run next to the bridge.
+    let services: [any Service]
+
+    /// Builds the monitoring side of a run.
+    /// - Throws: ``CommandFailure`` (exit 2) when the alerts file cannot be opened or the target's client properties are bad.
+    static func make(topology: Topology, alertsFile: String?, logger: Logger) throws(CommandFailure) -> RunMonitoring {
+        let prometheus = PrometheusSetup()
+        let readiness = BridgeReadiness()
+        let metrics = BridgeMetrics(pair: topology.pair, factory: prometheus.factory)
+        var sinks: [any AlertSink] = []
+        do {
+            sinks.append(try KafkaAlertSink(topology: topology, logger: logger))
+            if let alertsFile { sinks.append(try JSONLinesAlertSink(path: alertsFile)) }
+        } catch {
+            throw CommandFailure(exitCode: ExitCodes.usage, message: error.message)
+        }
+        let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, logger: logger)
+        let observer = ObserverGroup([metrics, alerter, readiness])
+        let server = MetricsServer(
+            host: topology.metrics.host, port: topology.metrics.port,
+            routes: prometheus.routes(isReady: { readiness.isReady }), logger: logger)
+        let probe = MonitorProbe(topology: topology, observer: observer, logger: logger)
+        let endpoint = NonFatal(service: server, what: "metrics and health endpoint at \(topology.metrics.listen)", logger: logger)
+        return RunMonitoring(observer: observer, readiness: readiness, services: [endpoint, alerter, probe])
+    }
+}
+
+/// Runs a service whose failure must not stop replication: the failure is logged as an error and the
+/// service then waits for the group's shutdown.
+struct NonFatal<Wrapped: Service>: Service {
+    let service: Wrapped
+    let what: String
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await service.run()
+        } catch {
+            logger.error("\(what) failed; replication goes on without it: \(error)")
+            try? await gracefulShutdown()
+        }
+    }
+}
