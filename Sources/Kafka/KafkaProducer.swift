@@ -13,6 +13,10 @@ public struct DeliveryReport: Sendable {
     public var offset: Int64
     /// Why the record was not written, if it was not.
     public var error: KafkaError?
+    /// The record's timestamp (milliseconds since the epoch), if it has one.
+    public var timestamp: Int64?
+    /// Key plus value bytes.
+    public var size: Int
 }
 
 /// What one `poll` of the producer returned.
@@ -166,9 +170,12 @@ public final class KafkaProducer: @unchecked Sendable {
                     if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                         error = m.err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : .rdkafka(m.err)
                     }
+                    var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                    let timestamp = rd_kafka_message_timestamp(message, &type)
                     events.deliveries.append(DeliveryReport(
                         id: UInt64(UInt(bitPattern: m._private)), topic: topic, partition: m.partition,
-                        offset: m.offset, error: error))
+                        offset: m.offset, error: error,
+                        timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp, size: m.len + m.key_len))
                 }
             case RD_KAFKA_EVENT_ERROR:
                 let err = rd_kafka_event_error(event)

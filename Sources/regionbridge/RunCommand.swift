@@ -46,10 +46,11 @@ struct RunCommand: AsyncParsableCommand {
             replication.acceptGaps.insert(TopicPartition(String(text[..<slash]), partition))
         }
         let logger = options.bootstrapLogging()
+        let monitoring = try RunMonitoring.make(topology: topology, alertsFile: alertsFile, logger: logger)
+        replication.observer = monitoring.observer
         let engine = ReplicationEngine(topology: topology, options: replication, logger: logger)
         let result = Mutex<[PartitionSummary]>([])
         let service = BridgeService(engine: engine) { summaries in result.withLock { $0 = summaries } }
-        let monitoring = try RunMonitoring.make(topology: topology, alertsFile: alertsFile, logger: logger)
         monitoring.readiness.running(true)
         let group = ServiceGroup(configuration: .init(
             // Graceful shutdown goes from the last service to the first: the bridge drains before monitoring stops.

@@ -78,6 +78,22 @@ final class MonitoringOnTansuTests: XCTestCase {
         } catch {
             XCTFail("\(error); last scrape:\n\(body)\nbridge log:\n\(process.stderrText)")
         }
+        // The engine reports what it copies: 30 more records, 15 per partition, in this run.
+        try sourceClient.produce((0..<30).map { KafkaRecord(topic: "payments", partition: Int32($0 % 2), offset: 0, key: [1], value: [UInt8($0), 0]) })
+        let copied = [
+            #"regionbridge_records_replicated_total{pair="us-east-to-eu-west",topic="payments",partition="0"} 15"#,
+            #"regionbridge_records_replicated_total{pair="us-east-to-eu-west",topic="payments",partition="1"} 15"#,
+            #"regionbridge_bytes_replicated_total{pair="us-east-to-eu-west",topic="payments",partition="0"} 45"#,
+        ]
+        do {
+            try await eventually("copy counters") {
+                body = await self.get(port, "/metrics")?.1 ?? ""
+                let lines = Set(body.split(separator: "\n").map(String.init))
+                return copied.allSatisfy(lines.contains) && body.contains("regionbridge_replication_latency_seconds_count")
+            }
+        } catch {
+            XCTFail("\(error); last scrape:\n\(body)")
+        }
         let stopping = ContinuousClock.now
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
         XCTAssertLessThan(ContinuousClock.now - stopping, .seconds(10), "SIGTERM stops the run and its monitoring promptly")

@@ -17,6 +17,8 @@ public struct ReplicationOptions: Sendable {
     public var requestTimeout: Duration = .seconds(30)
     /// How often progress is logged. Default 10 s.
     public var progressInterval: Duration = .seconds(10)
+    /// Receives copy counts, latencies, errors and group-sync times (metrics and alerts). Default none.
+    public var observer: (any ReplicationObserver)?
 
     /// Creates options with every default.
     public init() {}
@@ -103,6 +105,7 @@ public final class ReplicationEngine: @unchecked Sendable {
             try copyLoop(stop: stop)
         } catch {
             failure = error
+            options.observer?.error(kind: "\(error.kind)")
         }
         let drained = drain()
         publishState()
@@ -122,7 +125,7 @@ public final class ReplicationEngine: @unchecked Sendable {
 
     /// The group-offset sync for this pair, fed by this engine's state.
     func makeGroupSync() throws(ReplicationError) -> GroupOffsetSync {
-        try GroupOffsetSync(topology: topology, state: state, timeout: options.requestTimeout, logger: logger)
+        try GroupOffsetSync(topology: topology, state: state, timeout: options.requestTimeout, observer: options.observer, logger: logger)
     }
 
     private func connect() throws(ReplicationError) {
@@ -219,6 +222,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     }
 
     private func handle(_ events: ProducerEvents) throws(ReplicationError) {
+        var copied: [TopicPartition: (count: Int, bytes: Int, timestamp: Int64?)] = [:]
+        defer { report(copied) }
         for report in events.deliveries {
             guard let sourceTopic = sourceTopicOfTarget[report.topic] else { continue }
             let source = TopicPartition(sourceTopic, report.partition)
@@ -229,10 +234,24 @@ public final class ReplicationEngine: @unchecked Sendable {
             }
             partitions[source]?.progress.delivered(sourceOffset: Int64(report.id), targetOffset: report.offset)
             recordsCopied += 1
+            copied[source, default: (0, 0, nil)].count += 1
+            copied[source]!.bytes += report.size
+            copied[source]!.timestamp = report.timestamp ?? copied[source]!.timestamp
         }
         for error in events.errors {
             if error.isFatal { throw ReplicationError(.fatal, "target producer failed: \(error)") }
             warn("target:\(error.rawName)", "target cluster \(topology.target.region): \(error)")
+        }
+    }
+
+    /// Tells the observer what a poll of delivery reports acknowledged: counts and bytes per partition, and the
+    /// latency of the newest record (acknowledgement time minus its source timestamp), one sample per poll.
+    private func report(_ copied: [TopicPartition: (count: Int, bytes: Int, timestamp: Int64?)]) {
+        guard let observer = options.observer, !copied.isEmpty else { return }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for (partition, batch) in copied {
+            observer.recordsCopied(partition: partition, count: batch.count, bytes: batch.bytes)
+            if let timestamp = batch.timestamp { observer.latency(partition: partition, milliseconds: Double(max(0, now - timestamp))) }
         }
     }
 
@@ -312,6 +331,7 @@ public final class ReplicationEngine: @unchecked Sendable {
 
     /// Logs a warning at most once a minute per key, so a flapping cluster does not flood the log.
     private func warn(_ key: String, _ message: String) {
+        options.observer?.error(kind: String(key.prefix { $0 != ":" }))
         let now = ContinuousClock.now
         if let last = warned[key], now - last < .seconds(60) { return }
         warned[key] = now

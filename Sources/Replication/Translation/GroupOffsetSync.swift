@@ -30,7 +30,10 @@ final class GroupOffsetSync: @unchecked Sendable {
     private var skippedActive: Set<String> = []
     private var triedTopics = false
 
-    init(topology: Topology, state: ReplicationState, timeout: Duration, logger: Logger) throws(ReplicationError) {
+    private let observer: (any ReplicationObserver)?
+
+    init(topology: Topology, state: ReplicationState, timeout: Duration, observer: (any ReplicationObserver)?, logger: Logger) throws(ReplicationError) {
+        self.observer = observer
         self.topology = topology
         self.state = state
         self.timeout = timeout
@@ -131,6 +134,7 @@ final class GroupOffsetSync: @unchecked Sendable {
             try commit(group: group, translated)
         }
         try flush()
+        observer?.groupSync(at: Date())
     }
 
     /// Commits translated offsets to the target group, unless it is active there; never moves an offset back.
