@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Thin C-import targets: the only places that see librdkafka's and libpq's headers.
@@ -55,6 +56,20 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/LoadGenerator", swiftSettings: strict),
+
+        // Benchmark tools (`make bench`, `make soak`): librdkafka mock clusters with a round-trip time,
+        // and a consumer that measures replication latency and checks exactly-once on a target.
+        .executableTarget(name: "mockcluster", dependencies: [
+            "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/MockClusterHost", swiftSettings: strict),
+        .executableTarget(name: "latencyprobe", dependencies: [
+            "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ], path: "Sources/LatencyProbe", swiftSettings: strict),
 
         // Tests: pure logic without servers, then integration tests on real brokers.
         .target(name: "TestSupport", dependencies: [
