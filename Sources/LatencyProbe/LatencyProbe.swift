@@ -10,7 +10,7 @@ struct LatencyProbe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latencyprobe",
         abstract: "Benchmark helper: replication latency on a target topic, and an exactly-once check of a copy.",
-        subcommands: [Latency.self, Check.self],
+        subcommands: [Latency.self, Check.self, Progress.self],
         defaultSubcommand: Latency.self)
 }
 
@@ -87,7 +87,9 @@ struct Latency: ParsableCommand {
             let now = clock.now
             if now > deadline { stopReason = "timeout"; break }
             if let lastRecord, now - lastRecord > .milliseconds(Int(idle * 1000)) { stopReason = "idle"; break }
-            let batch = consumer.poll(maxRecords: 1000, timeout: .milliseconds(50))
+            // One record per call: librdkafka's batch consume waits until the batch is full or the timeout
+            // passes, which would add that wait to every latency measured.
+            let batch = consumer.poll(maxRecords: 1, timeout: .milliseconds(100))
             if batch.records.isEmpty { continue }
             let nowMicros = Int64(Date().timeIntervalSince1970 * 1_000_000)
             lastRecord = clock.now
@@ -202,5 +204,50 @@ struct Check: ParsableCommand {
             "missing_header":\(dst.malformed),"wrong_partition":\(dst.wrongPartition),"exactly_once":\(ok)}
             """)
         if !ok { throw ExitCode(1) }
+    }
+}
+
+/// Watches a topic's high watermarks (ListOffsets) until they add up to a number of records, and prints when
+/// the first record and the last one arrived: the copy phase of a bridge run, without its start-up.
+struct Progress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Polls the sum of a topic's high watermarks every 20 ms until it reaches --records; prints the times as JSON.")
+
+    @Option(help: "Bootstrap servers of the cluster to watch.")
+    var bootstrap: String
+
+    @Option(help: "Topic to watch.")
+    var topic: String
+
+    @Option(help: "Records to wait for (sum of the high watermarks).")
+    var records: Int64
+
+    @Option(help: "Give up after this many seconds.")
+    var timeout = 300.0
+
+    func run() throws {
+        let logger = Logger(label: "latencyprobe.progress")
+        let assigned = try partitions(of: topic, bootstrap: bootstrap, logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaClientConfiguration(bootstrapServers: bootstrap, clientID: "regionbridge-progress"),
+            groupID: "regionbridge-progress", logger: logger)
+        defer { consumer.close() }
+        FileHandle.standardError.write(Data("latencyprobe: watching \(topic)\n".utf8))
+        let clock = ContinuousClock()
+        let start = clock.now
+        var first: Duration?
+        var total: Int64 = 0
+        while true {
+            total = 0
+            for tp in assigned { total += try consumer.queryWatermarks(tp, timeout: .seconds(10)).high }
+            let elapsed = clock.now - start
+            if total > 0, first == nil { first = elapsed }
+            if total >= records { break }
+            if elapsed > .milliseconds(Int(timeout * 1000)) { throw ValidationError("\(topic) reached \(total) of \(records) records in \(timeout) s") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let done = clock.now - start
+        func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
+        print(#"{"records":\#(total),"first_s":\#(seconds(first ?? done)),"done_s":\#(seconds(done))}"#)
     }
 }
