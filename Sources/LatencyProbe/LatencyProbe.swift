@@ -211,7 +211,7 @@ struct Check: ParsableCommand {
 /// the first record and the last one arrived: the copy phase of a bridge run, without its start-up.
 struct Progress: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Polls the sum of a topic's high watermarks every 20 ms until it reaches --records; prints the times as JSON.")
+        abstract: "Polls the sum of a topic's high watermarks every 20 ms until it reaches --records; prints when it first grew and when it got there, as JSON.")
 
     @Option(help: "Bootstrap servers of the cluster to watch.")
     var bootstrap: String
@@ -237,17 +237,19 @@ struct Progress: ParsableCommand {
         let start = clock.now
         var first: Duration?
         var total: Int64 = 0
+        var initial: Int64?
         while true {
             total = 0
             for tp in assigned { total += try consumer.queryWatermarks(tp, timeout: .seconds(10)).high }
             let elapsed = clock.now - start
-            if total > 0, first == nil { first = elapsed }
+            if initial == nil { initial = total }
+            if let initial, total > initial, first == nil { first = elapsed }
             if total >= records { break }
             if elapsed > .milliseconds(Int(timeout * 1000)) { throw ValidationError("\(topic) reached \(total) of \(records) records in \(timeout) s") }
             Thread.sleep(forTimeInterval: 0.02)
         }
         let done = clock.now - start
         func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
-        print(#"{"records":\#(total),"first_s":\#(seconds(first ?? done)),"done_s":\#(seconds(done))}"#)
+        print(#"{"records":\#(total),"initial":\#(initial ?? 0),"first_s":\#(seconds(first ?? done)),"done_s":\#(seconds(done))}"#)
     }
 }
