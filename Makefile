@@ -1,7 +1,7 @@
 # RegionBridge: the two commands are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test demo bench soak clean
 
 ## Installs what the project needs (idempotent).
 setup:
@@ -19,6 +19,16 @@ test: setup
 demo: setup
 	$(SWIFT) build
 	@bash scripts/demo.sh
+
+## Throughput vs a kcat baseline, peak memory, latency at a steady rate, an 80 ms remote target (not part of test).
+bench: setup
+	$(SWIFT) build -c release --scratch-path "$${SCRATCH_PATH:-.build}"
+	@SCRATCH_PATH="$${SCRATCH_PATH:-.build}" bash scripts/bench.sh
+
+## The bridge killed with kill -9 every 2-10 s under load for SOAK_MINUTES (default 5), then an exactly-once check.
+soak: setup
+	$(SWIFT) build -c release --scratch-path "$${SCRATCH_PATH:-.build}"
+	@SCRATCH_PATH="$${SCRATCH_PATH:-.build}" bash scripts/soak.sh
 
 clean:
 	rm -rf .build

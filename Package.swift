@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Thin C-import targets: the only places that see librdkafka's and libpq's headers.
@@ -70,6 +71,20 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/LoadGenerator", swiftSettings: strict),
+
+        // Benchmark tools (`make bench`, `make soak`): librdkafka mock clusters with a round-trip time,
+        // and a consumer that measures replication latency and checks exactly-once on a target.
+        .executableTarget(name: "mockcluster", dependencies: [
+            "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/MockClusterHost", swiftSettings: strict),
+        .executableTarget(name: "latencyprobe", dependencies: [
+            "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ], path: "Sources/LatencyProbe", swiftSettings: strict),
 
         // Tests: pure logic without servers, then integration tests on real brokers.
         .target(name: "TestSupport", dependencies: [
