@@ -33,7 +33,9 @@ struct RunMonitoring {
         let server = MetricsServer(
             host: topology.metrics.host, port: topology.metrics.port,
             routes: prometheus.routes(isReady: { readiness.isReady }), logger: logger)
-        let probe = MonitorProbe(topology: topology, observer: observer, logger: logger)
+        // The engine reports lag itself (once a second, also while the target stops answering); the probe only
+        // watches whether both clusters answer.
+        let probe = MonitorProbe(topology: topology, observer: observer, measuresLag: false, logger: logger)
         let endpoint = NonFatal(service: server, what: "metrics and health endpoint at \(topology.metrics.listen)", logger: logger)
         return RunMonitoring(observer: observer, readiness: readiness, services: [endpoint, alerter, probe])
     }

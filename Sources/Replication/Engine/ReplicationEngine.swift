@@ -67,6 +67,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var warned: [String: ContinuousClock.Instant] = [:]
     private var provenanceRegion: [UInt8]
     private var suspects = Set<TopicPartition>()
+    private var behindSince: [TopicPartition: Int64] = [:]
+    private var nextSecond = ContinuousClock.now
     private var recordsCopied: Int64 = 0
     private var bytesCopied: Int64 = 0
 
@@ -147,19 +149,14 @@ public final class ReplicationEngine: @unchecked Sendable {
     // MARK: - The copy loop
 
     private func copyLoop(stop: StopSignal) throws(ReplicationError) {
-        try discover()
+        try discover(initial: true)
         let clock = ContinuousClock()
         var nextDiscovery = clock.now + topology.topics.discoveryInterval
         var nextProgress = clock.now + options.progressInterval
         var copiedAtLastProgress: Int64 = 0
-        var nextPositionCheck = clock.now + .seconds(1)
         while !stop.isStopped {
             let now = clock.now
-            if now >= nextPositionCheck {
-                try checkPositions()
-                publishState()
-                nextPositionCheck = now + .seconds(1)
-            }
+            try everySecond()
             if now >= nextDiscovery {
                 do { try discover() } catch { warn("discovery", "topic discovery failed, retrying in \(topology.topics.discoveryInterval): \(error)") }
                 nextDiscovery = now + topology.topics.discoveryInterval
@@ -198,12 +195,13 @@ public final class ReplicationEngine: @unchecked Sendable {
                 try producer.send(
                     topic: owned.progress.target.topic, partition: record.partition, key: record.key, value: record.value,
                     headers: headers, timestamp: record.timestamp?.milliseconds, id: UInt64(record.offset))
-                owned.progress.sent()
+                owned.progress.sent(timestamp: record.timestamp?.milliseconds)
                 bytesCopied += Int64((record.key?.count ?? 0) + (record.value?.count ?? 0))
                 return true
             } catch where error.rawName == "QUEUE_FULL" {
                 partitions[source] = owned
                 try handle(producer.poll(timeout: .milliseconds(10)))
+                try everySecond()  // lag must still be reported while the target does not take writes
                 owned = partitions[source] ?? owned
                 if stop.isStopped { return false }
             } catch {
@@ -306,11 +304,41 @@ public final class ReplicationEngine: @unchecked Sendable {
         partitions[partition] = owned
     }
 
+    /// Checks positions against the source log and publishes state, at most once a second.
+    private func everySecond() throws(ReplicationError) {
+        let now = ContinuousClock.now
+        guard now >= nextSecond else { return }
+        nextSecond = now + .seconds(1)
+        try checkPositions()
+        publishState()
+    }
+
+    /// Publishes positions for the group sync, and lag for metrics and alerts.
+    ///
+    /// Records behind: the source end from the last fetch response minus what the target acknowledged.
+    /// Seconds behind: now minus the source timestamp of the oldest record sent and not acknowledged; when
+    /// nothing is in flight but the partition is behind, the time since it was first seen so.
     private func publishState() {
         var snapshot: [TopicPartition: PartitionSnapshot] = [:]
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
         for (source, owned) in partitions where owned.active {
-            snapshot[source] = PartitionSnapshot(
-                target: owned.progress.target, replicatedUpTo: owned.progress.replicatedUpTo, lastPair: owned.progress.lastPair)
+            let progress = owned.progress
+            snapshot[source] = PartitionSnapshot(target: progress.target, replicatedUpTo: progress.replicatedUpTo, lastPair: progress.lastPair)
+            guard let observer = options.observer else { continue }
+            let end = max(consumer.cachedWatermarks(source)?.high ?? 0, progress.end ?? 0)
+            let records = max(0, end - progress.replicatedUpTo)
+            var seconds = 0.0
+            if let oldest = progress.oldestInFlightTimestamp {
+                seconds = Double(max(0, now - oldest)) / 1000
+                behindSince[source] = nil
+            } else if records > 0 {
+                let since = behindSince[source] ?? now
+                behindSince[source] = since
+                seconds = Double(now - since) / 1000
+            } else {
+                behindSince[source] = nil
+            }
+            observer.lag(partition: source, records: records, seconds: seconds)
         }
         state.publish(snapshot)
     }
@@ -349,13 +377,17 @@ public final class ReplicationEngine: @unchecked Sendable {
     // MARK: - Topics and partitions
 
     /// Mirrors new topics and partitions, and starts copying partitions not owned yet.
-    private func discover() throws(ReplicationError) {
+    ///
+    /// At start the metadata requests wait `requestTimeout`; later rounds run inside the copy loop and wait
+    /// at most 2 s, so that a cluster that stops answering does not stall copying and lag reports.
+    private func discover(initial: Bool = false) throws(ReplicationError) {
+        let timeout = initial ? options.requestTimeout : min(options.requestTimeout, .seconds(2))
         let sourceTopics: [TopicMetadata]
         let targetTopics: [TopicMetadata]
-        do { sourceTopics = try sourceAdmin.topics(timeout: options.requestTimeout) } catch {
+        do { sourceTopics = try sourceAdmin.topics(timeout: timeout) } catch {
             throw ReplicationError(.sourceUnavailable, "cannot reach source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
         }
-        do { targetTopics = try targetAdmin.topics(timeout: options.requestTimeout) } catch {
+        do { targetTopics = try targetAdmin.topics(timeout: timeout) } catch {
             throw ReplicationError(.targetUnavailable, "cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
         }
         let owned = Set(partitions.filter { $0.value.active }.keys)

@@ -76,7 +76,9 @@ public final class JSONLinesAlertSink: AlertSink {
 public final class KafkaAlertSink: AlertSink {
     /// The topic written to.
     public let topic: String
-    private let state: Mutex<(producer: KafkaProducer, admin: KafkaAdmin, topicReady: Bool)>
+    private let state: Mutex<(producer: KafkaProducer, admin: KafkaAdmin, topicReady: Bool, pending: [AlertEvent])>
+    /// Events kept while the topic cannot be created (target down); the oldest are dropped past this.
+    private static let pendingLimit = 10_000
     private let timeout: Duration
     private let logger: Logger
     private let sequence = Atomic<UInt64>(0)
@@ -97,7 +99,7 @@ public final class KafkaAlertSink: AlertSink {
         do {
             let admin = try KafkaAdmin(configuration: configuration, logger: logger)
             let producer = try KafkaProducer(configuration: configuration, overrides: ["linger.ms": "0"], logger: logger)
-            state = Mutex((producer, admin, false))
+            state = Mutex((producer, admin, false, []))
         } catch {
             throw AlertSinkError("cannot write alerts to topic \(topic): \(error)")
         }
@@ -105,6 +107,9 @@ public final class KafkaAlertSink: AlertSink {
 
     public func deliver(_ events: [AlertEvent]) throws(AlertSinkError) {
         let failure: String? = state.withLock { state in
+            // Events wait here until the topic exists, so that an outage of the target loses none.
+            state.pending += events
+            if state.pending.count > Self.pendingLimit { state.pending.removeFirst(state.pending.count - Self.pendingLimit) }
             if !state.topicReady {
                 do {
                     let errors = try state.admin.createTopics([NewTopic(name: topic, partitions: 1)], timeout: timeout)
@@ -114,6 +119,8 @@ public final class KafkaAlertSink: AlertSink {
                     return "cannot create the topic: \(error)"
                 }
             }
+            let events = state.pending
+            state.pending = []
             for event in events {
                 let key = event.partition.map { "\(event.alert.rawValue)/\($0)" }
                     ?? "\(event.alert.rawValue)/\(event.cluster?.rawValue ?? "")"

@@ -38,11 +38,24 @@ public struct PartitionProgress: Sendable, Equatable {
     }
 
     /// A record was sent to the target.
-    public mutating func sent() { inFlight += 1 }
+    /// - Parameter timestamp: its source timestamp (milliseconds), for how far behind the target is.
+    public mutating func sent(timestamp: Int64? = nil) {
+        inFlight += 1
+        pending.append(timestamp ?? Int64.max)
+    }
+
+    /// Source timestamps of the records in flight, oldest first (deliveries come back in send order).
+    private var pending = TimestampQueue()
+
+    /// The source timestamp (milliseconds) of the oldest record sent and not yet acknowledged.
+    public var oldestInFlightTimestamp: Int64? {
+        pending.first.flatMap { $0 == Int64.max ? nil : $0 }
+    }
 
     /// The target acknowledged the record copied from `sourceOffset`, written at `targetOffset`.
     public mutating func delivered(sourceOffset: Int64, targetOffset: Int64) {
         inFlight -= 1
+        pending.removeFirst()
         copied += 1
         if sourceOffset >= (lastDelivered ?? sourceOffset) {
             lastDelivered = sourceOffset
@@ -78,5 +91,24 @@ public struct PartitionProgress: Sendable, Equatable {
     public var isCaughtUp: Bool {
         guard gap == nil, inFlight == 0, let end else { return false }
         return next.map { end >= $0 } ?? true
+    }
+}
+
+/// A FIFO of timestamps with O(1) amortised append and removal at the front.
+struct TimestampQueue: Sendable, Equatable {
+    private var items: [Int64] = []
+    private var head = 0
+
+    var first: Int64? { head < items.count ? items[head] : nil }
+
+    mutating func append(_ value: Int64) { items.append(value) }
+
+    mutating func removeFirst() {
+        guard head < items.count else { return }
+        head += 1
+        if head > 1024, head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
     }
 }
