@@ -129,20 +129,22 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         let error: OpaquePointer? = withBytes(key) { keyPointer, keyCount in
             withBytes(value) { valuePointer, valueCount in
-                var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 8)
-                vus[0].vtype = RD_KAFKA_VTYPE_RKT; vus[0].u.rkt = rkt
-                vus[1].vtype = RD_KAFKA_VTYPE_PARTITION; vus[1].u.i32 = partition
-                vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[2].u.i = RDKafkaConstants.msgFlagCopy
-                vus[3].vtype = RD_KAFKA_VTYPE_KEY; vus[3].u.mem.ptr = keyPointer; vus[3].u.mem.size = keyCount
-                vus[4].vtype = RD_KAFKA_VTYPE_VALUE; vus[4].u.mem.ptr = valuePointer; vus[4].u.mem.size = valueCount
-                vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
-                vus[6].vtype = RD_KAFKA_VTYPE_HEADERS; vus[6].u.headers = list
-                var count = 7
-                if let timestamp {
-                    vus[7].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[7].u.i64 = timestamp
-                    count = 8
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+                    vus.initialize(repeating: rd_kafka_vu_t())
+                    vus[0].vtype = RD_KAFKA_VTYPE_RKT; vus[0].u.rkt = rkt
+                    vus[1].vtype = RD_KAFKA_VTYPE_PARTITION; vus[1].u.i32 = partition
+                    vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[2].u.i = RDKafkaConstants.msgFlagCopy
+                    vus[3].vtype = RD_KAFKA_VTYPE_KEY; vus[3].u.mem.ptr = keyPointer; vus[3].u.mem.size = keyCount
+                    vus[4].vtype = RD_KAFKA_VTYPE_VALUE; vus[4].u.mem.ptr = valuePointer; vus[4].u.mem.size = valueCount
+                    vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
+                    vus[6].vtype = RD_KAFKA_VTYPE_HEADERS; vus[6].u.headers = list
+                    var count = 7
+                    if let timestamp {
+                        vus[7].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[7].u.i64 = timestamp
+                        count = 8
+                    }
+                    return rd_kafka_produceva(client.handle, vus.baseAddress, count)
                 }
-                return rd_kafka_produceva(client.handle, vus, count)
             }
         }
         if let error {

@@ -42,6 +42,8 @@ public struct PartitionSummary: Sendable, Equatable {
 private struct OwnedPartition {
     var progress: PartitionProgress
     var active = true
+    /// `<region>/<topic>/<partition>/`: the provenance header value without the offset, built once.
+    let provenancePrefix: [UInt8]
 }
 
 /// Copies the selected source topics to the target cluster, record for record, in order.
@@ -186,10 +188,8 @@ public final class ReplicationEngine: @unchecked Sendable {
         else { return true }
         defer { partitions[source] = owned }
         if isLooping(record) { return true }
-        let provenance = Provenance(
-            region: topology.source.region, topic: record.topic, partition: record.partition, offset: record.offset)
         var headers = record.headers
-        headers.append(KafkaHeader(name: Provenance.headerName, value: provenance.headerValue))
+        headers.append(KafkaHeader(name: Provenance.headerName, value: owned.provenancePrefix + Array(String(record.offset).utf8)))
         while true {
             do {
                 try producer.send(
@@ -419,7 +419,8 @@ public final class ReplicationEngine: @unchecked Sendable {
             let last = try targetReader.lastCopied(in: target, from: SourcePartition(region: topology.source.region, partition: source)).lastCopied
             let start = ResumePoint.start(afterLastCopied: last)
             sourceTopicOfTarget[targetTopic] = source.topic
-            partitions[source] = OwnedPartition(progress: PartitionProgress(target: target, start: start))
+            let prefix = Array("\(topology.source.region)/\(source.topic)/\(source.partition)/".utf8)
+            partitions[source] = OwnedPartition(progress: PartitionProgress(target: target, start: start), provenancePrefix: prefix)
             assignments.append((source, start))
             logger.info("copying \(source) -> \(target) from \(last.map { "offset \($0 + 1) (after \($0), the last copied)" } ?? "the log start")")
         }
