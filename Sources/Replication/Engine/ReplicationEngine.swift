@@ -85,17 +85,9 @@ public final class ReplicationEngine: @unchecked Sendable {
         self.provenanceRegion = Array("\(topology.target.region)/".utf8)
     }
 
-    private var sourceConfig: KafkaClientConfiguration {
-        KafkaClientConfiguration(
-            bootstrapServers: topology.source.bootstrapServers, properties: topology.source.properties,
-            clientID: "regionbridge-\(topology.pair)")
-    }
+    private var sourceConfig: KafkaClientConfiguration { topology.source.kafkaConfiguration(pair: topology.pair) }
 
-    private var targetConfig: KafkaClientConfiguration {
-        KafkaClientConfiguration(
-            bootstrapServers: topology.target.bootstrapServers, properties: topology.target.properties,
-            clientID: "regionbridge-\(topology.pair)")
-    }
+    private var targetConfig: KafkaClientConfiguration { topology.target.kafkaConfiguration(pair: topology.pair) }
 
     /// Replicates until `stop` is set (or, with `untilCaughtUp`, until caught up), then drains the writes in flight.
     ///

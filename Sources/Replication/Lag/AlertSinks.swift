@@ -93,9 +93,7 @@ public final class KafkaAlertSink: AlertSink {
         topic = Self.topic(for: topology)
         self.timeout = timeout
         self.logger = logger
-        let configuration = KafkaClientConfiguration(
-            bootstrapServers: topology.target.bootstrapServers, properties: topology.target.properties,
-            clientID: "regionbridge-\(topology.pair)-alerts")
+        let configuration = topology.target.kafkaConfiguration(pair: topology.pair, job: "alerts")
         do {
             let admin = try KafkaAdmin(configuration: configuration, logger: logger)
             let producer = try KafkaProducer(configuration: configuration, overrides: ["linger.ms": "0"], logger: logger)

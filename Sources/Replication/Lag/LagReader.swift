@@ -30,11 +30,8 @@ public final class LagReader {
     public init(topology: Topology, timeout: Duration = .seconds(10), logger: Logger) throws(ReplicationError) {
         self.topology = topology
         self.timeout = timeout
-        let clientID = "regionbridge-\(topology.pair)-lag"
-        let source = KafkaClientConfiguration(
-            bootstrapServers: topology.source.bootstrapServers, properties: topology.source.properties, clientID: clientID)
-        let target = KafkaClientConfiguration(
-            bootstrapServers: topology.target.bootstrapServers, properties: topology.target.properties, clientID: clientID)
+        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "lag")
+        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "lag")
         do {
             sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
             targetAdmin = try KafkaAdmin(configuration: target, logger: logger)

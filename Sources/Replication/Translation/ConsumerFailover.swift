@@ -66,9 +66,8 @@ public final class ConsumerFailover {
         self.topology = topology
         self.timeout = timeout
         self.logger = logger
-        let clientID = "regionbridge-\(topology.pair)-failover"
-        let source = KafkaClientConfiguration(bootstrapServers: topology.source.bootstrapServers, properties: topology.source.properties, clientID: clientID)
-        let target = KafkaClientConfiguration(bootstrapServers: topology.target.bootstrapServers, properties: topology.target.properties, clientID: clientID)
+        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "failover")
+        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "failover")
         do {
             sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
             targetAdmin = try KafkaAdmin(configuration: target, logger: logger)

@@ -38,9 +38,8 @@ final class GroupOffsetSync: @unchecked Sendable {
         self.state = state
         self.timeout = timeout
         self.logger = logger
-        let clientID = "regionbridge-\(topology.pair)-groups"
-        let source = KafkaClientConfiguration(bootstrapServers: topology.source.bootstrapServers, properties: topology.source.properties, clientID: clientID)
-        let target = KafkaClientConfiguration(bootstrapServers: topology.target.bootstrapServers, properties: topology.target.properties, clientID: clientID)
+        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "groups")
+        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "groups")
         do {
             sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
             targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
