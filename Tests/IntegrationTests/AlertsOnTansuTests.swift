@@ -4,17 +4,8 @@ import TestSupport
 import XCTest
 
 /// Lag alerts from a running bridge when the target region stops taking writes (SIGSTOP on its broker).
-final class AlertsOnTansuTests: XCTestCase {
+final class AlertsOnTansuTests: TwoRegionTestCase {
     func testAFrozenTargetFiresWarningThenCriticalOnceAndResolvesAfterwards() throws {
-        let source = try TansuBroker(name: "us-east")
-        let target = try TansuBroker(name: "eu-west")
-        defer {
-            target.thaw()
-            source.stop()
-            target.stop()
-        }
-        let sourceClient = KafkaTestClient(bootstrap: source.bootstrap)
-        let targetClient = KafkaTestClient(bootstrap: target.bootstrap)
         try sourceClient.createTopic("payments", partitions: 1)
         let bridge = try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}")
         let handle = try FileHandle(forWritingTo: bridge.topologyURL)

@@ -4,22 +4,7 @@ import TestSupport
 import XCTest
 
 /// `regionbridge lag` between two real tansu brokers, with the bridge down.
-final class LagOnTansuTests: XCTestCase {
-    private var source: TansuBroker!
-    private var target: TansuBroker!
-
-    override func setUpWithError() throws {
-        source = try TansuBroker(name: "us-east")
-        target = try TansuBroker(name: "eu-west")
-    }
-
-    override func tearDown() {
-        source?.stop()
-        target?.stop()
-        source = nil
-        target = nil
-    }
-
+final class LagOnTansuTests: TwoRegionTestCase {
     private func records(_ topic: String, _ partition: Int32, _ count: Int, ageSeconds: Double, tag: String) -> [KafkaRecord] {
         let timestamp = Int64((Date().timeIntervalSince1970 - ageSeconds) * 1000)
         return (0..<count).map {

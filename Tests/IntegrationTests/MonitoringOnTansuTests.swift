@@ -10,22 +10,7 @@ import Topology
 import XCTest
 
 /// `regionbridge run` serves metrics and health next to the bridge, between two real tansu brokers.
-final class MonitoringOnTansuTests: XCTestCase {
-    private var source: TansuBroker!
-    private var target: TansuBroker!
-
-    override func setUpWithError() throws {
-        source = try TansuBroker(name: "us-east")
-        target = try TansuBroker(name: "eu-west")
-    }
-
-    override func tearDown() {
-        source?.stop()
-        target?.stop()
-        source = nil
-        target = nil
-    }
-
+final class MonitoringOnTansuTests: TwoRegionTestCase {
     /// Status and body of a GET on a new connection; nil while nothing answers.
     private func get(_ port: Int, _ path: String) async -> (Int, String)? {
         let session = URLSession(configuration: .ephemeral)

@@ -5,25 +5,7 @@ import TestSupport
 import XCTest
 
 /// Consumer-group offset sync and failover between two tansu brokers.
-final class OffsetSyncOnTansuTests: XCTestCase {
-    private var source: TansuBroker!
-    private var target: TansuBroker!
-
-    override func setUpWithError() throws {
-        source = try TansuBroker(name: "us-east")
-        target = try TansuBroker(name: "eu-west")
-    }
-
-    override func tearDown() {
-        source?.stop()
-        target?.stop()
-        source = nil
-        target = nil
-    }
-
-    private var sourceClient: KafkaTestClient { KafkaTestClient(bootstrap: source.bootstrap) }
-    private var targetClient: KafkaTestClient { KafkaTestClient(bootstrap: target.bootstrap) }
-
+final class OffsetSyncOnTansuTests: TwoRegionTestCase {
     func testTranslatedPositionsLandOnTheCommittedRecordAcrossTransactionGaps() throws {
         try sourceClient.createTopic("payments", partitions: 2)
         let plain = (0..<40).map { KafkaRecord(topic: "payments", partition: Int32($0 % 2), offset: 0, key: nil, value: Array("plain-\($0)".utf8)) }

@@ -4,25 +4,7 @@ import TestSupport
 import XCTest
 
 /// The bridge binary between two real tansu brokers (regions us-east and eu-west).
-final class ReplicationOnTansuTests: XCTestCase {
-    private var source: TansuBroker!
-    private var target: TansuBroker!
-
-    override func setUpWithError() throws {
-        source = try TansuBroker(name: "us-east")
-        target = try TansuBroker(name: "eu-west")
-    }
-
-    override func tearDown() {
-        source?.stop()
-        target?.stop()
-        source = nil
-        target = nil
-    }
-
-    private var sourceClient: KafkaTestClient { KafkaTestClient(bootstrap: source.bootstrap) }
-    private var targetClient: KafkaTestClient { KafkaTestClient(bootstrap: target.bootstrap) }
-
+final class ReplicationOnTansuTests: TwoRegionTestCase {
     private func fixture(include: [String] = ["payments", "ledger"]) throws -> BridgeFixture {
         try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: include)
     }
