@@ -12,6 +12,8 @@ public struct ReplicationError: Error, Sendable, CustomStringConvertible {
         case targetRefusedRecord
         /// Source records were deleted before they were copied. Exit code 5.
         case sourceGap
+        /// The target lost records the bridge had written (a target partition's offsets went back). Exit code 7.
+        case targetDataLost
         /// A client hit a fatal error.
         case fatal
     }
@@ -27,11 +29,13 @@ public struct ReplicationError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// The process exit code for this error: 5 for a source gap, 6 for a refused record, 1 otherwise.
+    /// The process exit code for this error: 5 for a source gap, 6 for a refused record, 7 for a target that
+    /// lost data, 1 otherwise.
     public var exitCode: Int32 {
         switch kind {
         case .sourceGap: return 5
         case .targetRefusedRecord: return 6
+        case .targetDataLost: return 7
         default: return 1
         }
     }

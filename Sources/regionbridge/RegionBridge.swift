@@ -9,7 +9,7 @@ struct RegionBridge: AsyncParsableCommand {
         abstract: "Copies Kafka topics from one region's cluster to another's, record for record, exactly once.",
         discussion: """
             Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; 4 refused (failover); \
-            5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record.
+            5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record; 7 the target lost records it had.
             """,
         subcommands: [RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, TopologyCommand.self, VersionCommand.self])
 

@@ -71,6 +71,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var suspects = Set<TopicPartition>()
     private var behindSince: [TopicPartition: Int64] = [:]
     private var nextSecond = ContinuousClock.now
+    private var lastAcknowledgement = ContinuousClock.now
+    private var nextLossCheck = ContinuousClock.now
     private var recordsCopied: Int64 = 0
     private var bytesCopied: Int64 = 0
 
@@ -222,7 +224,13 @@ public final class ReplicationEngine: @unchecked Sendable {
                     .targetRefusedRecord,
                     "the target refused the record from source \(source) offset \(report.id) (target \(report.topic)/\(report.partition)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
             }
+            if let last = partitions[source]?.progress.lastPair, report.offset <= last.target {
+                throw ReplicationError(
+                    .targetDataLost,
+                    "target \(report.topic)/\(report.partition) went back from offset \(last.target) to \(report.offset): the target cluster lost records the bridge had written (a broker restarted empty, or the topic was re-created). Stopped; start the bridge again to copy \(source) anew from what the target still holds")
+            }
             partitions[source]?.progress.delivered(sourceOffset: Int64(report.id), targetOffset: report.offset)
+            lastAcknowledgement = ContinuousClock.now
             recordsCopied += 1
             copied[source, default: (0, 0, nil)].count += 1
             copied[source]!.bytes += report.size
@@ -303,6 +311,26 @@ public final class ReplicationEngine: @unchecked Sendable {
         nextSecond = now + .seconds(1)
         try checkPositions()
         publishState()
+        try checkTargetKeptItsRecords()
+    }
+
+    /// When writes have gone unacknowledged for a while, looks at each target partition's true end: a target
+    /// that ends before the last record it acknowledged has lost data (a broker came back empty). Some brokers
+    /// then never acknowledge again (the idempotent producer's epoch bumps loop on UNKNOWN_PRODUCER_ID), so
+    /// this cannot wait for a delivery report.
+    private func checkTargetKeptItsRecords() throws(ReplicationError) {
+        let now = ContinuousClock.now
+        guard producer.queueLength > 0, now - lastAcknowledgement > .seconds(10), now >= nextLossCheck else { return }
+        nextLossCheck = now + .seconds(10)
+        warn("stalled", "no write acknowledged by target \(topology.target.region) for \(now - lastAcknowledgement) with \(producer.queueLength) in flight")
+        for (source, owned) in partitions where owned.active {
+            guard let last = owned.progress.lastPair,
+                  let end = try? targetReader.bounds(of: owned.progress.target).end, end <= last.target
+            else { continue }
+            throw ReplicationError(
+                .targetDataLost,
+                "target \(owned.progress.target) now ends at offset \(end), but it had acknowledged offset \(last.target) (source \(source) offset \(last.source)): the target cluster lost records the bridge had written (a broker restarted empty, or the topic was re-created). Stopped; start the bridge again to copy \(source) anew from what the target still holds")
+        }
     }
 
     /// Publishes positions for the group sync, and lag for metrics and alerts.

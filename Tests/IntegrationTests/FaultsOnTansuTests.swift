@@ -1,0 +1,45 @@
+import Foundation
+import Kafka
+import TestSupport
+import XCTest
+
+/// Region failures with real brokers: the target comes back empty, the source region is lost.
+final class FaultsOnTansuTests: TwoRegionTestCase {
+    func testATargetThatComesBackEmptyStopsTheBridgeLoudlyAndARestartCopiesEverythingAgain() throws {
+        try sourceClient.createTopic("payments", partitions: 1)
+        try sourceClient.produce((0..<500).map { KafkaRecord(topic: "payments", partition: 0, offset: 0, key: nil, value: [UInt8($0 % 256)]) })
+        let bridge = try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}")
+        let process = try bridge.start()
+        try waitUntil("first copy") { ((try? self.targetClient.approximateEnd("us-east.payments", partition: 0)) ?? 0) >= 1 }
+        Thread.sleep(forTimeInterval: 1)
+
+        target.kill()
+        try target.restart()  // in-memory broker: every record and topic it had is gone
+        try sourceClient.produce((500..<600).map { KafkaRecord(topic: "payments", partition: 0, offset: 0, key: nil, value: [UInt8($0 % 256)]) })
+
+        let code = process.waitForExit(timeout: .seconds(90))
+        XCTAssertNotNil(code, "the bridge must not carry on as if nothing happened")
+        XCTAssertEqual(code, 7, process.stderrText)
+        XCTAssertTrue(process.stderrText.contains("target us-east.payments/0 now ends at offset"), process.stderrText)
+        XCTAssertTrue(process.stderrText.contains("the target cluster lost records the bridge had written"), process.stderrText)
+
+        let again = try bridge.runUntilCaughtUp()
+        XCTAssertEqual(again.exitCode, 0, again.stderr)
+        let copied = try targetClient.readAll("us-east.payments", partition: 0).map { $0.provenanceText ?? "-" }
+        XCTAssertEqual(copied, (0..<600).map { "us-east/payments/0/\($0)" }, "copied again from the source, once each")
+    }
+
+    func testALostSourceRegionIsReportedAndWhatWasCopiedIsKept() throws {
+        try sourceClient.createTopic("payments", partitions: 2)
+        try sourceClient.produce((0..<400).map { KafkaRecord(topic: "payments", partition: Int32($0 % 2), offset: 0, key: nil, value: [UInt8($0 % 256)]) })
+        let bridge = try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}")
+        let process = try bridge.start()
+        try waitUntil("copied") {
+            (try? (0..<2).map { try self.targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(5)).count }.reduce(0, +)) == 400
+        }
+        source.kill()
+        try waitUntil("the loss is reported", timeout: .seconds(90)) { process.stderrText.contains("source cluster us-east") }
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        XCTAssertEqual(try (0..<2).map { try targetClient.readAll("us-east.payments", partition: Int32($0)).count }.reduce(0, +), 400)
+    }
+}
