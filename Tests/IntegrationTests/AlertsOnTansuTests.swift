@@ -46,7 +46,8 @@ final class AlertsOnTansuTests: TwoRegionTestCase {
             .compactMap { $0.value.map { String(decoding: $0, as: UTF8.self) } }
         XCTAssertEqual(topicLines, fileLines)
 
-        // And nothing was lost or duplicated while the target was frozen.
+        // And nothing was lost or duplicated while the target was frozen (after copying what SIGTERM left).
+        XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
         let copied = try targetClient.readAll("us-east.payments", partition: 0).map { $0.provenanceText ?? "-" }
         let expected = try sourceClient.readAll("payments", partition: 0).map { "us-east/payments/0/\($0.offset)" }
         XCTAssertEqual(copied, expected)
