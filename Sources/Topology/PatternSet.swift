@@ -51,3 +51,19 @@ struct PatternSet: Sendable, Equatable {
         }
     }
 }
+
+/// An include list and an exclude list of whole-name patterns: a name is selected when it matches an
+/// include pattern and no exclude pattern.
+struct NameFilter: Sendable, Equatable {
+    var include: PatternSet
+    var exclude: PatternSet
+
+    init(include: [String], exclude: [String]) {
+        self.include = PatternSet(include)
+        self.exclude = PatternSet(exclude)
+    }
+
+    func selects(_ name: String) -> Bool {
+        include.matchesWhole(name) && !exclude.matchesWhole(name)
+    }
+}

@@ -92,13 +92,13 @@ public enum RenamePolicy: String, Sendable, Equatable, CaseIterable {
 public struct TopicSelection: Sendable, Equatable {
     /// Regular expressions (ICU syntax, as written) of which a topic's whole name must match one.
     public var include: [String] {
-        get { includePatterns.sources }
-        set { includePatterns = PatternSet(newValue) }
+        get { filter.include.sources }
+        set { filter.include = PatternSet(newValue) }
     }
     /// Regular expressions (ICU syntax, as written) of which a topic's whole name must match none.
     public var exclude: [String] {
-        get { excludePatterns.sources }
-        set { excludePatterns = PatternSet(newValue) }
+        get { filter.exclude.sources }
+        set { filter.exclude = PatternSet(newValue) }
     }
     /// How target topics are named.
     public var rename: RenamePolicy
@@ -107,8 +107,7 @@ public struct TopicSelection: Sendable, Equatable {
     /// How often the source is scanned for new topics and partitions.
     public var discoveryInterval: Duration
 
-    private var includePatterns: PatternSet
-    private var excludePatterns: PatternSet
+    private var filter: NameFilter
 
     /// Creates a selection; the patterns are compiled once, here. A pattern that does not compile
     /// matches nothing (``TopologyLoader`` reports such patterns as issues).
@@ -119,8 +118,7 @@ public struct TopicSelection: Sendable, Equatable {
         replicationFactor: Int = -1,
         discoveryInterval: Duration = .seconds(5)
     ) {
-        includePatterns = PatternSet(include)
-        excludePatterns = PatternSet(exclude)
+        filter = NameFilter(include: include, exclude: exclude)
         self.rename = rename
         self.replicationFactor = replicationFactor
         self.discoveryInterval = discoveryInterval
@@ -130,7 +128,7 @@ public struct TopicSelection: Sendable, Equatable {
     /// pattern. Kafka-internal topics (`__*`) and the bridge's own (`regionbridge.*`) never are.
     public func selects(_ topic: String) -> Bool {
         guard !topic.hasPrefix("__"), !topic.hasPrefix(bridgeTopicPrefix) else { return false }
-        return includePatterns.matchesWhole(topic) && !excludePatterns.matchesWhole(topic)
+        return filter.selects(topic)
     }
 }
 
@@ -138,29 +136,27 @@ public struct TopicSelection: Sendable, Equatable {
 public struct GroupSelection: Sendable, Equatable {
     /// Regular expressions over group ids (whole-id match). Default: every group (`.*`). Empty: no group sync.
     public var include: [String] {
-        get { includePatterns.sources }
-        set { includePatterns = PatternSet(newValue) }
+        get { filter.include.sources }
+        set { filter.include = PatternSet(newValue) }
     }
     /// Regular expressions over group ids that are never synced. Default: the bridge's own (`regionbridge\\..*`).
     public var exclude: [String] {
-        get { excludePatterns.sources }
-        set { excludePatterns = PatternSet(newValue) }
+        get { filter.exclude.sources }
+        set { filter.exclude = PatternSet(newValue) }
     }
     /// How often offsets are synced. Default: 10 s.
     public var syncInterval: Duration
 
-    private var includePatterns: PatternSet
-    private var excludePatterns: PatternSet
+    private var filter: NameFilter
 
     /// Creates a selection with the documented defaults.
     public init(include: [String] = [".*"], exclude: [String] = ["regionbridge\\..*"], syncInterval: Duration = .seconds(10)) {
-        includePatterns = PatternSet(include)
-        excludePatterns = PatternSet(exclude)
+        filter = NameFilter(include: include, exclude: exclude)
         self.syncInterval = syncInterval
     }
 
     /// Whether the group's offsets are synced.
     public func selects(_ group: String) -> Bool {
-        includePatterns.matchesWhole(group) && !excludePatterns.matchesWhole(group)
+        filter.selects(group)
     }
 }
