@@ -46,6 +46,11 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
+        // Proof of zero RPO: committed payments in Postgres against the records in both regions.
+        .target(name: "Reconciliation", dependencies: [
+            "Kafka", "Postgres", "Topology", "Replication",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // The HTTP side of monitoring: /metrics (Prometheus text) and /health probes.
         .target(name: "Monitoring", dependencies: [
             .product(name: "Logging", package: "swift-log"),
@@ -56,7 +61,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .executableTarget(name: "regionbridge", dependencies: [
-            "Kafka", "Topology", "Replication", "Monitoring",
+            "Kafka", "Topology", "Replication", "Monitoring", "Reconciliation",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +98,7 @@ let package = Package(
         ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: strict),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
+        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Replication", "Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: [
             "Monitoring", "Replication", "Topology", "Kafka", "TestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
@@ -105,7 +111,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Kafka", "Postgres", "Topology", "Replication", "TestSupport",
+            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport",
         ], swiftSettings: strict),
     ]
 )

@@ -19,11 +19,14 @@ public struct Topology: Sendable, Equatable {
     public var lag: LagSettings
     /// Where metrics and health are served (`metrics:`; optional, defaults in ``MetricsSettings``).
     public var metrics: MetricsSettings
+    /// How `regionbridge reconcile` checks committed payments against the target (`reconcile:`; optional).
+    public var reconcile: ReconcileSettings?
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
     public init(
         pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
-        groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings()
+        groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings(),
+        reconcile: ReconcileSettings? = nil
     ) {
         self.pair = pair
         self.source = source
@@ -32,6 +35,7 @@ public struct Topology: Sendable, Equatable {
         self.groups = groups
         self.lag = lag
         self.metrics = metrics
+        self.reconcile = reconcile
     }
 
     /// The compacted topic in the target where the bridge records (source offset, target offset) pairs.

@@ -49,7 +49,7 @@ private struct Schema {
     var required: [String]
     var optional: [String] = []
 
-    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics"])
+    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics", "reconcile"])
     static let endpoint = Schema(required: ["region", "bootstrap_servers"], optional: ["properties"])
     static let topics = Schema(
         required: ["include"],
@@ -59,6 +59,9 @@ private struct Schema {
     static let groups = Schema(required: [], optional: ["include", "exclude", "sync_interval"])
     static let lag = Schema(required: [], optional: ["warn_seconds", "critical_seconds", "for"])
     static let metrics = Schema(required: [], optional: ["listen"])
+    static let reconcile = Schema(
+        required: ["postgres_dsn", "committed_query", "topics"],
+        optional: ["event_id", "compare", "state_schema"])
 
     var keys: [String] { required + optional }
 }
@@ -123,8 +126,11 @@ private struct TopologyReader {
         let groups = fields["groups"].map { groupSelection($0) } ?? GroupSelection()
         let lag = fields["lag"].map { lagSettings($0) } ?? LagSettings()
         let metrics = fields["metrics"].map { metricsSettings($0) } ?? MetricsSettings()
+        let reconcile = fields["reconcile"].flatMap { reconcileSettings($0, replicated: topics) }
         guard let pair, let source, let target, let topics, let groups else { return nil }
-        return Topology(pair: pair, source: source, target: target, topics: topics, groups: groups, lag: lag, metrics: metrics)
+        return Topology(
+            pair: pair, source: source, target: target, topics: topics, groups: groups, lag: lag, metrics: metrics,
+            reconcile: reconcile)
     }
 
     // MARK: Sections
@@ -237,6 +243,57 @@ private struct TopologyReader {
             }
         }
         return listen ?? MetricsSettings()
+    }
+
+    private mutating func reconcileSettings(_ entry: Entry, replicated: TopicSelection?) -> ReconcileSettings? {
+        guard let fields = mapping(entry, schema: .reconcile) else { return nil }
+        let dsn = fields["postgres_dsn"].flatMap {
+            value($0, "postgres_dsn must be a libpq connection string, such as \"host=db dbname=payments user=app\"") {
+                $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0
+            }
+        }
+        let query = fields["committed_query"].flatMap {
+            value($0, "committed_query must use $1 (window start) and $2 (window end) and return event_id and committed_at") {
+                $0.contains("$1") && $0.contains("$2") ? $0 : nil
+            }
+        }
+        var topics: [String]?
+        if let topicsEntry = fields["topics"] {
+            if let sequence = topicsEntry.node.sequence, !sequence.isEmpty {
+                topics = sequence.enumerated().compactMap { index, node in
+                    let item = Entry(path: "\(topicsEntry.path)[\(index)]", node: node, keyMark: node.mark)
+                    guard let topic = text(item, expected: "a topic name") else { return nil }
+                    if let replicated, !replicated.selects(topic) {
+                        report(item, "topic \(topic) is not replicated by this topology (see topics.include and topics.exclude)")
+                    }
+                    return topic
+                }
+            } else {
+                reportType(topicsEntry, expected: "a non-empty list of source topics")
+            }
+        }
+        let eventID = fields["event_id"].flatMap {
+            value($0, "event_id must be key, header:<name> or json:<field>") { EventIDLocation($0) }
+        }
+        var compare: [FieldComparison] = []
+        if let compareEntry = fields["compare"] {
+            for (field, columnEntry) in children(of: compareEntry) ?? [] {
+                if let column = value(columnEntry, "compare.\(field) must name a column of committed_query (letters, digits, _)", {
+                    $0.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) == nil ? nil : $0
+                }) {
+                    compare.append(FieldComparison(field: field, column: column))
+                }
+            }
+        }
+        let schema = fields["state_schema"].flatMap {
+            value($0, "state_schema must be a Postgres schema name (lower-case letters, digits, _)") {
+                $0.wholeMatch(of: /[a-z_][a-z0-9_]*/) == nil ? nil : $0
+            }
+        }
+        guard let dsn, let query, let topics else { return nil }
+        return ReconcileSettings(
+            postgresDSN: dsn, committedQuery: query, topics: topics, eventID: eventID ?? .key, compare: compare,
+            stateSchema: schema ?? "regionbridge")
     }
 
     // MARK: Values

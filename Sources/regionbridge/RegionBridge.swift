@@ -8,10 +8,11 @@ struct RegionBridge: AsyncParsableCommand {
         commandName: "regionbridge",
         abstract: "Copies Kafka topics from one region's cluster to another's, record for record, exactly once.",
         discussion: """
-            Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; 4 refused (failover); \
+            Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; 3 RPO=0 violated (reconcile); \
+            4 refused (failover); \
             5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record; 7 the target lost records it had.
             """,
-        subcommands: [RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, TopologyCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, ReconcileCommand.self, TopologyCommand.self, VersionCommand.self])
 
     /// Parses and runs a command, mapping every failure to a documented exit code and a message on stderr.
     static func main() async {

@@ -46,7 +46,7 @@ final class LagMathTests: XCTestCase {
                     sourceEnd: 50, lastCopied: nil, oldestPendingTimestamp: nil, now: now),
                 LagMath.lag(
                     source: TopicPartition("payments", 0), target: TopicPartition("us-east.payments", 0), sourceLogStart: 0,
-                    sourceEnd: 100, lastCopied: 59, oldestPendingTimestamp: 1_800_000_000_000 - 12_345, now: now),
+                    sourceEnd: 100, lastCopied: 59, oldestPendingTimestamp: 1_800_000_000_000 - 12_345, now: now, targetEnd: 60),
             ])
         XCTAssertEqual(report.totalRecordsBehind, 90)
         XCTAssertEqual(report.maxSecondsBehind, 12.345)
@@ -64,6 +64,7 @@ final class LagMathTests: XCTestCase {
                   "seconds_behind": 12.345,
                   "source_end": 100,
                   "source_log_start": 0,
+                  "target_end": 60,
                   "target_partition": 0,
                   "target_topic": "us-east.payments",
                   "topic": "payments"
@@ -76,6 +77,7 @@ final class LagMathTests: XCTestCase {
                   "seconds_behind": null,
                   "source_end": 50,
                   "source_log_start": 0,
+                  "target_end": null,
                   "target_partition": 1,
                   "target_topic": "us-east.payments",
                   "topic": "payments"

@@ -62,19 +62,20 @@ public final class LagReader {
             throw ReplicationError(.targetUnavailable, "cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
         }
         let targetPartitions = Dictionary(targetTopics.map { ($0.name, Set($0.partitions)) }, uniquingKeysWith: { a, _ in a })
-        var measured: [(source: TopicPartition, target: TopicPartition, low: Int64, end: Int64, lastCopied: Int64?, pending: Int64?)] = []
+        var measured: [(source: TopicPartition, target: TopicPartition, low: Int64, end: Int64, lastCopied: Int64?, pending: Int64?, targetEnd: Int64?)] = []
         for topic in sourceTopics where topology.topics.selects(topic.name) && topic.errorName == nil {
             let targetTopic = topology.topics.rename.targetTopic(for: topic.name, sourceRegion: topology.source.region)
             for partition in topic.partitions.sorted() {
                 let source = TopicPartition(topic.name, partition)
                 let target = TopicPartition(targetTopic, partition)
                 let (low, end) = try sourceReader.bounds(of: source)
-                let lastCopied = targetPartitions[targetTopic]?.contains(partition) == true
-                    ? try targetReader.lastCopied(in: target, from: SourcePartition(region: topology.source.region, partition: source)).lastCopied
+                let tail = targetPartitions[targetTopic]?.contains(partition) == true
+                    ? try targetReader.lastCopied(in: target, from: SourcePartition(region: topology.source.region, partition: source))
                     : nil
+                let lastCopied = tail?.lastCopied
                 let next = LagMath.nextToCopy(sourceLogStart: low, lastCopied: lastCopied)
                 let pending = next < end ? try sourceReader.firstRecord(in: source, from: max(next, low))?.timestamp?.milliseconds : nil
-                measured.append((source, target, low, end, lastCopied, pending))
+                measured.append((source, target, low, end, lastCopied, pending, tail?.end))
             }
         }
         let time = now()
@@ -83,7 +84,7 @@ public final class LagReader {
             partitions: measured.map {
                 LagMath.lag(
                     source: $0.source, target: $0.target, sourceLogStart: $0.low, sourceEnd: $0.end, lastCopied: $0.lastCopied,
-                    oldestPendingTimestamp: $0.pending, now: time)
+                    oldestPendingTimestamp: $0.pending, now: time, targetEnd: $0.targetEnd)
             })
     }
 }

@@ -21,11 +21,13 @@ public struct PartitionLag: Sendable, Equatable {
     public var oldestPendingTimestamp: Int64?
     /// Seconds between the oldest pending record's timestamp and now; 0 when caught up, nil when unknown.
     public var secondsBehind: Double?
+    /// The target partition's log end, when it was read (nil when the target partition does not exist).
+    public var targetEnd: Int64?
 
     /// Creates a lag figure from its parts.
     public init(
         source: TopicPartition, target: TopicPartition, sourceLogStart: Int64, sourceEnd: Int64, lastCopied: Int64?,
-        recordsBehind: Int64, oldestPendingTimestamp: Int64?, secondsBehind: Double?
+        recordsBehind: Int64, oldestPendingTimestamp: Int64?, secondsBehind: Double?, targetEnd: Int64? = nil
     ) {
         self.source = source
         self.target = target
@@ -35,6 +37,7 @@ public struct PartitionLag: Sendable, Equatable {
         self.recordsBehind = recordsBehind
         self.oldestPendingTimestamp = oldestPendingTimestamp
         self.secondsBehind = secondsBehind
+        self.targetEnd = targetEnd
     }
 }
 
@@ -74,13 +77,13 @@ public enum LagMath {
     /// A lag figure for one partition from what the two clusters said.
     public static func lag(
         source: TopicPartition, target: TopicPartition, sourceLogStart: Int64, sourceEnd: Int64, lastCopied: Int64?,
-        oldestPendingTimestamp: Int64?, now: Date
+        oldestPendingTimestamp: Int64?, now: Date, targetEnd: Int64? = nil
     ) -> PartitionLag {
         let behind = recordsBehind(sourceLogStart: sourceLogStart, sourceEnd: sourceEnd, lastCopied: lastCopied)
         let pending = behind > 0 ? oldestPendingTimestamp : nil
         return PartitionLag(
             source: source, target: target, sourceLogStart: sourceLogStart, sourceEnd: sourceEnd, lastCopied: lastCopied,
             recordsBehind: behind, oldestPendingTimestamp: pending,
-            secondsBehind: secondsBehind(recordsBehind: behind, oldestPendingTimestamp: pending, now: now))
+            secondsBehind: secondsBehind(recordsBehind: behind, oldestPendingTimestamp: pending, now: now), targetEnd: targetEnd)
     }
 }

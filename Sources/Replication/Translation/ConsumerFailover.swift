@@ -79,6 +79,15 @@ public final class ConsumerFailover {
         translator = OffsetTranslator(reader: targetReader)
     }
 
+    /// The source's consumer groups that the topology's `groups:` section selects, sorted.
+    public func selectedGroups() throws(ReplicationError) -> [String] {
+        do {
+            return try sourceAdmin.consumerGroups(timeout: timeout).filter(topology.groups.selects).sorted()
+        } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot list consumer groups in \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+        }
+    }
+
     /// The group's positions translated live from the source's committed offsets.
     /// - Throws: `ReplicationError` of kind `.sourceUnavailable` when the source cannot be read.
     public func translate(group: String) throws(ReplicationError) -> [GroupPartitionPosition] {

@@ -1,0 +1,22 @@
+/// Why a reconciliation could not give a verdict.
+public struct ReconcileError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The topology has no usable `reconcile:` section, or the options contradict each other. Exit 2.
+        case configuration
+        /// Postgres or Kafka could not be reached, or a query failed. Exit 1.
+        case unreachable
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// 2 for configuration, 1 otherwise.
+    public var exitCode: Int32 { kind == .configuration ? 2 : 1 }
+
+    public var description: String { message }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import Replication
+import Topology
+
+/// The window and options of one reconciliation.
+public struct ReconcileOptions: Sendable {
+    /// How far back from `until` payments are checked. Default 24 h.
+    public var since: Duration
+    /// The cut-off; payments committed after `until − grace` are not checked yet. Default: now.
+    public var until: Date?
+    /// How long a committed payment has to reach the target before its absence counts. Default 30 s.
+    public var grace: Duration
+    /// Drop the event index of this pair and scan every partition from its log start.
+    public var rescan: Bool
+    /// Timeout of one Kafka request, and the longest a scan may go without progress. Default 10 s.
+    public var requestTimeout: Duration
+
+    public init(since: Duration = .seconds(86_400), until: Date? = nil, grace: Duration = .seconds(30), rescan: Bool = false,
+                requestTimeout: Duration = .seconds(10)) {
+        self.since = since
+        self.until = until
+        self.grace = grace
+        self.rescan = rescan
+        self.requestTimeout = requestTimeout
+    }
+}
+
+/// Proves, or disproves, that every payment Postgres committed in a window is in the target region.
+///
+/// 1. Scans the `reconcile.topics` in the source and their replicas in the target, from where the last
+///    run stopped, into the event index in Postgres (``EventIndex``).
+/// 2. Runs the committed query over `[window start − grace, until)` into a session table. Rows committed
+///    in the window `[until − since, until − grace)` are checked; the rest only tell orphans apart.
+/// 3. Streams each committed payment of the window, joined with its records, through ``PaymentCheck``;
+///    then the source records of the window that have no committed row (orphans).
+/// 4. Reads the pair's lag and its groups' translated positions for the report.
+public final class Reconciler {
+    private let topology: Topology
+    private let settings: ReconcileSettings
+    private let options: ReconcileOptions
+    private let logger: Logger
+    private let progress: (String) -> Void
+
+    /// - Parameter progress: receives a line every couple of seconds during long scans (stderr in the CLI).
+    /// - Throws: ``ReconcileError`` `.configuration` when the topology has no `reconcile:` section or the
+    ///   window is empty.
+    public init(topology: Topology, options: ReconcileOptions, logger: Logger, progress: @escaping (String) -> Void = { _ in }) throws(ReconcileError) {
+        guard let settings = topology.reconcile else {
+            throw ReconcileError(.configuration, "the topology has no reconcile: section (postgres_dsn, committed_query, topics)")
+        }
+        guard options.since > options.grace else {
+            throw ReconcileError(.configuration, "--since (\(options.since)) must be longer than --grace (\(options.grace)): the window would be empty")
+        }
+        self.topology = topology
+        self.settings = settings
+        self.options = options
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// Runs the reconciliation.
+    /// - Throws: ``ReconcileError`` `.unreachable` with the server's message when Postgres or Kafka cannot be
+    ///   reached or the query fails.
+    public func run() throws(ReconcileError) -> ReconcileReport {
+        let started = ContinuousClock.now
+        let until = options.until ?? Date()
+        let windowEnd = until.addingTimeInterval(-options.grace.seconds)
+        let windowStart = until.addingTimeInterval(-options.since.seconds)
+
+        let db: PostgresConnection
+        do {
+            db = try PostgresConnection.connect(settings.postgresDSN, logger: logger)
+        } catch {
+            throw ReconcileError(.unreachable, "cannot connect to Postgres: \(error)")
+        }
+        let index = EventIndex(db: db, schema: settings.stateSchema, pair: topology.pair, compared: settings.compare)
+        var report = ReconcileReport(
+            pair: topology.pair, sourceRegion: topology.source.region, targetRegion: topology.target.region,
+            windowStart: windowStart, windowEnd: windowEnd, until: until, grace: options.grace.seconds)
+
+        try postgres("prepare the event index in schema \(settings.stateSchema)") { try index.prepare() }
+        let scanStarted = ContinuousClock.now
+        try scan(into: index, report: &report)
+        report.scanSeconds = (ContinuousClock.now - scanStarted).seconds
+
+        report.committedRowsQueried = try postgres("run committed_query") {
+            try index.loadCommitted(
+                query: settings.committedQuery, from: windowStart.addingTimeInterval(-options.grace.seconds), to: until)
+        }
+        var tally = FindingTally()
+        try postgres("compare committed payments with the scanned records") {
+            try index.forEachCommittedPayment(from: windowStart, to: windowEnd) { payment, copies in
+                report.committed += 1
+                if copies.contains(where: { $0.side == .target }) { report.inTarget += 1 }
+                for finding in PaymentCheck.check(payment, copies: copies, compare: settings.compare) {
+                    tally.add(finding)
+                }
+            }
+            try index.forEachOrphan(from: windowStart, to: windowEnd) { tally.add($0) }
+        }
+        report.findings = tally
+        try describeReplication(into: &report)
+        report.totalSeconds = (ContinuousClock.now - started).seconds
+        return report
+    }
+
+    // MARK: Scanning
+
+    private func scan(into index: EventIndex, report: inout ReconcileReport) throws(ReconcileError) {
+        let fingerprint = [
+            "topics=\(settings.topics.sorted().joined(separator: ","))",
+            "rename=\(topology.topics.rename.rawValue)", "region=\(topology.source.region)",
+            "event_id=\(settings.eventID)", "compare=\(settings.compare.map(\.field).joined(separator: ","))",
+        ].joined(separator: ";")
+        if options.rescan {
+            try postgres("reset the event index") { try index.reset() }
+            report.warnings.append("--rescan: the event index of pair \(topology.pair) was dropped; every partition was scanned from its log start")
+        }
+        let (cursors, changed) = try postgres("read the scan cursors") { try index.cursors(fingerprint: fingerprint) }
+        if changed {
+            report.warnings.append("the reconcile section changed since the last run; every partition was scanned again from its log start")
+        }
+
+        let source = try EventScanner(
+            configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "reconcile"),
+            groupID: "regionbridge.\(topology.pair).reconcile", cluster: "source \(topology.source.region)",
+            timeout: options.requestTimeout, logger: logger)
+        let target = try EventScanner(
+            configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "reconcile"),
+            groupID: "regionbridge.\(topology.pair).reconcile", cluster: "target \(topology.target.region)",
+            timeout: options.requestTimeout, logger: logger)
+        let (sourcePartitions, targetPartitions) = try partitions()
+        let sourceStarts = try starts(sourcePartitions, side: .source, scanner: source, cursors: cursors, report: &report)
+        let targetStarts = try starts(targetPartitions, side: .target, scanner: target, cursors: cursors, report: &report)
+        let reader = PaymentEventReader(eventID: settings.eventID, compared: settings.compare.map(\.field))
+        let sourceTopicOf = Dictionary(uniqueKeysWithValues: settings.topics.map {
+            (topology.topics.rename.targetTopic(for: $0, sourceRegion: topology.source.region), $0)
+        })
+
+        var lastReport = ContinuousClock.now
+        var scanned = (source: 0, target: 0)
+        func tick() {
+            guard ContinuousClock.now - lastReport >= .seconds(2) else { return }
+            lastReport = .now
+            progress("reconcile: scanned \(scanned.source) source and \(scanned.target) target records")
+        }
+        do {
+            try index.store { writer in
+                var next: [ScannedPartition: Int64] = [:]
+                // Source first: a record copied while the target is read then shows in both, never in neither.
+                let sourceEnds = try source.scan(from: sourceStarts, progress: { scanned.source = $0; tick() }) { record in
+                    guard let event = reader.event(in: record) else { report.withoutEventID += 1; return }
+                    try writer.append(.source, record, sourceOffset: record.offset, event: event)
+                }
+                let targetEnds = try target.scan(from: targetStarts, progress: { scanned.target = $0; tick() }) { record in
+                    guard let event = reader.event(in: record) else { report.withoutEventID += 1; return }
+                    let origin = sourceTopicOf[record.topic].map { TopicPartition($0, record.partition) }
+                    let provenance = record.lastHeader(named: Provenance.headerName)?.value.flatMap(Provenance.init(headerValue:))
+                    let sourceOffset = origin.flatMap { origin in
+                        provenance.flatMap {
+                            $0.isFrom(region: topology.source.region, topic: origin.topic, partition: origin.partition) ? $0.offset : nil
+                        }
+                    }
+                    try writer.append(.target, record, sourceOffset: sourceOffset, event: event)
+                }
+                for (partition, end) in sourceEnds { next[ScannedPartition(.source, partition)] = end }
+                for (partition, end) in targetEnds { next[ScannedPartition(.target, partition)] = end }
+                return next
+            }
+        } catch let error as ReconcileError {
+            throw error
+        } catch {
+            throw ReconcileError(.unreachable, "cannot store scanned events in Postgres: \(error)")
+        }
+        report.sourceRecordsScanned = scanned.source
+        report.targetRecordsScanned = scanned.target
+    }
+
+    /// The partitions of the reconciled topics in the source, and of their replicas in the target.
+    private func partitions() throws(ReconcileError) -> (source: [TopicPartition], target: [TopicPartition]) {
+        func metadata(_ endpoint: ClusterEndpoint, _ side: String) throws(ReconcileError) -> [String: [Int32]] {
+            do {
+                let admin = try KafkaAdmin(configuration: endpoint.kafkaConfiguration(pair: topology.pair, job: "reconcile"), logger: logger)
+                var topics: [String: [Int32]] = [:]
+                for topic in try admin.topics(timeout: options.requestTimeout) where topic.errorName == nil {
+                    topics[topic.name] = topic.partitions
+                }
+                return topics
+            } catch {
+                throw ReconcileError(.unreachable, "cannot reach the \(side) cluster \(endpoint.region) at \(endpoint.bootstrapServers): \(error)")
+            }
+        }
+        let sourceTopics = try metadata(topology.source, "source")
+        let targetTopics = try metadata(topology.target, "target")
+        var source: [TopicPartition] = []
+        var target: [TopicPartition] = []
+        for topic in settings.topics {
+            guard let partitions = sourceTopics[topic] else {
+                throw ReconcileError(.unreachable, "reconcile.topics names \(topic), which does not exist in the source cluster \(topology.source.region)")
+            }
+            source += partitions.map { TopicPartition(topic, $0) }
+            let replica = topology.topics.rename.targetTopic(for: topic, sourceRegion: topology.source.region)
+            target += (targetTopics[replica] ?? []).map { TopicPartition(replica, $0) }
+        }
+        return (source.sorted(), target.sorted())
+    }
+
+    /// Where each partition's scan starts: the stored cursor, or the log start when the log no longer
+    /// holds the cursor (said in a warning: committed payments among the lost records look unpublished).
+    private func starts(
+        _ partitions: [TopicPartition], side: ClusterSide, scanner: EventScanner, cursors: [ScannedPartition: Int64],
+        report: inout ReconcileReport
+    ) throws(ReconcileError) -> [TopicPartition: Int64] {
+        var starts: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            let (low, _) = try scanner.watermarks(partition)
+            let cursor = cursors[ScannedPartition(side, partition)] ?? 0
+            if cursor < low {
+                report.warnings.append(
+                    "\(side == .source ? "source" : "target") \(partition): offsets \(cursor) to \(low - 1) were deleted before reconcile read them; "
+                        + "payments whose only records were there are reported as missing")
+            }
+            starts[partition] = max(cursor, low)
+        }
+        return starts
+    }
+
+    // MARK: Replication state
+
+    private func describeReplication(into report: inout ReconcileReport) throws(ReconcileError) {
+        do {
+            let lag = try LagReader(topology: topology, timeout: options.requestTimeout, logger: logger).report()
+            report.partitions = lag.partitions
+            let failover = try ConsumerFailover(topology: topology, timeout: options.requestTimeout, logger: logger)
+            for group in try failover.selectedGroups() {
+                report.groups += try failover.translate(group: group)
+            }
+        } catch {
+            throw ReconcileError(.unreachable, "cannot read replication state: \(error)")
+        }
+    }
+
+    /// Runs a Postgres step, turning its errors into ``ReconcileError`` with the server's message.
+    private func postgres<T>(_ step: String, _ body: () throws -> T) throws(ReconcileError) -> T {
+        do {
+            return try body()
+        } catch let error as ReconcileError {
+            throw error
+        } catch {
+            throw ReconcileError(.unreachable, "cannot \(step): \(error)")
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Kafka
+import Replication
+
+/// One self-contained HTML file: inline CSS and an inline SVG chart of lag per partition, no external assets.
+enum HTMLReport {
+    static func render(_ report: ReconcileReport) -> String {
+        func table(_ header: [String], _ rows: [[String]]) -> String {
+            let head = header.map { "<th>\(escape($0))</th>" }.joined()
+            let body = rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined(separator: "\n")
+            return "<table>\n<thead><tr>\(head)</tr></thead>\n<tbody>\n\(body)\n</tbody>\n</table>"
+        }
+        let verdictClass = report.rpoZero ? "ok" : "bad"
+        var sections = [
+            "<h1>Reconciliation of \(escape(report.pair))</h1>",
+            "<p class=\"verdict \(verdictClass)\">\(escape(report.verdict))</p>",
+            "<p>\(escape(report.sourceRegion)) → \(escape(report.targetRegion)); \(escape(ReportRows.window(report)))<br>\(escape(ReportRows.scan(report)))</p>",
+            "<h2>Counts</h2>", table(ReportRows.countHeader, ReportRows.counts(report)),
+            "<h2>Lag per partition</h2>", LagChart.svg(report.partitions),
+            "<h2>Partitions</h2>", table(ReportRows.partitionHeader, ReportRows.partitions(report)),
+            "<h2>Groups</h2>",
+            report.groups.isEmpty ? "<p>No selected group has committed offsets.</p>" : table(ReportRows.groupHeader, ReportRows.groups(report)),
+            "<h2>Findings</h2>", "<p>\(escape(ReportRows.shownLine(report)))</p>",
+            report.shownFindings.isEmpty ? "<p>None.</p>" : table(ReportRows.findingHeader, ReportRows.findings(report)),
+        ]
+        if !report.warnings.isEmpty {
+            sections += ["<h2>Warnings</h2>", "<ul>" + report.warnings.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"]
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <title>RegionBridge reconciliation: \(escape(report.pair))</title>
+            <style>
+            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
+            table { border-collapse: collapse; margin-bottom: 1em; font-size: 0.9em; }
+            th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+            th { background: #f3f3f3; }
+            .verdict { font-size: 1.3em; font-weight: bold; padding: 0.4em 0.8em; display: inline-block; }
+            .ok { background: #e3f6e3; color: #135e13; }
+            .bad { background: #fbe3e3; color: #8a1010; }
+            svg text { font-size: 11px; fill: #222; }
+            </style>
+            </head>
+            <body>
+            \(sections.joined(separator: "\n"))
+            </body>
+            </html>
+
+            """
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+/// A horizontal bar chart of records behind per partition, as inline SVG.
+enum LagChart {
+    static func svg(_ partitions: [PartitionLag]) -> String {
+        guard !partitions.isEmpty else { return "<p>No partitions.</p>" }
+        let barHeight = 18, gap = 6, labelWidth = 220, barWidth = 420, valueWidth = 200
+        let height = partitions.count * (barHeight + gap) + gap
+        let largest = max(1, partitions.map(\.recordsBehind).max() ?? 1)
+        var parts = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + valueWidth)\" height=\"\(height)\" "
+                + "role=\"img\" aria-label=\"records behind per partition\">",
+        ]
+        for (index, lag) in partitions.enumerated() {
+            let y = gap + index * (barHeight + gap)
+            let width = lag.recordsBehind == 0 ? 0 : max(2, Int(Double(barWidth) * Double(lag.recordsBehind) / Double(largest)))
+            let color = lag.recordsBehind == 0 ? "#3a9a3a" : "#d2691e"
+            let seconds = lag.secondsBehind.map { "\(JSONValue.seconds($0)) s" } ?? "? s"
+            parts.append("<text x=\"0\" y=\"\(y + 13)\">\(HTMLReport.escape(lag.source.description))</text>")
+            parts.append("<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(width)\" height=\"\(barHeight)\" fill=\"\(color)\"/>")
+            parts.append("<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 13)\">\(lag.recordsBehind) records, \(seconds) behind</text>")
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n")
+    }
+}

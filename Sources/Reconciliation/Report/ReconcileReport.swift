@@ -1,0 +1,74 @@
+import Foundation
+import Kafka
+import Replication
+
+/// Everything one reconciliation found: the verdict, the counts, the state of every partition and group,
+/// and the findings. Rendered by ``ReportFormat``; the JSON form is stable (see README, "Reconcile report JSON").
+public struct ReconcileReport: Sendable {
+    public var pair: String
+    public var sourceRegion: String
+    public var targetRegion: String
+    /// Payments committed in `[windowStart, windowEnd)` are checked.
+    public var windowStart: Date
+    public var windowEnd: Date
+    /// The cut-off: `windowEnd` is `until` minus the grace period.
+    public var until: Date
+    /// Seconds a committed payment has to reach the target before its absence counts.
+    public var grace: Double
+    /// When the report was made.
+    public var generatedAt = Date()
+
+    /// Committed payments in the window.
+    public var committed = 0
+    /// Of those, how many have at least one record in the target.
+    public var inTarget = 0
+    /// Rows the committed query returned (the window widened by the grace period on both sides).
+    public var committedRowsQueried = 0
+    /// Findings by class, with the first 100 of each.
+    public var findings = FindingTally()
+
+    /// Records read in this run (new since the last run).
+    public var sourceRecordsScanned = 0
+    public var targetRecordsScanned = 0
+    /// Records read that carry no event id.
+    public var withoutEventID = 0
+    public var scanSeconds: Double = 0
+    public var totalSeconds: Double = 0
+    /// Things an operator should know that are not findings.
+    public var warnings: [String] = []
+
+    /// Per-partition replication state of the pair.
+    public var partitions: [PartitionLag] = []
+    /// Selected groups' source positions and their exact translation into the target.
+    public var groups: [GroupPartitionPosition] = []
+
+    public init(pair: String, sourceRegion: String, targetRegion: String, windowStart: Date, windowEnd: Date, until: Date, grace: Double) {
+        self.pair = pair
+        self.sourceRegion = sourceRegion
+        self.targetRegion = targetRegion
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.until = until
+        self.grace = grace
+    }
+
+    /// True when every committed payment of the window is in the target with the committed values.
+    public var rpoZero: Bool { findings.violations == 0 }
+
+    /// `RPO=0 holds` or `RPO=0 VIOLATED`, with the number of violations.
+    public var verdict: String {
+        rpoZero ? "RPO=0 holds: all \(committed) committed payments are in \(targetRegion)"
+            : "RPO=0 VIOLATED: \(findings.violations) of \(committed) committed payments are missing from \(targetRegion) or differ"
+    }
+
+    /// Process exit code: 0 when RPO=0 holds, 3 when it does not.
+    public var exitCode: Int32 { rpoZero ? 0 : 3 }
+
+    /// Every kept finding, class by class.
+    public var shownFindings: [Finding] {
+        FindingKind.allCases.flatMap { findings.examples[$0] ?? [] }
+    }
+
+    /// All findings, counted.
+    public var totalFindings: Int { findings.counts.values.reduce(0, +) }
+}

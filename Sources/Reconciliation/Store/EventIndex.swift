@@ -1,0 +1,232 @@
+import Foundation
+import Kafka
+import Postgres
+import Replication
+import Topology
+
+/// A partition the scan reads, on one side.
+public struct ScannedPartition: Sendable, Hashable, Comparable {
+    public var side: ClusterSide
+    public var partition: TopicPartition
+
+    public init(_ side: ClusterSide, _ partition: TopicPartition) {
+        self.side = side
+        self.partition = partition
+    }
+
+    public static func < (lhs: ScannedPartition, rhs: ScannedPartition) -> Bool {
+        lhs.side != rhs.side ? lhs.side.rawValue < rhs.side.rawValue : lhs.partition < rhs.partition
+    }
+}
+
+/// The events already scanned out of Kafka, kept in Postgres next to the payments so that a repeated
+/// run reads only new records, and so that Postgres joins them to the committed rows (the bridge holds
+/// one payment at a time, whatever the window).
+///
+/// Tables, in the configured schema (created when missing):
+/// - `reconcile_events`: one row per scanned record that carries an event id;
+/// - `reconcile_cursors`: per pair, side and partition, the next offset to scan;
+/// - `reconcile_config`: per pair, what the rows were scanned with; a change starts the scan over.
+///
+/// Not for concurrent use; one run per pair at a time is enforced with an advisory lock.
+final class EventIndex {
+    private let db: PostgresConnection
+    private let schema: String
+    private let pair: String
+    private let compared: [FieldComparison]
+
+    init(db: PostgresConnection, schema: String, pair: String, compared: [FieldComparison]) {
+        self.db = db
+        self.schema = schema
+        self.pair = pair
+        self.compared = compared
+    }
+
+    private var events: String { "\"\(schema)\".reconcile_events" }
+    private var cursors: String { "\"\(schema)\".reconcile_cursors" }
+    private var config: String { "\"\(schema)\".reconcile_config" }
+
+    /// Creates the tables if missing and takes the pair's lock (held until the connection closes).
+    /// - Throws: ``ReconcileError`` when another run holds the lock, ``PostgresError`` when the server refuses.
+    func prepare() throws {
+        let locked = try db.query("SELECT pg_try_advisory_lock(hashtext($1))", ["regionbridge.reconcile.\(pair)"])
+        guard locked.rows.first?.first == "t" else {
+            throw ReconcileError(.unreachable, "another regionbridge reconcile of pair \(pair) is running against this database")
+        }
+        try db.execute("""
+            CREATE SCHEMA IF NOT EXISTS "\(schema)";
+            CREATE TABLE IF NOT EXISTS \(events) (
+                pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
+                kafka_offset bigint NOT NULL, source_offset bigint, event_id text NOT NULL, ts_ms bigint, fields jsonb);
+            CREATE INDEX IF NOT EXISTS reconcile_events_by_event ON \(events) (pair, event_id);
+            CREATE TABLE IF NOT EXISTS \(cursors) (
+                pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
+                next_offset bigint NOT NULL, PRIMARY KEY (pair, side, topic, partition));
+            CREATE TABLE IF NOT EXISTS \(config) (pair text PRIMARY KEY, fingerprint text NOT NULL);
+            SET work_mem = '256MB';
+            """)
+    }
+
+    /// Drops everything stored for the pair.
+    func reset() throws {
+        try inTransaction {
+            for table in [events, cursors, config] {
+                _ = try db.query("DELETE FROM \(table) WHERE pair = $1", [pair])
+            }
+        }
+    }
+
+    private func inTransaction(_ body: () throws -> Void) throws {
+        try db.execute("BEGIN")
+        do {
+            try body()
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The next offset to scan of every partition scanned before with the same `fingerprint`. When the
+    /// fingerprint changed (other topics, event id or compared fields), the pair's rows are dropped first
+    /// and the map is empty.
+    func cursors(fingerprint: String) throws -> (cursors: [ScannedPartition: Int64], reset: Bool) {
+        let stored = try db.query("SELECT fingerprint FROM \(config) WHERE pair = $1", [pair]).rows.first?.first ?? nil
+        if stored != fingerprint {
+            try inTransaction {
+                _ = try db.query("DELETE FROM \(events) WHERE pair = $1", [pair])
+                _ = try db.query("DELETE FROM \(cursors) WHERE pair = $1", [pair])
+                _ = try db.query("""
+                    INSERT INTO \(config) (pair, fingerprint) VALUES ($1, $2)
+                    ON CONFLICT (pair) DO UPDATE SET fingerprint = EXCLUDED.fingerprint
+                    """, [pair, fingerprint])
+            }
+            return ([:], stored != nil)
+        }
+        var result: [ScannedPartition: Int64] = [:]
+        for row in try db.query("SELECT side, topic, partition, next_offset FROM \(cursors) WHERE pair = $1", [pair]).rows {
+            guard let side = row[0].flatMap(Int.init).flatMap(ClusterSide.init(rawValue:)), let topic = row[1],
+                  let partition = row[2].flatMap(Int32.init), let next = row[3].flatMap(Int64.init) else { continue }
+            result[ScannedPartition(side, TopicPartition(topic, partition))] = next
+        }
+        return (result, false)
+    }
+
+    /// Stores what `scan` appends and the cursors it returns, all in one transaction: a failed scan
+    /// stores nothing, and a stored record is never stored again.
+    func store(_ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
+        try inTransaction {
+            var next: [ScannedPartition: Int64] = [:]
+            _ = try db.copyIn("""
+                COPY \(events) (pair, side, topic, partition, kafka_offset, source_offset, event_id, ts_ms, fields) FROM STDIN
+                """) { writer in
+                next = try scan(EventRowWriter(pair: pair, fieldNames: compared.map(\.field), writer: writer))
+            }
+            for (scanned, offset) in next {
+                _ = try db.query("""
+                    INSERT INTO \(cursors) (pair, side, topic, partition, next_offset) VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (pair, side, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+                    """, [pair, String(scanned.side.rawValue), scanned.partition.topic, String(scanned.partition.partition), String(offset)])
+            }
+        }
+    }
+
+    /// Runs the committed query for `[from, to)` into a session table. The query's own errors come back
+    /// with the server's message.
+    /// - Returns: how many rows it returned.
+    func loadCommitted(query: String, from: Date, to: Date) throws -> Int {
+        var body = query.trimmingCharacters(in: .whitespacesAndNewlines)
+        while body.hasSuffix(";") { body = String(body.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let valueColumns = compared.indices.map { ", v\($0) text" }.joined()
+        try db.execute("""
+            DROP TABLE IF EXISTS pg_temp.rb_committed;
+            CREATE TEMP TABLE rb_committed (event_id text, committed_at timestamptz\(valueColumns))
+            """)
+        let selected = compared.map { ", q.\"\($0.column)\"::text" }.joined()
+        let inserted = try db.query(
+            "INSERT INTO rb_committed SELECT q.event_id::text, q.committed_at::timestamptz\(selected) FROM (\n\(body)\n) AS q",
+            [isoTime(from), isoTime(to)])
+        try db.execute("CREATE INDEX ON rb_committed (event_id); ANALYZE rb_committed")
+        return inserted.affectedRows ?? 0
+    }
+
+    /// Each committed payment of `[from, to)`, with every scanned record of its event, one at a time.
+    func forEachCommittedPayment(from: Date, to: Date, _ body: (CommittedPayment, [EventCopy]) throws -> Void) throws {
+        let values = compared.indices.map { ", c.v\($0)" }.joined()
+        let fields = compared.indices.map { ", e.fields->>$\($0 + 4)" }.joined()
+        let sql = """
+            SELECT c.event_id, (extract(epoch FROM c.committed_at) * 1000)::bigint\(values),
+                   e.side, e.topic, e.partition, e.kafka_offset, e.source_offset\(fields)
+            FROM rb_committed c LEFT JOIN \(events) e ON e.pair = $1 AND e.event_id = c.event_id
+            WHERE c.committed_at >= $2 AND c.committed_at < $3 AND c.event_id IS NOT NULL
+            ORDER BY c.event_id, c.committed_at, e.side, e.topic, e.partition, e.kafka_offset
+            """
+        let count = compared.count
+        var current: CommittedPayment?
+        var copies: [EventCopy] = []
+        try db.forEachRow(sql, [pair, isoTime(from), isoTime(to)] + compared.map(\.field)) { row in
+            let payment = CommittedPayment(
+                eventID: row[0] ?? "", committedAt: row[1].flatMap(Int64.init) ?? 0, values: Array(row[2..<(2 + count)]))
+            if payment != current {
+                if let current { try body(current, copies) }
+                current = payment
+                copies.removeAll(keepingCapacity: true)
+            }
+            let base = 2 + count
+            if let side = row[base].flatMap(Int.init).flatMap(ClusterSide.init(rawValue:)), let topic = row[base + 1],
+               let partition = row[base + 2].flatMap(Int32.init), let offset = row[base + 3].flatMap(Int64.init) {
+                copies.append(EventCopy(
+                    side: side, topic: topic, partition: partition, offset: offset,
+                    sourceOffset: row[base + 4].flatMap(Int64.init), fields: Array(row[(base + 5)...])))
+            }
+        }
+        if let current { try body(current, copies) }
+    }
+
+    /// Source records whose timestamp is in `[from, to)` and whose event id has no row in the committed
+    /// query's result (which covers a wider range than the window, see ``Reconciler``).
+    func forEachOrphan(from: Date, to: Date, _ body: (Finding) throws -> Void) throws {
+        let sql = """
+            SELECT e.event_id, e.topic, e.partition, e.kafka_offset, e.ts_ms FROM \(events) e
+            WHERE e.pair = $1 AND e.side = 0 AND e.ts_ms >= $2 AND e.ts_ms < $3
+              AND NOT EXISTS (SELECT 1 FROM rb_committed c WHERE c.event_id = e.event_id)
+            ORDER BY e.topic, e.partition, e.kafka_offset
+            """
+        try db.forEachRow(sql, [pair, String(milliseconds(from)), String(milliseconds(to))]) { row in
+            let location = "\(row[1] ?? "?")/\(row[2] ?? "?")@\(row[3] ?? "?")"
+            let published = row[4].flatMap(Int64.init).map { ISOTime.string(milliseconds: $0) } ?? "an unknown time"
+            try body(Finding(
+                kind: .orphan, eventID: row[0] ?? "", committedAt: nil, location: location,
+                detail: "published at \(published); no committed row"))
+        }
+    }
+}
+
+/// Appends scanned records to the event index's COPY.
+struct EventRowWriter {
+    let pair: String
+    let fieldNames: [String]
+    let writer: PostgresCopyWriter
+
+    func append(_ side: ClusterSide, _ record: KafkaRecord, sourceOffset: Int64?, event: PaymentEvent) throws {
+        var json = "{"
+        for (index, name) in fieldNames.enumerated() {
+            if index > 0 { json += "," }
+            json += JSONValue.quote(name) + ":" + (event.fields[index].map(JSONValue.quote) ?? "null")
+        }
+        json += "}"
+        try writer.append([
+            pair, String(side.rawValue), record.topic, String(record.partition), String(record.offset),
+            sourceOffset.map(String.init), event.eventID, record.timestamp.map { String($0.milliseconds) }, json,
+        ])
+    }
+}
+
+func milliseconds(_ date: Date) -> Int64 {
+    Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+}
+
+/// ISO-8601 UTC with milliseconds, as Postgres accepts for `timestamptz`.
+func isoTime(_ date: Date) -> String {
+    ISOTime.string(milliseconds: milliseconds(date))
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// ISO-8601 UTC times with second precision, e.g. `2026-01-31T12:00:00Z`, and milliseconds when they are not zero.
+public enum ISOTime {
+    public static func string(_ date: Date) -> String {
+        string(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    public static func string(milliseconds: Int64) -> String {
+        let seconds = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let whole = seconds.remainder < 0 ? seconds.quotient - 1 : seconds.quotient
+        let fraction = seconds.remainder < 0 ? seconds.remainder + 1000 : seconds.remainder
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents(
+            [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(whole)))
+        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
+        let base = String(format: "%04d", parts.year ?? 0) + "-\(two(parts.month))-\(two(parts.day))T\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))"
+        return fraction == 0 ? base + "Z" : base + String(format: ".%03dZ", Int(fraction))
+    }
+}
