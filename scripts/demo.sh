@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # make demo: two local tansu brokers (us-east on 19092, eu-west on 29092), payment and ledger traffic
 # in us-east, the bridge until caught up, then per-partition record counts on both sides.
+# Then a local Postgres with deploy/postgres/payments.sql: payments committed there and published to
+# `payments` in us-east (one withheld, one published after the bridge's last run), and the reconcile
+# report, which must name exactly those two, each with its class.
 # Everything it starts is stopped on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/.build/debug"
-TOPOLOGY="$ROOT/topologies/us-east-to-eu-west.yaml"
+SHIPPED_TOPOLOGY="$ROOT/topologies/us-east-to-eu-west.yaml"
 SOURCE=127.0.0.1:19092
 TARGET=127.0.0.1:29092
 RECORDS=${DEMO_RECORDS:-20000}
+PAYMENTS=${DEMO_PAYMENTS:-2000}
+PG_BIN=${REGIONBRIDGE_PG_BIN:-/usr/lib/postgresql/15/bin}
 WORK="$(mktemp -d)"
+chmod 755 "$WORK"
 pids=()
 cleanup() {
+  if [ -f "$WORK/pg/data/postmaster.pid" ]; then as_postgres "$PG_BIN/pg_ctl" stop -D "$WORK/pg/data" -m fast >/dev/null 2>&1 || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 trap cleanup EXIT
 
 start_broker() { # name address
@@ -29,15 +37,65 @@ start_broker() { # name address
   echo "demo: broker $1 did not start; its log:" >&2; tail "$WORK/$1.log" >&2; exit 1
 }
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+echo "== starting Postgres (the payment system of record) and loading deploy/postgres/payments.sql"
+PG_PORT=$(free_port)
+mkdir -p "$WORK/pg"
+[ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
+as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+as_postgres "$PG_BIN/pg_ctl" start -D "$WORK/pg/data" -l "$WORK/pg/postgres.log" -w \
+  -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/pg -c fsync=off" >/dev/null
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE payments"
+"${PSQL[@]}" -d payments -f "$ROOT/deploy/postgres/payments.sql"
+
+# The demo's topology: the shipped one, also replicating `payments`, with a reconcile section.
+TOPOLOGY="$WORK/us-east-to-eu-west.yaml"
+sed 's/include: \["payment-events", "ledger-events"\]/include: ["payment-events", "ledger-events", "payments"]/' "$SHIPPED_TOPOLOGY" >"$TOPOLOGY"
+cat >>"$TOPOLOGY" <<YAML
+reconcile:
+  postgres_dsn: "host=127.0.0.1 port=$PG_PORT user=postgres dbname=payments"
+  committed_query: |
+    SELECT event_id, committed_at, amount, currency FROM payments
+    WHERE status = 'committed' AND committed_at >= \$1 AND committed_at < \$2
+  topics: [payments]
+  event_id: key
+  compare: {amount: amount, currency: currency}
+YAML
+
+# Commits payments with their outbox rows in one transaction each batch, committed a few minutes ago.
+commit_payments() { # first last
+  "${PSQL[@]}" -d payments -c "
+    WITH p AS (
+      INSERT INTO payments (event_id, account, amount, currency, status, committed_at)
+      SELECT 'pay-' || n, 'acct-' || (n % 97), (n % 5000) + 0.25, 'EUR', 'committed', now() - interval '3 minutes'
+      FROM generate_series($1, $2) AS n RETURNING event_id, account, amount, currency)
+    INSERT INTO payment_outbox (event_id, payload)
+    SELECT event_id, jsonb_build_object('event_id', event_id, 'account', account, 'amount', amount, 'currency', currency) FROM p"
+}
+# The publisher: sends unpublished outbox rows (except those named) to us-east's `payments`, then marks them.
+publish_outbox() { # event ids to withhold...
+  local skip="'-'"; for id in "$@"; do skip="$skip,'$id'"; done
+  "${PSQL[@]}" -d payments -At -F '|' -c "SELECT event_id, payload::text FROM payment_outbox WHERE published_at IS NULL AND event_id NOT IN ($skip) ORDER BY event_id" \
+    | kcat -P -b "$SOURCE" -t payments -K '|' -X topic.partitioner=murmur2_random
+  "${PSQL[@]}" -d payments -c "UPDATE payment_outbox SET published_at = now() WHERE published_at IS NULL AND event_id NOT IN ($skip)"
+}
+
 echo "== starting brokers: us-east at $SOURCE, eu-west at $TARGET"
 start_broker us-east "$SOURCE"
 start_broker eu-west "$TARGET"
+
+echo "== committing $PAYMENTS payments in Postgres; publishing all but pay-1000 (withheld by the publisher) to us-east"
+"$BIN/loadgen" --bootstrap "$SOURCE" --topic payments --partitions 3 --records 0 --kind payment >/dev/null  # creates the topic
+commit_payments 1 "$PAYMENTS"
+publish_outbox pay-1000
 
 echo "== writing $RECORDS payment and $RECORDS ledger events to us-east"
 "$BIN/loadgen" --bootstrap "$SOURCE" --topic payment-events --partitions 3 --records "$RECORDS" --kind payment
 "$BIN/loadgen" --bootstrap "$SOURCE" --topic ledger-events --partitions 3 --records "$RECORDS" --kind ledger
 
-echo "== replicating with: regionbridge run --topology topologies/us-east-to-eu-west.yaml --until-caught-up"
+echo "== replicating with: regionbridge run --topology <demo topology> --until-caught-up"
 "$BIN/regionbridge" run --topology "$TOPOLOGY" --until-caught-up --log-level notice
 
 count() { # broker topic -> "partition count" lines
@@ -56,4 +114,23 @@ for topic in payment-events ledger-events; do
   [ "$src" = "$dst" ] || { echo "demo: $topic has $src records in us-east but $dst in eu-west" >&2; status=1; }
 done
 [ $status -eq 0 ] && echo "== every record is in eu-west"
+
+LATE=$((PAYMENTS + 1))
+echo
+echo "== committing and publishing pay-$LATE after the bridge's last run: in us-east, not yet in eu-west"
+commit_payments "$LATE" "$LATE"
+publish_outbox pay-1000
+
+echo "== regionbridge reconcile --topology <demo topology> --since 1h"
+set +e
+"$BIN/regionbridge" reconcile --topology "$TOPOLOGY" --since 1h --log-level warning | tee "$WORK/reconcile.txt"
+code=${PIPESTATUS[0]}
+set -e
+echo "== reconcile exit code: $code (3: RPO=0 violated)"
+expect() { grep -Eq "$1" "$WORK/reconcile.txt" || { echo "demo: the report does not show: $2" >&2; status=1; }; }
+[ "$code" = 3 ] || { echo "demo: expected exit code 3" >&2; status=1; }
+expect "^RPO=0 VIOLATED: 2 of $LATE committed payments" "exactly 2 violations among $LATE payments"
+expect "^never_published +pay-1000 " "pay-1000 classified as never_published"
+expect "^not_replicated +pay-$LATE " "pay-$LATE classified as not_replicated"
+[ $status -eq 0 ] && echo "== as expected: RPO=0 holds for the other $((LATE - 2)) payments; pay-1000 was never published, pay-$LATE is not replicated yet"
 exit $status

@@ -64,7 +64,7 @@ enum ReportRows {
     }
 
     static func shownLine(_ report: ReconcileReport) -> String {
-        "showing \(report.shownFindings.count) of \(report.totalFindings) (at most \(report.findings.limit) per class)"
+        "showing \(report.shownFindings.count) of \(report.totalFindings), at most \(report.findings.limit) per class"
     }
 }
 
