@@ -13,7 +13,8 @@
 #   BENCH_RTT_MS=80            round-trip time of the "remote" mock target
 #   BENCH_SOURCE_PROPERTIES={} BENCH_TARGET_PROPERTIES={}   librdkafka properties for the bridge's topology
 #   BENCH_VERIFY=1             check the copies (baseline: sorted key/value checksum; bridge: exactly-once)
-#   BENCH_SKIP=                space-separated sections to skip: baseline bridge latency rtt
+#   BENCH_SKIP=                space-separated sections to skip: baseline bridge latency rtt reconcile
+#                              (reconcile reads the bridge section's copy, so it needs that section)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BIN:-$ROOT/${SCRATCH_PATH:-.build}/release}"
@@ -35,12 +36,15 @@ TARGET_RATIO=0.9      # bridge records/s >= 0.9 x baseline
 TARGET_P99_MS=25      # p99 replication latency at the steady rate
 TARGET_RSS_MB=150     # peak resident memory of the bridge
 TARGET_RTT_RATIO=0.8  # throughput with the remote target >= 0.8 x with a local one
+TARGET_RECONCILE_S=60 # reconcile of 1,000,000 committed payments
+PG_BIN=${REGIONBRIDGE_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 pids=()
 cleanup() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -f "$WORK/pg/data/postmaster.pid" ]; then as_postgres "$PG_BIN/pg_ctl" stop -D "$WORK/pg/data" -m fast >/dev/null 2>&1 || true; fi
   if [ $status -ne 0 ]; then
     echo "bench: failed (exit $status); logs kept in $WORK" >&2
   else
@@ -51,6 +55,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { printf '\n== %s\n' "$*"; }
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 die() { echo "bench: $*" >&2; exit 1; }
 skipped() { [[ "$SKIP" == *" $1 "* ]]; }
 now() { date +%s.%N; }
@@ -295,6 +300,62 @@ if ! skipped rtt; then
   result "mock, target RTT 0 ms (copy phases)" "$(calc "int($LOCAL_RPS)") records/s, $(calc "round($MMB / $LOCAL_S, 1)") MB/s" "$(calc "round($LOCAL_S, 2)") s (runs $(calc "round($LOCAL_WALL, 1)") s)" ""
   result "mock, target RTT $RTT_MS ms (copy phases)" "$(calc "int($RTT_RPS)") records/s, $(calc "round($MMB / $RTT_S, 1)") MB/s" "$(calc "round($RTT_S, 2)") s (runs $(calc "round($RTT_WALL, 1)") s)" \
     "ratio $RTT_RATIO, target >= $TARGET_RTT_RATIO: $(verdict "$RTT_RATIO" '>=' "$TARGET_RTT_RATIO")"
+fi
+
+# 5. Reconcile against Postgres ---------------------------------------------------------------------------
+# One committed payment per record loadgen wrote (same event id, amount and currency), checked against the
+# source topic and the bridge's copy of it: 2 x RECORDS records scanned, RECORDS payments compared.
+if ! skipped reconcile && ! skipped bridge; then
+  log "5. reconcile: $RECORDS committed payments in Postgres 15 against source bench and target src.bench"
+  mkdir -p "$WORK/pg"; chmod 755 "$WORK"; [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
+  PG_PORT=$(free_port)
+  as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+  as_postgres "$PG_BIN/pg_ctl" start -D "$WORK/pg/data" -l "$WORK/pg/postgres.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/pg -c fsync=off -c max_wal_size=4GB" >/dev/null
+  PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+  "${PSQL[@]}" -d postgres -c "CREATE DATABASE payments"
+  "${PSQL[@]}" -d payments -f "$ROOT/deploy/postgres/payments.sql"
+  # loadgen's amounts include 0.00 (every 10,000th event), which the reference schema's CHECK refuses.
+  "${PSQL[@]}" -d payments -c "ALTER TABLE payments DROP CONSTRAINT payments_amount_check"
+  t0=$(now)
+  "${PSQL[@]}" -d payments -c "
+    INSERT INTO payments (event_id, account, amount, currency, status, committed_at)
+    SELECT 'pay-' || lpad(n::text, 9, '0'), 'acct-' || (n % 97), ((n % 10000) || '.' || lpad((n % 100)::text, 2, '0'))::numeric,
+           (ARRAY['USD', 'EUR', 'GBP'])[n % 3 + 1], 'committed', now() - interval '10 minutes'
+    FROM generate_series(1, $RECORDS) AS n"
+  echo "   $RECORDS payments committed in $(calc "round($(now) - $t0, 1)") s"
+  topology "$WORK/reconcile.yaml" "$SRC" "$DST" bench 5s
+  cat >>"$WORK/reconcile.yaml" <<EOF
+reconcile:
+  postgres_dsn: "host=127.0.0.1 port=$PG_PORT user=postgres dbname=payments"
+  committed_query: "SELECT event_id, committed_at, amount, currency FROM payments WHERE status = 'committed' AND committed_at >= \$1 AND committed_at < \$2"
+  topics: [bench]
+  event_id: json:event_id
+  compare: {amount: amount, currency: currency}
+EOF
+  reconcile_run() { # label
+    local start end code
+    start=$(now)
+    set +e
+    /usr/bin/time -v -o "$WORK/time-reconcile.txt" "$BIN/regionbridge" reconcile --topology "$WORK/reconcile.yaml" --since 1h \
+      --format json --log-level warning >"$WORK/reconcile-$1.json" 2>"$WORK/reconcile-$1.log"
+    code=$?
+    set -e
+    end=$(now)
+    [ "$code" = 0 ] || { tail -20 "$WORK/reconcile-$1.log" >&2; head -c 3000 "$WORK/reconcile-$1.json" >&2; die "reconcile ($1) exited $code"; }
+    RECONCILE_S=$(calc "$end - $start")
+    RECONCILE_MB=$(calc "round($(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time-reconcile.txt") / 1024, 1)")
+    COMMITTED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["committed"])' "$WORK/reconcile-$1.json")
+    SCANNED=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["scan"]; print(s["source_records"] + s["target_records"])' "$WORK/reconcile-$1.json")
+    [ "$COMMITTED" = "$RECORDS" ] || die "reconcile ($1) checked $COMMITTED payments, expected $RECORDS"
+  }
+  reconcile_run first
+  result "reconcile, first run (RPO=0 holds)" "$(calc "round($RECONCILE_S, 1)") s, $COMMITTED payments" "$SCANNED records read" \
+    "target <= $TARGET_RECONCILE_S s: $(verdict "$RECONCILE_S" '<=' "$TARGET_RECONCILE_S")"
+  result "reconcile peak RSS (first run)" "$RECONCILE_MB MB" "" ""
+  reconcile_run repeat
+  result "reconcile, repeated run (nothing new to read)" "$(calc "round($RECONCILE_S, 1)") s, $COMMITTED payments" "$SCANNED records read" ""
+  result "reconcile peak RSS (repeated run)" "$RECONCILE_MB MB" "" ""
 fi
 
 # Summary ------------------------------------------------------------------------------------------------
