@@ -34,8 +34,9 @@ public struct ReconcileOptions: Sendable {
 ///    run stopped, into the event index in Postgres (``EventIndex``).
 /// 2. Runs the committed query over `[window start − grace, until)` into a session table. Rows committed
 ///    in the window `[until − since, until − grace)` are checked; the rest only tell orphans apart.
-/// 3. Streams each committed payment of the window, joined with its records, through ``PaymentCheck``;
-///    then the source records of the window that have no committed row (orphans).
+/// 3. Joins each committed payment of the window to its records in Postgres. Payments that are in the
+///    target once with the committed values stay there; the rest stream through ``PaymentCheck`` one at a
+///    time. Then the source records of the window that have no committed row (orphans).
 /// 4. Reads the pair's lag and its groups' translated positions for the report.
 public final class Reconciler {
     private let topology: Topology
@@ -92,9 +93,8 @@ public final class Reconciler {
         }
         var tally = FindingTally()
         try postgres("compare committed payments with the scanned records") {
-            try index.forEachCommittedPayment(from: windowStart, to: windowEnd) { payment, copies in
-                report.committed += 1
-                if copies.contains(where: { $0.side == .target }) { report.inTarget += 1 }
+            (report.committed, report.inTarget) = try index.checkCommittedPayments(from: windowStart, to: windowEnd)
+            try index.forEachSuspectPayment { payment, copies in
                 for finding in PaymentCheck.check(payment, copies: copies, compare: settings.compare) {
                     tally.add(finding)
                 }

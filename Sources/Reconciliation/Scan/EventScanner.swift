@@ -32,7 +32,7 @@ final class EventScanner {
             consumer = try KafkaConsumer(
                 configuration: configuration, groupID: groupID,
                 overrides: ["enable.partition.eof": "true", "auto.offset.reset": "error", "fetch.wait.max.ms": "50",
-                            "queued.max.messages.kbytes": "16384"],
+                            "queued.max.messages.kbytes": "4096", "fetch.max.bytes": "8388608"],
                 logger: logger)
         } catch {
             throw ReconcileError(.unreachable, "cannot create a Kafka client for the \(cluster) cluster: \(error)")
@@ -78,7 +78,9 @@ final class EventScanner {
             }
             if let error = batch.errors.first(where: { $0.partition == nil ? $0.error.isFatal : ends[$0.partition!] == nil }) {
                 let at = error.partition.map { " partition \($0)" } ?? ""
-                throw ReconcileError(.unreachable, "cannot read \(cluster)\(at)\(error.offset.map { " at offset \($0)" } ?? ""): \(error.error)")
+                let hint = error.isOffsetOutOfRange
+                    ? " (the log no longer holds the offset an earlier run scanned up to: was the topic re-created? run with --rescan)" : ""
+                throw ReconcileError(.unreachable, "cannot read \(cluster)\(at)\(error.offset.map { " at offset \($0)" } ?? ""): \(error.error)\(hint)")
             }
             if !batch.records.isEmpty || !batch.ends.isEmpty {
                 lastProgress = .now

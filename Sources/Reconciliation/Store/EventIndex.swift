@@ -57,7 +57,7 @@ final class EventIndex {
             CREATE SCHEMA IF NOT EXISTS "\(schema)";
             CREATE TABLE IF NOT EXISTS \(events) (
                 pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
-                kafka_offset bigint NOT NULL, source_offset bigint, event_id text NOT NULL, ts_ms bigint, fields jsonb);
+                kafka_offset bigint NOT NULL, source_offset bigint, event_id text COLLATE "C" NOT NULL, ts_ms bigint, fields jsonb);
             CREATE INDEX IF NOT EXISTS reconcile_events_by_event ON \(events) (pair, event_id);
             CREATE TABLE IF NOT EXISTS \(cursors) (
                 pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
@@ -140,7 +140,7 @@ final class EventIndex {
         let valueColumns = compared.indices.map { ", v\($0) text" }.joined()
         try db.execute("""
             DROP TABLE IF EXISTS pg_temp.rb_committed;
-            CREATE TEMP TABLE rb_committed (event_id text, committed_at timestamptz\(valueColumns))
+            CREATE TEMP TABLE rb_committed (event_id text COLLATE "C", committed_at timestamptz\(valueColumns))
             """)
         let selected = compared.map { ", q.\"\($0.column)\"::text" }.joined()
         let inserted = try db.query(
@@ -150,21 +150,48 @@ final class EventIndex {
         return inserted.affectedRows ?? 0
     }
 
-    /// Each committed payment of `[from, to)`, with every scanned record of its event, one at a time.
-    func forEachCommittedPayment(from: Date, to: Date, _ body: (CommittedPayment, [EventCopy]) throws -> Void) throws {
+    /// Joins each committed payment of `[from, to)` to its records, in Postgres, and counts them.
+    ///
+    /// A payment with exactly one target record whose compared fields equal the row's text has nothing to
+    /// report (``PaymentCheck`` would find nothing), so it never leaves Postgres; every other payment is
+    /// kept for ``forEachSuspectPayment(_:)``.
+    /// - Returns: payments in the window, and how many of them have a target record.
+    func checkCommittedPayments(from: Date, to: Date) throws -> (committed: Int, inTarget: Int) {
+        let same = compared.isEmpty ? "true"
+            : compared.indices.map { "(e.fields->>$\($0 + 4)) IS NOT DISTINCT FROM c.v\($0)" }.joined(separator: " AND ")
+        try db.execute("""
+            DROP TABLE IF EXISTS pg_temp.rb_checked;
+            CREATE TEMP TABLE rb_checked (event_id text COLLATE "C", committed_at timestamptz, in_target bigint, same boolean)
+            """)
+        _ = try db.query("""
+            INSERT INTO rb_checked
+            SELECT c.event_id, c.committed_at, count(e.event_id) FILTER (WHERE e.side = 1),
+                   coalesce(bool_and(\(same)) FILTER (WHERE e.side = 1), true)
+            FROM rb_committed c LEFT JOIN \(events) e ON e.pair = $1 AND e.event_id = c.event_id
+            WHERE c.committed_at >= $2 AND c.committed_at < $3 AND c.event_id IS NOT NULL
+            GROUP BY c.event_id, c.committed_at
+            """, [pair, isoTime(from), isoTime(to)] + compared.map(\.field))
+        let counts = try db.query("SELECT count(*), count(*) FILTER (WHERE in_target > 0) FROM rb_checked").rows.first
+        return (counts?[0].flatMap(Int.init) ?? 0, counts?[1].flatMap(Int.init) ?? 0)
+    }
+
+    /// Each payment ``checkCommittedPayments(from:to:)`` kept, with every scanned record of its event, one at a time.
+    func forEachSuspectPayment(_ body: (CommittedPayment, [EventCopy]) throws -> Void) throws {
         let values = compared.indices.map { ", c.v\($0)" }.joined()
-        let fields = compared.indices.map { ", e.fields->>$\($0 + 4)" }.joined()
+        let fields = compared.indices.map { ", e.fields->>$\($0 + 2)" }.joined()
         let sql = """
             SELECT c.event_id, (extract(epoch FROM c.committed_at) * 1000)::bigint\(values),
                    e.side, e.topic, e.partition, e.kafka_offset, e.source_offset\(fields)
-            FROM rb_committed c LEFT JOIN \(events) e ON e.pair = $1 AND e.event_id = c.event_id
-            WHERE c.committed_at >= $2 AND c.committed_at < $3 AND c.event_id IS NOT NULL
+            FROM rb_checked k
+            JOIN rb_committed c ON c.event_id = k.event_id AND c.committed_at = k.committed_at
+            LEFT JOIN \(events) e ON e.pair = $1 AND e.event_id = c.event_id
+            WHERE NOT (k.in_target = 1 AND k.same)
             ORDER BY c.event_id, c.committed_at, e.side, e.topic, e.partition, e.kafka_offset
             """
         let count = compared.count
         var current: CommittedPayment?
         var copies: [EventCopy] = []
-        try db.forEachRow(sql, [pair, isoTime(from), isoTime(to)] + compared.map(\.field)) { row in
+        try db.forEachRow(sql, [pair] + compared.map(\.field)) { row in
             let payment = CommittedPayment(
                 eventID: row[0] ?? "", committedAt: row[1].flatMap(Int64.init) ?? 0, values: Array(row[2..<(2 + count)]))
             if payment != current {
