@@ -104,7 +104,12 @@ public final class PostgresCopyWriter {
 
     /// `text` in the COPY text format: backslash, tab, newline and carriage return escaped.
     static func escape(_ text: String, into buffer: inout [UInt8]) {
-        for byte in text.utf8 {
+        let utf8 = text.utf8
+        if !utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+            buffer.append(contentsOf: utf8)
+            return
+        }
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
             case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])

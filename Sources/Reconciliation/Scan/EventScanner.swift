@@ -32,7 +32,7 @@ final class EventScanner {
             consumer = try KafkaConsumer(
                 configuration: configuration, groupID: groupID,
                 overrides: ["enable.partition.eof": "true", "auto.offset.reset": "error", "fetch.wait.max.ms": "50",
-                            "queued.max.messages.kbytes": "4096", "fetch.max.bytes": "8388608"],
+                            "queued.max.messages.kbytes": "16384"],
                 logger: logger)
         } catch {
             throw ReconcileError(.unreachable, "cannot create a Kafka client for the \(cluster) cluster: \(error)")

@@ -28,6 +28,9 @@ public struct ScannedPartition: Sendable, Hashable, Comparable {
 /// - `reconcile_cursors`: per pair, side and partition, the next offset to scan;
 /// - `reconcile_config`: per pair, what the rows were scanned with; a change starts the scan over.
 ///
+/// The index is a cache of what Kafka holds, so the first two are UNLOGGED (no WAL, so faster to
+/// fill): after a Postgres crash both come back empty together, and the next run scans again from the log starts.
+///
 /// Not for concurrent use; one run per pair at a time is enforced with an advisory lock.
 final class EventIndex {
     private let db: PostgresConnection
@@ -55,11 +58,11 @@ final class EventIndex {
         }
         try db.execute("""
             CREATE SCHEMA IF NOT EXISTS "\(schema)";
-            CREATE TABLE IF NOT EXISTS \(events) (
+            CREATE UNLOGGED TABLE IF NOT EXISTS \(events) (
                 pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
                 kafka_offset bigint NOT NULL, source_offset bigint, event_id text COLLATE "C" NOT NULL, ts_ms bigint, fields jsonb);
             CREATE INDEX IF NOT EXISTS reconcile_events_by_event ON \(events) (pair, event_id);
-            CREATE TABLE IF NOT EXISTS \(cursors) (
+            CREATE UNLOGGED TABLE IF NOT EXISTS \(cursors) (
                 pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
                 next_offset bigint NOT NULL, PRIMARY KEY (pair, side, topic, partition));
             CREATE TABLE IF NOT EXISTS \(config) (pair text PRIMARY KEY, fingerprint text NOT NULL);
@@ -129,6 +132,8 @@ final class EventIndex {
                     """, [pair, String(scanned.side.rawValue), scanned.partition.topic, String(scanned.partition.partition), String(offset)])
             }
         }
+        // Fresh statistics, or the planner takes a just-filled table for an empty one and joins it row by row.
+        try db.execute("ANALYZE \(events)")
     }
 
     /// Runs the committed query for `[from, to)` into a session table. The query's own errors come back
