@@ -37,14 +37,13 @@ TARGET_P99_MS=25      # p99 replication latency at the steady rate
 TARGET_RSS_MB=150     # peak resident memory of the bridge
 TARGET_RTT_RATIO=0.8  # throughput with the remote target >= 0.8 x with a local one
 TARGET_RECONCILE_S=60 # reconcile of 1,000,000 committed payments
-PG_BIN=${REGIONBRIDGE_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 pids=()
 cleanup() {
   local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -f "$WORK/pg/data/postmaster.pid" ]; then as_postgres "$PG_BIN/pg_ctl" stop -D "$WORK/pg/data" -m fast >/dev/null 2>&1 || true; fi
+  pg_stop "$WORK"
   if [ $status -ne 0 ]; then
     echo "bench: failed (exit $status); logs kept in $WORK" >&2
   else
@@ -55,7 +54,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { printf '\n== %s\n' "$*"; }
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# shellcheck source=postgres.sh
+. "$ROOT/scripts/postgres.sh"
 die() { echo "bench: $*" >&2; exit 1; }
 skipped() { [[ "$SKIP" == *" $1 "* ]]; }
 now() { date +%s.%N; }
@@ -307,14 +307,7 @@ fi
 # source topic and the bridge's copy of it: 2 x RECORDS records scanned, RECORDS payments compared.
 if ! skipped reconcile && ! skipped bridge; then
   log "5. reconcile: $RECORDS committed payments in Postgres 15 against source bench and target src.bench"
-  mkdir -p "$WORK/pg"; chmod 755 "$WORK"; [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
-  PG_PORT=$(free_port)
-  as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
-  as_postgres "$PG_BIN/pg_ctl" start -D "$WORK/pg/data" -l "$WORK/pg/postgres.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/pg -c fsync=off -c max_wal_size=4GB" >/dev/null
-  PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
-  "${PSQL[@]}" -d postgres -c "CREATE DATABASE payments"
-  "${PSQL[@]}" -d payments -f "$ROOT/deploy/postgres/payments.sql"
+  pg_start "$WORK"
   # loadgen's amounts include 0.00 (every 10,000th event), which the reference schema's CHECK refuses.
   "${PSQL[@]}" -d payments -c "ALTER TABLE payments DROP CONSTRAINT payments_amount_check"
   t0=$(now)

@@ -13,17 +13,16 @@ SOURCE=127.0.0.1:19092
 TARGET=127.0.0.1:29092
 RECORDS=${DEMO_RECORDS:-20000}
 PAYMENTS=${DEMO_PAYMENTS:-2000}
-PG_BIN=${REGIONBRIDGE_PG_BIN:-/usr/lib/postgresql/15/bin}
 WORK="$(mktemp -d)"
-chmod 755 "$WORK"
+# shellcheck source=postgres.sh
+. "$ROOT/scripts/postgres.sh"
 pids=()
 cleanup() {
-  if [ -f "$WORK/pg/data/postmaster.pid" ]; then as_postgres "$PG_BIN/pg_ctl" stop -D "$WORK/pg/data" -m fast >/dev/null 2>&1 || true; fi
+  pg_stop "$WORK"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 trap cleanup EXIT
 
 start_broker() { # name address
@@ -37,18 +36,8 @@ start_broker() { # name address
   echo "demo: broker $1 did not start; its log:" >&2; tail "$WORK/$1.log" >&2; exit 1
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 echo "== starting Postgres (the payment system of record) and loading deploy/postgres/payments.sql"
-PG_PORT=$(free_port)
-mkdir -p "$WORK/pg"
-[ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
-as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
-as_postgres "$PG_BIN/pg_ctl" start -D "$WORK/pg/data" -l "$WORK/pg/postgres.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/pg -c fsync=off" >/dev/null
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE payments"
-"${PSQL[@]}" -d payments -f "$ROOT/deploy/postgres/payments.sql"
+pg_start "$WORK"
 
 # The demo's topology: the shipped one, also replicating `payments`, with a reconcile section.
 TOPOLOGY="$WORK/us-east-to-eu-west.yaml"

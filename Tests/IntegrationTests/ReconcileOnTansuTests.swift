@@ -98,7 +98,7 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(partitions.count, 3)
         for partition in partitions {
             XCTAssertEqual(partition["records_behind"] as? Int, 0)
-            XCTAssertEqual(partition["last_replicated"] as? Int, 99)
+            XCTAssertEqual(partition["last_copied"] as? Int, 99)
             XCTAssertEqual(partition["source_end"] as? Int, 100)
             XCTAssertEqual(partition["target_end"] as? Int, 100)
         }

@@ -3,20 +3,8 @@ import XCTest
 
 /// The optional `reconcile:` section.
 final class ReconcileSectionTests: XCTestCase {
-    /// A valid topology replicating `payments` followed by `extra` (top-level lines). The topology takes lines 1-9.
     private func document(_ extra: String) -> String {
-        """
-        pair: p
-        source:
-          region: us-east
-          bootstrap_servers: "127.0.0.1:19092"
-        target:
-          region: eu-west
-          bootstrap_servers: "127.0.0.1:29092"
-        topics:
-          include: ["payments", "ledger"]
-        \(extra)
-        """
+        TopologyTests.document(include: #"["payments", "ledger"]"#, appending: extra)
     }
 
     func testTheSectionIsOptionalAndParsesWithDefaultsAndVariables() throws {

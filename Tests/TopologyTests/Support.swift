@@ -55,3 +55,20 @@ func document(topics: String) -> String {
 
     """
 }
+
+/// A valid topology replicating `include` (a YAML list) followed by `extra` (top-level lines). The topology
+/// takes lines 1-9.
+func document(include: String = #"["a"]"#, appending extra: String) -> String {
+    """
+    pair: p
+    source:
+      region: us-east
+      bootstrap_servers: "127.0.0.1:19092"
+    target:
+      region: eu-west
+      bootstrap_servers: "127.0.0.1:29092"
+    topics:
+      include: \(include)
+    \(extra)
+    """
+}

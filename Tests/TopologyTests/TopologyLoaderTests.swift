@@ -160,13 +160,13 @@ final class TopologyLoaderTests: XCTestCase {
         ])
     }
 
-    func testFutureSectionsAreNotAcceptedYet() {
+    func testUnknownSectionsAreNotAccepted() {
         let yaml = document(topics: "include: [a]") + """
-            reconcile: {}
+            mirror_acls: {}
 
             """
         XCTAssertEqual(reported(yaml), [
-            Reported(10, "reconcile", "unknown key"),
+            Reported(10, "mirror_acls", "unknown key"),
         ])
     }
 

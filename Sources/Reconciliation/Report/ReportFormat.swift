@@ -120,19 +120,6 @@ enum JSONReport {
         let counts = JSONObject(
             [("committed", JSONValue.integer(Int64(report.committed))), ("in_target", .integer(Int64(report.inTarget)))]
                 + FindingKind.allCases.map { ($0.rawValue, JSONValue.integer(Int64(report.findings.count($0)))) })
-        let partitions = report.partitions.map { lag in
-            JSONValue.object(JSONObject([
-                ("last_replicated", lag.lastCopied.map { .integer($0) } ?? .null),
-                ("partition", .integer(Int64(lag.source.partition))),
-                ("records_behind", .integer(lag.recordsBehind)),
-                ("seconds_behind", lag.secondsBehind.map { .seconds($0) } ?? .null),
-                ("source_end", .integer(lag.sourceEnd)),
-                ("source_log_start", .integer(lag.sourceLogStart)),
-                ("target_end", lag.targetEnd.map { .integer($0) } ?? .null),
-                ("target_topic", .string(lag.target.topic)),
-                ("topic", .string(lag.source.topic)),
-            ]))
-        }
         let groups = report.groups.map { position in
             JSONValue.object(JSONObject([
                 ("group", .string(position.group)),
@@ -162,7 +149,7 @@ enum JSONReport {
             ("generated_at", .string(ISOTime.string(report.generatedAt))),
             ("groups", .array(groups)),
             ("pair", .string(report.pair)),
-            ("partitions", .array(partitions)),
+            ("partitions", .array(report.partitions.map { .object($0.jsonObject) })),
             ("rpo_zero", .bool(report.rpoZero)),
             ("scan", .object(JSONObject([
                 ("seconds", .seconds(report.scanSeconds)),

@@ -34,31 +34,35 @@ public struct LagReport: Sendable, Equatable {
     /// The report as one JSON object, keys sorted, numbers as integers where they are counts or offsets,
     /// seconds with millisecond precision, times in ISO-8601 UTC; absent values are `null`, never left out.
     public func json(pretty: Bool = true) -> String {
-        let partitionObjects = partitions.map { lag in
-            JSONObject([
-                ("last_copied", lag.lastCopied.map { .integer($0) } ?? .null),
-                ("oldest_pending_timestamp", lag.oldestPendingTimestamp.map { .string(ISOTime.string(milliseconds: $0)) } ?? .null),
-                ("partition", .integer(Int64(lag.source.partition))),
-                ("records_behind", .integer(lag.recordsBehind)),
-                ("seconds_behind", lag.secondsBehind.map { .seconds($0) } ?? .null),
-                ("source_end", .integer(lag.sourceEnd)),
-                ("source_log_start", .integer(lag.sourceLogStart)),
-                ("target_end", lag.targetEnd.map { .integer($0) } ?? .null),
-                ("target_partition", .integer(Int64(lag.target.partition))),
-                ("target_topic", .string(lag.target.topic)),
-                ("topic", .string(lag.source.topic)),
-            ])
-        }
         let root = JSONObject([
             ("at", .string(ISOTime.string(at))),
             ("max_seconds_behind", .seconds(maxSecondsBehind)),
             ("pair", .string(pair)),
-            ("partitions", .array(partitionObjects.map { .object($0) })),
+            ("partitions", .array(partitions.map { .object($0.jsonObject) })),
             ("source_region", .string(sourceRegion)),
             ("target_region", .string(targetRegion)),
             ("total_records_behind", .integer(totalRecordsBehind)),
             ("version", .integer(1)),
         ])
         return JSONValue.object(root).render(pretty: pretty, indent: "")
+    }
+}
+
+extension PartitionLag {
+    /// The partition's figures as the `partitions` entries of docs/lag-json.md, shared by `lag` and `reconcile`.
+    public var jsonObject: JSONObject {
+        JSONObject([
+            ("last_copied", lastCopied.map { .integer($0) } ?? .null),
+            ("oldest_pending_timestamp", oldestPendingTimestamp.map { .string(ISOTime.string(milliseconds: $0)) } ?? .null),
+            ("partition", .integer(Int64(source.partition))),
+            ("records_behind", .integer(recordsBehind)),
+            ("seconds_behind", secondsBehind.map { .seconds($0) } ?? .null),
+            ("source_end", .integer(sourceEnd)),
+            ("source_log_start", .integer(sourceLogStart)),
+            ("target_end", targetEnd.map { .integer($0) } ?? .null),
+            ("target_partition", .integer(Int64(target.partition))),
+            ("target_topic", .string(target.topic)),
+            ("topic", .string(source.topic)),
+        ])
     }
 }
