@@ -40,9 +40,8 @@ func reported(_ yaml: String, environment: [String: String] = [:], line: UInt = 
     issues(yaml, environment: environment, line: line).map(Reported.init)
 }
 
-/// A valid topology with `topics` replaced by the given lines (indented two spaces).
-func document(topics: String) -> String {
-    """
+/// The lines of a valid topology before its `topics:` section.
+private let clusters = """
     pair: p
     source:
       region: us-east
@@ -50,25 +49,16 @@ func document(topics: String) -> String {
     target:
       region: eu-west
       bootstrap_servers: "127.0.0.1:29092"
-    topics:
-    \(topics.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
 
     """
+
+/// A valid topology with `topics` replaced by the given lines (indented two spaces).
+func document(topics: String) -> String {
+    clusters + "topics:\n" + topics.split(separator: "\n").map { "  \($0)\n" }.joined()
 }
 
 /// A valid topology replicating `include` (a YAML list) followed by `extra` (top-level lines). The topology
 /// takes lines 1-9.
 func document(include: String = #"["a"]"#, appending extra: String) -> String {
-    """
-    pair: p
-    source:
-      region: us-east
-      bootstrap_servers: "127.0.0.1:19092"
-    target:
-      region: eu-west
-      bootstrap_servers: "127.0.0.1:29092"
-    topics:
-      include: \(include)
-    \(extra)
-    """
+    clusters + "topics:\n  include: \(include)\n" + extra
 }
