@@ -87,7 +87,7 @@ public final class Reconciler {
         try scan(into: index, report: &report)
         report.scanSeconds = (ContinuousClock.now - scanStarted).seconds
 
-        report.committedRowsQueried = try postgres("run committed_query") {
+        try postgres("run committed_query") {
             try index.loadCommitted(
                 query: settings.committedQuery, from: windowStart.addingTimeInterval(-options.grace.seconds), to: until)
         }

@@ -22,8 +22,6 @@ public struct ReconcileReport: Sendable {
     public var committed = 0
     /// Of those, how many have at least one record in the target.
     public var inTarget = 0
-    /// Rows the committed query returned (the window widened by the grace period on both sides).
-    public var committedRowsQueried = 0
     /// Findings by class, with the first 100 of each.
     public var findings = FindingTally()
 

@@ -138,8 +138,7 @@ final class EventIndex {
 
     /// Runs the committed query for `[from, to)` into a session table. The query's own errors come back
     /// with the server's message.
-    /// - Returns: how many rows it returned.
-    func loadCommitted(query: String, from: Date, to: Date) throws -> Int {
+    func loadCommitted(query: String, from: Date, to: Date) throws {
         var body = query.trimmingCharacters(in: .whitespacesAndNewlines)
         while body.hasSuffix(";") { body = String(body.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
         let valueColumns = compared.indices.map { ", v\($0) text" }.joined()
@@ -148,11 +147,10 @@ final class EventIndex {
             CREATE TEMP TABLE rb_committed (event_id text COLLATE "C", committed_at timestamptz\(valueColumns))
             """)
         let selected = compared.map { ", q.\"\($0.column)\"::text" }.joined()
-        let inserted = try db.query(
+        _ = try db.query(
             "INSERT INTO rb_committed SELECT q.event_id::text, q.committed_at::timestamptz\(selected) FROM (\n\(body)\n) AS q",
             [isoTime(from), isoTime(to)])
         try db.execute("CREATE INDEX ON rb_committed (event_id); ANALYZE rb_committed")
-        return inserted.affectedRows ?? 0
     }
 
     /// Joins each committed payment of `[from, to)` to its records, in Postgres, and counts them.
