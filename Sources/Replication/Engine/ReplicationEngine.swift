@@ -231,6 +231,9 @@ public final class ReplicationEngine: @unchecked Sendable {
             guard let sourceTopic = sourceTopicOfTarget[report.topic] else { continue }
             let source = TopicPartition(sourceTopic, report.partition)
             if let error = report.error {
+                // librdkafka purges the queued records of every partition when the producer turns fatal. They were
+                // not refused; the fatal error itself comes as an error event or as its own record's report.
+                if error.rawName == "_PURGE_QUEUE" || error.rawName == "_PURGE_INFLIGHT" { continue }
                 if Self.producerStateErrors.contains(error.rawName) {
                     throw ReplicationError(
                         .fatal,
