@@ -7,34 +7,12 @@ import XCTest
 ///
 /// The mock cluster answers ListOffsets exactly (tansu does not), so the resume path that trusts
 /// ListOffsets is checked here too; and it can inject request errors.
-final class ReplicationOnMockClusterTests: XCTestCase {
-    private var source: KafkaMockCluster!
-    private var target: KafkaMockCluster!
-
-    override func setUpWithError() throws {
-        source = try KafkaMockCluster(brokers: 3)
-        target = try KafkaMockCluster(brokers: 3)
-        // The mock cluster has no CreateTopics: topics on both sides exist up front.
-        try source.createTopic("payments", partitions: 3, replicationFactor: 3)
-        try target.createTopic("us-east.payments", partitions: 3, replicationFactor: 3)
-    }
-
-    override func tearDown() {
-        source = nil
-        target = nil
-    }
-
-    private func fixture() throws -> BridgeFixture {
-        // No group sync: the mock cluster cannot create the bridge's checkpoint topics (no CreateTopics).
-        try BridgeFixture(source: source.bootstrapServers, target: target.bootstrapServers, include: ["payments"], groups: "{include: []}")
-    }
-
+final class ReplicationOnMockClusterTests: TwoMockClusterTestCase {
     private func payments(_ range: Range<Int>) -> [KafkaRecord] {
         range.map { KafkaRecord(topic: "payments", partition: Int32($0 % 3), offset: 0, key: Array("pay-\($0)".utf8), value: Array("{\"n\":\($0)}".utf8)) }
     }
 
     func testResumesExactlyWhereItStoppedAcrossRunsAndAKill() throws {
-        let sourceClient = KafkaTestClient(bootstrap: source.bootstrapServers)
         try sourceClient.produce(payments(0..<3_000))
         let bridge = try fixture()
         let first = try bridge.runUntilCaughtUp()
@@ -59,7 +37,6 @@ final class ReplicationOnMockClusterTests: XCTestCase {
     }
 
     func testARecordTheTargetRefusesStopsThePairNamingItsOffset() throws {
-        let sourceClient = KafkaTestClient(bootstrap: source.bootstrapServers)
         try sourceClient.produce(payments(0..<30))
         let bridge = try fixture()
         XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
@@ -73,22 +50,7 @@ final class ReplicationOnMockClusterTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("offset 10"), "the first record not yet copied is named: \(refused.stderr)")
 
         // Nothing already copied was lost, and nothing after the refused record was skipped.
-        target.pushRequestErrors(.produce, errorCodes: [])
-        let targetClient = KafkaTestClient(bootstrap: target.bootstrapServers)
+        target.clearRequestErrors(.produce)
         XCTAssertEqual(try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0)).count }.reduce(0, +), 30)
-    }
-
-    private func assertExactlyOnce(partitions: Int32, expectedTotal: Int, file: StaticString = #filePath, line: UInt = #line) throws {
-        let sourceClient = KafkaTestClient(bootstrap: source.bootstrapServers)
-        let targetClient = KafkaTestClient(bootstrap: target.bootstrapServers)
-        var total = 0
-        for partition in 0..<partitions {
-            let expected = try sourceClient.readAll("payments", partition: partition).map { "us-east/payments/\(partition)/\($0.offset)" }
-            let provenance = try targetClient.readAll("us-east.payments", partition: partition).map { $0.provenanceText ?? "missing" }
-            XCTAssertEqual(provenance.count, expected.count, "payments/\(partition)", file: file, line: line)
-            XCTAssertEqual(provenance, expected, "payments/\(partition): lost, duplicated or reordered", file: file, line: line)
-            total += expected.count
-        }
-        XCTAssertEqual(total, expectedTotal, file: file, line: line)
     }
 }

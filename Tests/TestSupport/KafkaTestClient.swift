@@ -25,6 +25,18 @@ public struct KafkaTestClient: Sendable {
         try waitForPartitions(name, count: partitions)
     }
 
+    /// Deletes a topic and waits until the metadata no longer shows it.
+    public func deleteTopic(_ name: String, timeout: Duration = .seconds(10)) throws {
+        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
+        try admin.deleteTopic(name, timeout: timeout)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try !admin.topics(timeout: .seconds(5)).contains(where: { $0.name == name && $0.errorName == nil }) { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw FixtureError("topic \(name) still shows at \(bootstrap) after its deletion")
+    }
+
     /// Raises a topic's partition count.
     public func growTopic(_ name: String, to count: Int) throws {
         let admin = try KafkaAdmin(configuration: configuration, logger: logger)

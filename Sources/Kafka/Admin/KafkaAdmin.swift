@@ -61,6 +61,21 @@ public final class KafkaAdmin: @unchecked Sendable {
         }
     }
 
+    /// Deletes a topic and every record in it.
+    /// - Throws: `KafkaError` when the cluster does not answer or refuses the deletion.
+    public func deleteTopic(_ topic: String, timeout: Duration) throws(KafkaError) {
+        var handle: OpaquePointer? = rd_kafka_DeleteTopic_new(topic)
+        defer { rd_kafka_DeleteTopic_destroy(handle) }
+        let errors = try adminRequest(timeout: timeout, expect: RD_KAFKA_EVENT_DELETETOPICS_RESULT) { options, queue in
+            rd_kafka_DeleteTopics(client.handle, &handle, 1, options, queue)
+        } read: { event in
+            var count = 0
+            let results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &count)
+            return Self.topicErrors(results, count)
+        }
+        if let error = errors[topic] { throw error }
+    }
+
     /// Raises the partition count of a topic to `totalCount`.
     public func createPartitions(topic: String, totalCount: Int, timeout: Duration) throws(KafkaError) {
         var errstr = [CChar](repeating: 0, count: 512)

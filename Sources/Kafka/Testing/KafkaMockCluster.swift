@@ -52,6 +52,17 @@ public final class KafkaMockCluster: @unchecked Sendable {
         rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, errors.count, errors)
     }
 
+    /// Makes every Metadata response report `errorCode` for `topic` (UNKNOWN_TOPIC_OR_PART, 3, is how a deleted
+    /// topic looks); the topic's data and its Produce and Fetch answers are unchanged. Code 0 clears it.
+    public func setTopicError(_ topic: String, errorCode: Int32) {
+        rd_kafka_mock_topic_set_error(cluster, topic, rd_kafka_resp_err_t(rawValue: errorCode))
+    }
+
+    /// Drops the errors still waiting to be returned to requests of `api`.
+    public func clearRequestErrors(_ api: APIKey) {
+        rd_kafka_mock_clear_request_errors(cluster, api.rawValue)
+    }
+
     /// Takes a broker down (connections closed, new ones refused) or brings it back up.
     public func setBroker(_ broker: Int32, up: Bool) throws(KafkaError) {
         let err = up ? rd_kafka_mock_broker_set_up(cluster, broker) : rd_kafka_mock_broker_set_down(cluster, broker)

@@ -198,6 +198,12 @@ public final class ReplicationEngine: @unchecked Sendable {
                 try everySecond()  // lag must still be reported while the target does not take writes
                 owned = partitions[source] ?? owned
                 if stop.isStopped { return false }
+            } catch where error.isFatal {
+                // A write that failed earlier made the producer fatal (with the gapless guarantee any failed write
+                // does): its delivery report names the cause and the record, so report that one when it is there.
+                partitions[source] = owned
+                try handle(producer.poll(timeout: .milliseconds(100)))
+                throw ReplicationError(.fatal, "target producer failed: \(producer.fatalError ?? error)")
             } catch {
                 throw ReplicationError(
                     .targetRefusedRecord,
@@ -213,6 +219,11 @@ public final class ReplicationEngine: @unchecked Sendable {
         }
     }
 
+    /// Delivery errors about the idempotent producer's sequence state with the broker rather than about the record:
+    /// librdkafka makes OUT_OF_ORDER_SEQUENCE_NUMBER on the first request in flight fatal. A new run resumes from the
+    /// target's tail, so it stops the bridge as a fatal client error (exit 1), not as a refused record (exit 6).
+    private static let producerStateErrors: Set<String> = ["OUT_OF_ORDER_SEQUENCE_NUMBER"]
+
     private func handle(_ events: ProducerEvents) throws(ReplicationError) {
         var copied: [TopicPartition: (count: Int, bytes: Int, timestamp: Int64?)] = [:]
         defer { report(copied) }
@@ -220,6 +231,14 @@ public final class ReplicationEngine: @unchecked Sendable {
             guard let sourceTopic = sourceTopicOfTarget[report.topic] else { continue }
             let source = TopicPartition(sourceTopic, report.partition)
             if let error = report.error {
+                // librdkafka purges the queued records of every partition when the producer turns fatal. They were
+                // not refused; the fatal error itself comes as an error event or as its own record's report.
+                if error.rawName == "_PURGE_QUEUE" || error.rawName == "_PURGE_INFLIGHT" { continue }
+                if Self.producerStateErrors.contains(error.rawName) {
+                    throw ReplicationError(
+                        .fatal,
+                        "target producer failed at the record from source \(source) offset \(report.id) (target \(report.topic)/\(report.partition)): \(producer.fatalError ?? error). This is the idempotent producer losing step with the target broker, not a refusal of the record: start the bridge again, it resumes after the last record the target holds")
+                }
                 throw ReplicationError(
                     .targetRefusedRecord,
                     "the target refused the record from source \(source) offset \(report.id) (target \(report.topic)/\(report.partition)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
