@@ -19,11 +19,14 @@ public struct Topology: Sendable, Equatable {
     public var lag: LagSettings
     /// Where metrics and health are served (`metrics:`; optional, defaults in ``MetricsSettings``).
     public var metrics: MetricsSettings
+    /// Whether one process or a group of processes runs the pair (`instances:`; optional, defaults in ``InstanceSettings``).
+    public var instances: InstanceSettings
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
     public init(
         pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
-        groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings()
+        groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings(),
+        instances: InstanceSettings = InstanceSettings()
     ) {
         self.pair = pair
         self.source = source
@@ -32,7 +35,12 @@ public struct Topology: Sendable, Equatable {
         self.groups = groups
         self.lag = lag
         self.metrics = metrics
+        self.instances = instances
     }
+
+    /// The consumer group in the source through which instances share the pair (group mode), and the
+    /// `group.id` the single-instance consumer names: `regionbridge.<pair>`.
+    public var consumerGroup: String { "\(bridgeTopicPrefix)\(pair)" }
 
     /// The compacted topic in the target where the bridge records (source offset, target offset) pairs.
     public var offsetSyncsTopic: String { "\(internalTopicPrefix)offset-syncs" }

@@ -5,11 +5,12 @@ public struct BridgeFixture: Sendable {
     /// The topology file.
     public let topologyURL: URL
 
-    /// Writes a topology for `source` → `target`; `groups` is the YAML of the groups section.
+    /// Writes a topology for `source` → `target`; `groups` is the YAML of the groups section, `extra` more
+    /// top-level YAML lines (an `instances:` section, for example).
     public init(
         pair: String = "us-east-to-eu-west", sourceRegion: String = "us-east", source: String,
         targetRegion: String = "eu-west", target: String, include: [String], rename: String = "prefix",
-        discoveryInterval: String = "1s", groups: String = "{include: [\".*\"], sync_interval: 1s}"
+        discoveryInterval: String = "1s", groups: String = "{include: [\".*\"], sync_interval: 1s}", extra: String = ""
     ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regionbridge-topology-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -30,6 +31,7 @@ public struct BridgeFixture: Sendable {
               rename: \(rename)
               discovery_interval: \(discoveryInterval)
             groups: \(groups)
+            \(extra)
 
             """
         try yaml.write(to: topologyURL, atomically: true, encoding: .utf8)
