@@ -11,6 +11,27 @@ import XCTest
 final class ScaleOutOnTansuTests: TwoRegionTestCase {
     private static let partitions: Int32 = 6
 
+    private var started: [BackgroundProcess] = []
+
+    override func tearDown() {
+        // Keep the instances' logs when a test failed, for the next person to read.
+        if let run = testRun, !run.hasSucceeded {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regionbridge-scale-logs")
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (index, instance) in started.enumerated() {
+                try? instance.stderrText.write(to: folder.appendingPathComponent("\(name.filter(\.isLetter))-\(index).log"), atomically: true, encoding: .utf8)
+            }
+        }
+        started = []
+        super.tearDown()
+    }
+
+    private func start(_ bridge: BridgeFixture) throws -> BackgroundProcess {
+        let instance = try bridge.start()
+        started.append(instance)
+        return instance
+    }
+
     private func fixture() throws -> BridgeFixture {
         try BridgeFixture(
             source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
@@ -44,15 +65,22 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
 
     /// Waits until the target holds as many records as the source, then compares them record by record.
     private func assertExactlyOnce(total: Int, file: StaticString = #filePath, line: UInt = #line) throws {
-        try waitUntil("everything copied", timeout: .seconds(90)) {
-            (try? (0..<Self.partitions).map { try self.targetClient.readAll("us-east.payments", partition: $0, timeout: .seconds(10)).count }.reduce(0, +)) ?? 0 >= total
+        // Until the target holds as many records as the source, or stops growing for 20 s.
+        var last = (count: -1, since: ContinuousClock.now)
+        try waitUntil("everything copied, or copying stopped", timeout: .seconds(120)) {
+            let count = (try? (0..<Self.partitions).map { try self.targetClient.readAll("us-east.payments", partition: $0, timeout: .seconds(10)).count }.reduce(0, +)) ?? 0
+            if count != last.count { last = (count, ContinuousClock.now) }
+            return count >= total || ContinuousClock.now - last.since > .seconds(20)
         }
         var copied = 0
         for partition in 0..<Self.partitions {
             let expected = try sourceClient.readAll("payments", partition: partition).map { "us-east/payments/\(partition)/\($0.offset)" }
             let provenance = try targetClient.readAll("us-east.payments", partition: partition).map { $0.provenanceText ?? "missing" }
             XCTAssertEqual(provenance.count, expected.count, "payments/\(partition): lost or duplicated", file: file, line: line)
-            XCTAssertEqual(provenance, expected, "payments/\(partition): lost, duplicated or out of order", file: file, line: line)
+            if provenance != expected {
+                let first = zip(provenance, expected).enumerated().first { $0.element.0 != $0.element.1 }
+                XCTFail("payments/\(partition): lost, duplicated or out of order; first difference at target index \(first?.offset ?? min(provenance.count, expected.count)): \(first.map { "\($0.element.0) instead of \($0.element.1)" } ?? "one side ends") (target \(provenance.count), source \(expected.count))", file: file, line: line)
+            }
             copied += provenance.count
         }
         XCTAssertEqual(copied, total, file: file, line: line)
@@ -62,7 +90,7 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
         try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
         try sourceClient.produce(payments(0..<6_000))
         let bridge = try fixture()
-        let instances = try (0..<3).map { _ in try bridge.start() }
+        let instances = try (0..<3).map { _ in try start(bridge) }
         let sets = try waitForFullOwnership(instances)
         XCTAssertEqual(sets.map(\.count), [2, 2, 2], "cooperative-sticky spreads 6 partitions evenly: \(sets)")
         try assertExactlyOnce(total: 6_000)
@@ -72,7 +100,7 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
     func testAKilledInstancesPartitionsMoveAndNothingIsLostOrCopiedTwice() throws {
         try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
         let bridge = try fixture()
-        let instances = try (0..<3).map { _ in try bridge.start() }
+        let instances = try (0..<3).map { _ in try start(bridge) }
         let load = SteadyLoad(client: sourceClient, records: Self.payments, batches: 60, batchSize: 500)
         let sets = try waitForFullOwnership(instances)
         try waitUntil("copy under way") { load.sent >= 10_000 }
@@ -92,7 +120,7 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
     func testAWokenZombieCannotWriteAfterTheNewOwnerStarted() throws {
         try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
         let bridge = try fixture()
-        let instances = try (0..<3).map { _ in try bridge.start() }
+        let instances = try (0..<3).map { _ in try start(bridge) }
         let load = SteadyLoad(client: sourceClient, records: Self.payments, batches: 80, batchSize: 500)
         let sets = try waitForFullOwnership(instances)
         try waitUntil("copy under way") { load.sent >= 10_000 }
@@ -119,12 +147,12 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
     func testARollingRestartUnderLoadLosesAndDuplicatesNothing() throws {
         try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
         let bridge = try fixture()
-        var instances = try (0..<3).map { _ in try bridge.start() }
+        var instances = try (0..<3).map { _ in try start(bridge) }
         let load = SteadyLoad(client: sourceClient, records: Self.payments, batches: 100, batchSize: 300)
         _ = try waitForFullOwnership(instances)
         for index in 0..<3 {
             XCTAssertEqual(instances[index].stop(gracePeriod: .seconds(30)), 0, instances[index].stderrText)
-            instances[index] = try bridge.start()
+            instances[index] = try start(bridge)
             let sets = try waitForFullOwnership(instances)
             XCTAssertFalse(sets[index].isEmpty, "the restarted instance takes partitions again")
         }

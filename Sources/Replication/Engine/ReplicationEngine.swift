@@ -105,6 +105,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     /// What partitions handed to another instance copied in this run, for the final table.
     private var released: [TopicPartition: PartitionSummary] = [:]
     private var nextCommit = ContinuousClock.now
+    /// The group changed the assignment inside the last `poll`.
+    private var rebalancedDuringPoll = false
 
     /// Per-partition positions, published about once a second for the group-offset sync.
     public let state = ReplicationState()
@@ -208,6 +210,10 @@ public final class ReplicationEngine: @unchecked Sendable {
             }
             let batch = consumer.poll(maxRecords: options.batchSize, timeout: .milliseconds(5))
             if let failure = rebalanceFailure { throw failure }
+            if rebalancedDuringPoll {
+                try rewind()
+                continue
+            }
             for record in batch.records {
                 guard try copy(record, stop: stop) else { return }
             }
@@ -606,15 +612,33 @@ extension ReplicationEngine {
         publishState()
     }
 
+    /// After a rebalance inside a batch poll, the batch is dropped and every owned partition is read again from
+    /// the next offset to copy. librdkafka's batch consume can drop records it had already collected
+    /// when a rebalance lands in the middle of a batch, while their partition's fetch position has moved past
+    /// them (seen on tansu: one record lost per kept partition); reading again from the engine's own position
+    /// makes that harmless, and `PartitionProgress.accept` skips whatever is delivered twice.
+    private func rewind() throws(ReplicationError) {
+        rebalancedDuringPoll = false
+        let seeks = partitions.keys.sorted().compactMap { source -> (TopicPartition, StartOffset)? in
+            guard let owned = partitions[source], owned.progress.gap == nil else { return nil }
+            return (source, owned.progress.next.map { .offset($0) } ?? .beginning)
+        }
+        do { try consumer.seek(seeks, timeout: options.requestTimeout) } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot read the owned partitions again after a rebalance: \(error)")
+        }
+    }
+
     /// The partition whose owner runs the group-offset sync, offset syncs and checkpoints: partition 0 of the
     /// first replicated topic. Leadership moves with that partition.
     private var syncLeaderPartition: TopicPartition? { subscribed.first.map { TopicPartition($0, 0) } }
 
     /// Answers the group coordinator: takes over assigned partitions, hands revoked ones back.
     fileprivate func rebalanced(_ event: RebalanceEvent) -> [(TopicPartition, StartOffset)] {
+        if case .failed = event {} else { rebalancedDuringPoll = true }
         switch event {
         case .assigned(let sources):
             everAssigned = true
+            guard !sources.isEmpty else { return [] }
             var starts: [(TopicPartition, StartOffset)] = []
             for source in sources.sorted() {
                 do throws(ReplicationError) {
@@ -628,6 +652,7 @@ extension ReplicationEngine {
             publishState()
             return starts
         case .revoked(let sources, let lost):
+            guard !sources.isEmpty else { return [] }
             for source in sources.sorted() { release(source, lost: lost) }
             logOwnership("the group \(lost ? "found lost" : "revoked") \(sources.sorted().map(\.description).joined(separator: ", "))")
             publishState()
@@ -672,13 +697,16 @@ extension ReplicationEngine {
     private func release(_ source: TopicPartition, lost: Bool) {
         guard let owned = partitions[source] else { return }
         if let writer = owned.writer, writer.inTransaction {
-            do throws(ReplicationError) {
-                if lost { throw ReplicationError(.fatal, "assignment lost") }
-                try commit(source, timeout: options.drainTimeout)
-            } catch {
-                try? writer.producer.abortTransaction(timeout: options.requestTimeout)
-                writer.inTransaction = false
-                logger.notice("\(source): open transaction abandoned on hand-over (\(error)); the next owner copies its records again")
+            if lost {
+                // Another instance may own the partition and have fenced this writer already: an abort would only
+                // wait for a refusal. The new owner's fence aborts the transaction (or the transaction timeout does).
+                logger.notice("\(source): open transaction left to be aborted by the next owner (assignment lost); its records are copied again")
+            } else {
+                do throws(ReplicationError) { try commit(source, timeout: options.drainTimeout) } catch {
+                    try? writer.producer.abortTransaction(timeout: options.requestTimeout)
+                    writer.inTransaction = false
+                    logger.notice("\(source): open transaction abandoned on hand-over (\(error)); the next owner copies its records again")
+                }
             }
         }
         if let current = partitions[source] {
