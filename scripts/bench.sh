@@ -13,7 +13,8 @@
 #   BENCH_RTT_MS=80            round-trip time of the "remote" mock target
 #   BENCH_SOURCE_PROPERTIES={} BENCH_TARGET_PROPERTIES={}   librdkafka properties for the bridge's topology
 #   BENCH_VERIFY=1             check the copies (baseline: sorted key/value checksum; bridge: exactly-once)
-#   BENCH_SKIP=                space-separated sections to skip: baseline bridge latency rtt reconcile
+#   BENCH_SCALE_RECORDS=200000 records for the scale-out runs (1, 2 and 3 instances in group mode, 6 partitions)
+#   BENCH_SKIP=                space-separated sections to skip: baseline bridge latency rtt scale reconcile
 #                              (reconcile reads the bridge section's copy, so it needs that section)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -302,11 +303,62 @@ if ! skipped rtt; then
     "ratio $RTT_RATIO, target >= $TARGET_RTT_RATIO: $(verdict "$RTT_RATIO" '>=' "$TARGET_RTT_RATIO")"
 fi
 
-# 5. Reconcile against Postgres ---------------------------------------------------------------------------
+# 5. Scale-out: 1, 2 and 3 instances of one pair in group mode ------------------------------------------------
+# Each run copies the same source topic (6 partitions) into its own empty target topic: the source region's name
+# differs per run, so the target topic (<region>.scale), the pair, its consumer group and its transactional ids
+# do too. Instances start together; the run is timed from their start until the target holds every record
+# (counted with kcat once a second), so it includes joining the group (tansu answers the first JoinGroup after
+# about 3 s) and fencing. The same count-based timing is used for a single-mode run (idempotent producer, no
+# group, no transactions) on the same records: the difference is what group mode costs.
+SCALE_RECORDS=${BENCH_SCALE_RECORDS:-200000}
+scale_topology() { # file region mode metrics-port
+  topology "$1" "$SRC" "$DST" scale 5s
+  sed -i "s/^  region: src$/  region: $2/" "$1"
+  sed -i "s/^pair: bench$/pair: bench-$2/" "$1"
+  printf 'groups: {include: []}\nmetrics: {listen: "127.0.0.1:%s"}\ninstances: {mode: %s, session_timeout: 6s, commit_interval: 100ms}\n' "$4" "$3" >>"$1"
+}
+target_count() { kcat -C -b "$DST" -t "$1" -e -o beginning -q -f '%p\n' 2>/dev/null | wc -l; }
+scale_run() { # region mode instances -> sets SCALE_S
+  local region=$1 mode=$2 n=$3 i started=() start
+  start=$(now)
+  for i in $(seq 1 "$n"); do
+    scale_topology "$WORK/scale-$region-$i.yaml" "$region" "$mode" "$(free_port)"
+    "$BIN/regionbridge" run --topology "$WORK/scale-$region-$i.yaml" --log-level notice >"$WORK/scale-$region-$i.log" 2>&1 &
+    pids+=($!); started+=($!)
+  done
+  while [ "$(target_count "$region.scale")" -lt "$SCALE_RECORDS" ]; do
+    for i in "${started[@]}"; do kill -0 "$i" 2>/dev/null || die "an instance of $region exited early (logs in $WORK)"; done
+    [ "$(calc "int($(now) - $start)")" -lt 600 ] || die "scale-out run $region did not finish in 600 s"
+    sleep 1
+  done
+  SCALE_S=$(calc "$(now) - $start")
+  for i in "${started[@]}"; do kill -TERM "$i"; done
+  for i in "${started[@]}"; do wait "$i" || die "an instance of $region did not drain cleanly (logs in $WORK)"; forget "$i"; done
+  if [ "$VERIFY" = 1 ]; then
+    "$BIN/latencyprobe" check --source "$SRC" --source-topic scale --target "$DST" --target-topic "$region.scale" >"$WORK/check-$region.txt" 2>&1 \
+      || { cat "$WORK/check-$region.txt" >&2; die "the scale-out copy $region is not exact"; }
+  fi
+}
+if ! skipped scale; then
+  log "5. scale-out: $SCALE_RECORDS records, 6 partitions; single mode, then group mode with 1, 2 and 3 instances ($(nproc) cores)"
+  "$BIN/loadgen" --bootstrap "$SRC" --topic scale --partitions 6 --records "$SCALE_RECORDS" --size "$SIZE" >"$WORK/loadgen-scale.log" 2>&1 \
+    || { cat "$WORK/loadgen-scale.log" >&2; die "loadgen failed"; }
+  SMB=$(calc "$SCALE_RECORDS * $RECORD_BYTES / 1e6")
+  scale_run s0 single 1; SINGLE_S=$SCALE_S
+  result "single mode, 1 instance (idempotent)" "$(calc "int($SCALE_RECORDS / $SINGLE_S)") records/s, $(calc "round($SMB / $SINGLE_S, 1)") MB/s" "$(calc "round($SINGLE_S, 1)") s" ""
+  for n in 1 2 3; do
+    scale_run "s$n" group "$n"
+    result "group mode, $n instance(s) (transactional)" "$(calc "int($SCALE_RECORDS / $SCALE_S)") records/s, $(calc "round($SMB / $SCALE_S, 1)") MB/s" "$(calc "round($SCALE_S, 1)") s" "vs single: $(calc "round($SINGLE_S / $SCALE_S, 2)")x"
+  done
+  [ "$VERIFY" = 1 ] && echo "   every run verified exactly-once (latencyprobe check)"
+  [ "$(nproc)" -le 2 ] && echo "   on $(nproc) cores the instances, both brokers and kcat share the CPUs: more instances show the cost of coordination, not a speed-up"
+fi
+
+# 6. Reconcile against Postgres ---------------------------------------------------------------------------
 # One committed payment per record loadgen wrote (same event id, amount and currency), checked against the
 # source topic and the bridge's copy of it: 2 x RECORDS records scanned, RECORDS payments compared.
 if ! skipped reconcile && ! skipped bridge; then
-  log "5. reconcile: $RECORDS committed payments in Postgres 15 against source bench and target src.bench"
+  log "6. reconcile: $RECORDS committed payments in Postgres 15 against source bench and target src.bench"
   pg_start "$WORK"
   # loadgen's amounts include 0.00 (every 10,000th event), which the reference schema's CHECK refuses.
   "${PSQL[@]}" -d payments -c "ALTER TABLE payments DROP CONSTRAINT payments_amount_check"

@@ -59,15 +59,20 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///   - configuration: the cluster and user properties.
     ///   - groupID: `group.id`; required by librdkafka for consumers, never used to commit here.
     ///   - overrides: properties that win over both defaults and user properties.
+    ///   - rebalance: for a consumer that `subscribe`s: where each partition the group assigns starts, and what
+    ///     to do when partitions are taken away. Without it a subscribing consumer starts at committed offsets.
     ///   - logger: where librdkafka's log lines go.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
     public init(
-        configuration: KafkaClientConfiguration, groupID: String, overrides: [String: String] = [:], logger: Logger
+        configuration: KafkaClientConfiguration, groupID: String, overrides: [String: String] = [:],
+        rebalance: RebalanceHandler? = nil, logger: Logger
     ) throws(KafkaError) {
         var defaults = Self.defaultProperties
         defaults["group.id"] = groupID
+        let box = rebalance.map(RebalanceBox.init(handler:))
         client = try RDKafkaClient.make(
-            kind: .consumer, configuration: configuration, defaults: defaults, overrides: overrides, logger: logger)
+            kind: .consumer, configuration: configuration, defaults: defaults, overrides: overrides, logger: logger,
+            configure: { box?.install(on: $0) }, retained: box)
         rd_kafka_poll_set_consumer(client.handle)
         queue = rd_kafka_queue_get_consumer(client.handle)
     }

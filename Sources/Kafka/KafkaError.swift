@@ -39,6 +39,8 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public var isFatal: Bool
     /// Trying again may succeed.
     public var isRetriable: Bool
+    /// The open transaction failed and must be aborted before the producer can go on.
+    public var requiresAbort = false
     /// Source location that raised the error.
     public var file: String
     /// Source line that raised the error.
@@ -62,6 +64,12 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         rawName.isEmpty ? message : "\(message) [\(rawName)]"
+    }
+
+    /// A newer producer with the same `transactional.id` has taken over: this one may never write again.
+    public var isFenced: Bool {
+        ["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED"].contains(rawName)
+            || message.contains("PRODUCER_FENCED") || message.contains("INVALID_PRODUCER_EPOCH")
     }
 }
 
@@ -90,9 +98,11 @@ extension KafkaError {
     /// Takes over an `rd_kafka_error_t` and destroys it.
     static func consuming(_ error: OpaquePointer, file: String = #fileID, line: UInt = #line) -> KafkaError {
         defer { rd_kafka_error_destroy(error) }
-        return .rdkafka(
+        var result = KafkaError.rdkafka(
             rd_kafka_error_code(error), message: String(cString: rd_kafka_error_string(error)),
             isFatal: rd_kafka_error_is_fatal(error) != 0, isRetriable: rd_kafka_error_is_retriable(error) != 0,
             file: file, line: line)
+        result.requiresAbort = rd_kafka_error_txn_requires_abort(error) != 0
+        return result
     }
 }

@@ -63,12 +63,19 @@ public final class KafkaProducer: @unchecked Sendable {
     /// - Parameters:
     ///   - configuration: the cluster and user properties.
     ///   - overrides: properties that win over defaults and user properties (not over the required ones).
+    ///   - transactionalID: makes the producer transactional with this `transactional.id`; call
+    ///     `initTransactions` before the first transaction. Default none.
     ///   - logger: where librdkafka's log lines go.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
-    public init(configuration: KafkaClientConfiguration, overrides: [String: String] = [:], logger: Logger) throws(KafkaError) {
+    public init(
+        configuration: KafkaClientConfiguration, overrides: [String: String] = [:], transactionalID: String? = nil,
+        logger: Logger
+    ) throws(KafkaError) {
+        var required = Self.requiredProperties
+        if let transactionalID { required["transactional.id"] = transactionalID }
         client = try RDKafkaClient.make(
             kind: .producer, configuration: configuration, defaults: Self.defaultProperties,
-            overrides: overrides.merging(Self.requiredProperties) { $1 },
+            overrides: overrides.merging(required) { $1 },
             events: Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR), logger: logger)
         mainQueue = rd_kafka_queue_get_main(client.handle)
     }

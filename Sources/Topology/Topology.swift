@@ -19,6 +19,8 @@ public struct Topology: Sendable, Equatable {
     public var lag: LagSettings
     /// Where metrics and health are served (`metrics:`; optional, defaults in ``MetricsSettings``).
     public var metrics: MetricsSettings
+    /// Whether one process or a group of processes runs the pair (`instances:`; optional, defaults in ``InstanceSettings``).
+    public var instances: InstanceSettings
     /// How `regionbridge reconcile` checks committed payments against the target (`reconcile:`; optional).
     public var reconcile: ReconcileSettings?
 
@@ -26,7 +28,7 @@ public struct Topology: Sendable, Equatable {
     public init(
         pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
         groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings(),
-        reconcile: ReconcileSettings? = nil
+        instances: InstanceSettings = InstanceSettings(), reconcile: ReconcileSettings? = nil
     ) {
         self.pair = pair
         self.source = source
@@ -35,8 +37,13 @@ public struct Topology: Sendable, Equatable {
         self.groups = groups
         self.lag = lag
         self.metrics = metrics
+        self.instances = instances
         self.reconcile = reconcile
     }
+
+    /// The consumer group in the source through which instances share the pair (group mode), and the
+    /// `group.id` the single-instance consumer names: `regionbridge.<pair>`.
+    public var consumerGroup: String { "\(bridgeTopicPrefix)\(pair)" }
 
     /// The compacted topic in the target where the bridge records (source offset, target offset) pairs.
     public var offsetSyncsTopic: String { "\(internalTopicPrefix)offset-syncs" }

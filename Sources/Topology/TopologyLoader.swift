@@ -49,7 +49,7 @@ private struct Schema {
     var required: [String]
     var optional: [String] = []
 
-    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics", "reconcile"])
+    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics", "instances", "reconcile"])
     static let endpoint = Schema(required: ["region", "bootstrap_servers"], optional: ["properties"])
     static let topics = Schema(
         required: ["include"],
@@ -59,6 +59,7 @@ private struct Schema {
     static let groups = Schema(required: [], optional: ["include", "exclude", "sync_interval"])
     static let lag = Schema(required: [], optional: ["warn_seconds", "critical_seconds", "for"])
     static let metrics = Schema(required: [], optional: ["listen"])
+    static let instances = Schema(required: [], optional: ["mode", "session_timeout", "commit_interval"])
     static let reconcile = Schema(
         required: ["postgres_dsn", "committed_query", "topics"],
         optional: ["event_id", "compare", "state_schema"])
@@ -126,11 +127,12 @@ private struct TopologyReader {
         let groups = fields["groups"].map { groupSelection($0) } ?? GroupSelection()
         let lag = fields["lag"].map { lagSettings($0) } ?? LagSettings()
         let metrics = fields["metrics"].map { metricsSettings($0) } ?? MetricsSettings()
+        let instances = fields["instances"].map { instanceSettings($0) } ?? InstanceSettings()
         let reconcile = fields["reconcile"].flatMap { reconcileSettings($0, replicated: topics) }
         guard let pair, let source, let target, let topics, let groups else { return nil }
         return Topology(
             pair: pair, source: source, target: target, topics: topics, groups: groups, lag: lag, metrics: metrics,
-            reconcile: reconcile)
+            instances: instances, reconcile: reconcile)
     }
 
     // MARK: Sections
@@ -243,6 +245,27 @@ private struct TopologyReader {
             }
         }
         return listen ?? MetricsSettings()
+    }
+
+    private mutating func instanceSettings(_ entry: Entry) -> InstanceSettings {
+        let defaults = InstanceSettings()
+        guard let fields = mapping(entry, schema: .instances) else { return defaults }
+        let modes = InstanceSettings.Mode.allCases.map(\.rawValue).joined(separator: " or ")
+        let mode = fields["mode"].flatMap {
+            value($0, "mode must be \(modes)") { InstanceSettings.Mode(rawValue: $0) }
+        }
+        func duration(_ name: String, minimum: Duration, shown: String, example: String) -> Duration? {
+            fields[name].flatMap {
+                value($0, expected: "a duration", "\(name) must be a duration of at least \(shown), such as \(example)") {
+                    parseDuration($0).flatMap { $0 >= minimum ? $0 : nil }
+                }
+            }
+        }
+        let session = duration("session_timeout", minimum: .seconds(1), shown: "1s", example: "6s or 30s")
+        let commit = duration("commit_interval", minimum: .milliseconds(1), shown: "1ms", example: "100ms or 1s")
+        return InstanceSettings(
+            mode: mode ?? defaults.mode, sessionTimeout: session ?? defaults.sessionTimeout,
+            commitInterval: commit ?? defaults.commitInterval)
     }
 
     private mutating func reconcileSettings(_ entry: Entry, replicated: TopicSelection?) -> ReconcileSettings? {

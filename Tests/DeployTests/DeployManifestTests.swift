@@ -39,7 +39,7 @@ final class DeployManifestTests: XCTestCase {
                 XCTAssertNotNil(document["kind"] as? String, file.path)
             }
         }
-        XCTAssertEqual(try documents(kubernetes("us-east-to-eu-west.yaml")).map { $0["kind"] as? String }, ["ConfigMap", "Secret", "Deployment", "Service"])
+        XCTAssertEqual(try documents(kubernetes("us-east-to-eu-west.yaml")).map { $0["kind"] as? String }, ["ConfigMap", "Secret", "Deployment", "PodDisruptionBudget", "Service"])
     }
 
     func testTopologiesInConfigMapsValidateWithTheVariablesTheDeploymentSupplies() throws {
@@ -79,13 +79,22 @@ final class DeployManifestTests: XCTestCase {
         }
     }
 
-    func testDeploymentsRunOneBridgeWithProbesOnTheMetricsPort() throws {
+    func testDeploymentsRunSeveralReplicasInGroupModeWithProbesOnTheMetricsPort() throws {
         for pair in ["us-east-to-eu-west", "eu-west-to-us-east"] {
             let parsed = try documents(kubernetes("\(pair).yaml"))
             let deployment = try XCTUnwrap(parsed.first { $0["kind"] as? String == "Deployment" })
             let spec = try XCTUnwrap(deployment["spec"] as? [String: Any])
-            XCTAssertEqual(spec["replicas"] as? Int, 1)
-            XCTAssertEqual((spec["strategy"] as? [String: Any])?["type"] as? String, "Recreate")
+            XCTAssertGreaterThan(try XCTUnwrap(spec["replicas"] as? Int), 1)
+            let strategy = try XCTUnwrap(spec["strategy"] as? [String: Any])
+            XCTAssertEqual(strategy["type"] as? String, "RollingUpdate")
+            XCTAssertEqual((strategy["rollingUpdate"] as? [String: Any])?["maxUnavailable"] as? Int, 1)
+
+            // A disruption budget keeps at least one replica of the pair running.
+            let budget = try XCTUnwrap(parsed.first { $0["kind"] as? String == "PodDisruptionBudget" })
+            let budgetSpec = try XCTUnwrap(budget["spec"] as? [String: Any])
+            XCTAssertEqual(budgetSpec["minAvailable"] as? Int, 1)
+            let podLabels = ((spec["template"] as? [String: Any])?["metadata"] as? [String: Any])?["labels"] as? [String: String]
+            XCTAssertEqual((budgetSpec["selector"] as? [String: Any])?["matchLabels"] as? [String: String], podLabels)
             let container = try XCTUnwrap(containers(deployment).first)
             XCTAssertEqual(container["args"] as? [String], ["run", "--topology", "/etc/regionbridge/topology.yaml"])
             XCTAssertEqual((container["ports"] as? [[String: Any]])?.first?["containerPort"] as? Int, 9464)
@@ -98,14 +107,16 @@ final class DeployManifestTests: XCTestCase {
             // The topology listens where the probes and the Service look.
             let configMap = try XCTUnwrap(parsed.first { $0["kind"] as? String == "ConfigMap" })
             let topology = try XCTUnwrap((configMap["data"] as? [String: Any])?["topology.yaml"] as? String)
-            let metrics = try XCTUnwrap((try Yams.load(yaml: topology) as? [String: Any])?["metrics"] as? [String: Any])
+            let document = try XCTUnwrap(try Yams.load(yaml: topology) as? [String: Any])
+            let metrics = try XCTUnwrap(document["metrics"] as? [String: Any])
             XCTAssertEqual(metrics["listen"] as? String, "0.0.0.0:9464")
+            // Replicas share the pair only in group mode.
+            XCTAssertEqual((document["instances"] as? [String: Any])?["mode"] as? String, "group")
             let service = try XCTUnwrap(parsed.first { $0["kind"] as? String == "Service" })
             let port = ((service["spec"] as? [String: Any])?["ports"] as? [[String: Any]])?.first
             XCTAssertEqual(port?["port"] as? Int, 9464)
             XCTAssertEqual(port?["targetPort"] as? String, "metrics")
             let selector = (service["spec"] as? [String: Any])?["selector"] as? [String: String]
-            let podLabels = ((spec["template"] as? [String: Any])?["metadata"] as? [String: Any])?["labels"] as? [String: String]
             XCTAssertEqual(selector, podLabels)
             XCTAssertEqual(selector?["app.kubernetes.io/instance"], pair)
         }

@@ -5,13 +5,12 @@ public struct BridgeFixture: Sendable {
     /// The topology file.
     public let topologyURL: URL
 
-    /// Writes a topology for `source` → `target`; `groups` is the YAML of the groups section, `extra` is
-    /// appended as more top-level sections (e.g. `reconcile:`).
+    /// Writes a topology for `source` → `target`; `groups` is the YAML of the groups section, `extra` more
+    /// top-level YAML lines (an `instances:` or `reconcile:` section, for example).
     public init(
         pair: String = "us-east-to-eu-west", sourceRegion: String = "us-east", source: String,
         targetRegion: String = "eu-west", target: String, include: [String], rename: String = "prefix",
-        discoveryInterval: String = "1s", groups: String = "{include: [\".*\"], sync_interval: 1s}",
-        extra: String = ""
+        discoveryInterval: String = "1s", groups: String = "{include: [\".*\"], sync_interval: 1s}", extra: String = ""
     ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regionbridge-topology-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -12,12 +12,16 @@ final class RDKafkaClient: @unchecked Sendable {
     private let logQueue: OpaquePointer
     let logger: Logger
     let kind: Kind
+    /// An object librdkafka refers to through the configuration's opaque pointer (a rebalance handler); kept
+    /// alive until after `rd_kafka_destroy`, which may still call back into it while it closes a consumer.
+    private let retained: AnyObject?
 
-    private init(handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger) {
+    private init(handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger, retained: AnyObject?) {
         self.handle = handle
         self.logQueue = logQueue
         self.kind = kind
         self.logger = logger
+        self.retained = retained
     }
 
     deinit {
@@ -26,10 +30,14 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     /// Creates a client; `properties` are applied last, so callers' settings override defaults.
-    /// - Parameter events: event types routed to the main queue (`RD_KAFKA_EVENT_*`), 0 for none.
+    /// - Parameters:
+    ///   - events: event types routed to the main queue (`RD_KAFKA_EVENT_*`), 0 for none.
+    ///   - configure: a last change to the configuration (callbacks), made before the client is created.
+    ///   - retained: kept alive as long as the client (what `configure` gave librdkafka as its opaque).
     static func make(
         kind: Kind, configuration: KafkaClientConfiguration, defaults: [String: String],
-        overrides: [String: String] = [:], events: Int32 = 0, logger: Logger
+        overrides: [String: String] = [:], events: Int32 = 0, logger: Logger,
+        configure: (OpaquePointer) -> Void = { _ in }, retained: AnyObject? = nil
     ) throws(KafkaError) -> RDKafkaClient {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(code: .clientCreation, message: "rd_kafka_conf_new failed")
@@ -49,6 +57,7 @@ final class RDKafkaClient: @unchecked Sendable {
             throw error
         }
         if events != 0 { rd_kafka_conf_set_events(conf, Int32(events)) }
+        configure(conf)
 
         var errstr = [CChar](repeating: 0, count: 512)
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
@@ -58,7 +67,7 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         let logQueue = rd_kafka_queue_new(handle)!
         rd_kafka_set_log_queue(handle, logQueue)
-        return RDKafkaClient(handle: handle, logQueue: logQueue, kind: kind, logger: logger)
+        return RDKafkaClient(handle: handle, logQueue: logQueue, kind: kind, logger: logger, retained: retained)
     }
 
     private static func set(_ conf: OpaquePointer, _ key: String, _ value: String) throws(KafkaError) {

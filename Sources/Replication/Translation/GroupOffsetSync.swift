@@ -56,7 +56,19 @@ final class GroupOffsetSync: @unchecked Sendable {
         guard !topology.groups.include.isEmpty else { return }
         do { try createTopics() } catch { logger.warning("\(error)") }
         var next = ContinuousClock.now + topology.groups.syncInterval
+        var leading = true
         while !stop.isStopped {
+            if ContinuousClock.now >= next, state.leadsGroupSync != leading {
+                leading.toggle()
+                if topology.instances.mode == .group {
+                    logger.notice(leading
+                        ? "this instance now runs the group-offset sync, offset syncs and checkpoints for pair \(topology.pair)"
+                        : "another instance runs the group-offset sync, offset syncs and checkpoints for pair \(topology.pair)")
+                }
+            }
+            if ContinuousClock.now >= next, !leading {
+                next = ContinuousClock.now + topology.groups.syncInterval
+            }
             if ContinuousClock.now >= next {
                 do { try syncOnce() } catch { logger.warning("group-offset sync failed, retrying in \(topology.groups.syncInterval): \(error)") }
                 next = ContinuousClock.now + topology.groups.syncInterval
@@ -67,7 +79,7 @@ final class GroupOffsetSync: @unchecked Sendable {
 
     /// One round after the engine stopped, when group sync is enabled. Failures are logged.
     func finalSync() {
-        guard !topology.groups.include.isEmpty else { return }
+        guard !topology.groups.include.isEmpty, state.leadsGroupSync else { return }
         do {
             if !triedTopics { try createTopics() }
             try syncOnce()
@@ -99,7 +111,8 @@ final class GroupOffsetSync: @unchecked Sendable {
 
     /// One round: offset syncs, then every selected group.
     func syncOnce() throws(ReplicationError) {
-        let partitions = state.snapshot()
+        var partitions = state.snapshot()
+        if topology.instances.mode == .group { try addPartitionsOfOtherInstances(&partitions) }
         guard !partitions.isEmpty else { return }
         writeOffsetSyncs(partitions)
 
@@ -134,6 +147,26 @@ final class GroupOffsetSync: @unchecked Sendable {
         }
         try flush()
         observer?.groupSync(at: Date())
+    }
+
+    /// Group mode: the leader translates for the whole pair, so partitions other instances copy are read from
+    /// the target: everything up to the last source offset found in its tail is there.
+    private func addPartitionsOfOtherInstances(_ partitions: inout [TopicPartition: PartitionSnapshot]) throws(ReplicationError) {
+        let topics: [TopicMetadata]
+        do { topics = try sourceAdmin.topics(timeout: timeout) } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot list topics in \(topology.source.region): \(error)")
+        }
+        for topic in topics where topology.topics.selects(topic.name) && topic.errorName == nil {
+            let targetTopic = topology.topics.rename.targetTopic(for: topic.name, sourceRegion: topology.source.region)
+            for partition in topic.partitions {
+                let source = TopicPartition(topic.name, partition)
+                guard partitions[source] == nil else { continue }
+                let target = TopicPartition(targetTopic, partition)
+                guard let last = try? reader.lastCopied(in: target, from: SourcePartition(region: topology.source.region, partition: source)).lastCopied
+                else { continue }
+                partitions[source] = PartitionSnapshot(target: target, replicatedUpTo: last + 1, lastPair: nil)
+            }
+        }
     }
 
     /// Commits translated offsets to the target group, unless it is active there; never moves an offset back.

@@ -1,0 +1,202 @@
+import Foundation
+import Kafka
+import Synchronization
+import TestSupport
+import XCTest
+
+/// Several instances of one pair (`instances.mode: group`) on real tansu brokers: the consumer group
+/// `regionbridge.<pair>` in the source spreads and moves the partitions, and each partition's transactional
+/// writer fences every earlier owner. Every test checks each target partition's provenance offsets against
+/// the source, in order: 0 lost, 0 duplicated, nothing out of order.
+final class ScaleOutOnTansuTests: TwoRegionTestCase {
+    private static let partitions: Int32 = 6
+
+    private var started: [BackgroundProcess] = []
+
+    override func tearDown() {
+        // Keep the instances' logs when a test failed, for the next person to read.
+        if let run = testRun, !run.hasSucceeded {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regionbridge-scale-logs")
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (index, instance) in started.enumerated() {
+                try? instance.stderrText.write(to: folder.appendingPathComponent("\(name.filter(\.isLetter))-\(index).log"), atomically: true, encoding: .utf8)
+            }
+        }
+        started = []
+        super.tearDown()
+    }
+
+    private func start(_ bridge: BridgeFixture) throws -> BackgroundProcess {
+        let instance = try bridge.start()
+        started.append(instance)
+        return instance
+    }
+
+    private func fixture() throws -> BridgeFixture {
+        try BridgeFixture(
+            source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
+            extra: "instances: {mode: group, session_timeout: 6s, commit_interval: 100ms}")
+    }
+
+    private func payments(_ range: Range<Int>) -> [KafkaRecord] { Self.payments(range) }
+
+    private static func payments(_ range: Range<Int>) -> [KafkaRecord] {
+        range.map { KafkaRecord(topic: "payments", partition: Int32($0) % Self.partitions, offset: 0, key: Array("pay-\($0)".utf8), value: Array("{\"n\":\($0)}".utf8)) }
+    }
+
+    /// The partitions an instance says it owns in its last ownership line.
+    private func owned(by instance: BackgroundProcess) -> Set<String>? {
+        guard let line = instance.stderrText.split(separator: "\n").last(where: { $0.contains(" partition(s): ") && $0.contains("owns ") }),
+              let range = line.range(of: " partition(s): ")
+        else { return nil }
+        return Set(line[range.upperBound...].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+
+    /// Waits until the running instances together own every partition, each exactly once (and, with `everyOne`,
+    /// each instance at least one).
+    private func waitForFullOwnership(_ instances: [BackgroundProcess], everyOne: Bool = false, timeout: Duration = .seconds(60)) throws -> [Set<String>] {
+        let all = Set((0..<Self.partitions).map { "payments/\($0)" })
+        var sets: [Set<String>] = []
+        try waitUntil("every partition owned by exactly one instance", timeout: timeout) {
+            sets = instances.map { owned(by: $0) ?? [] }
+            return sets.reduce(0) { $0 + $1.count } == all.count && sets.reduce(Set<String>()) { $0.union($1) } == all
+                && (!everyOne || sets.allSatisfy { !$0.isEmpty })
+        }
+        return sets
+    }
+
+    /// Waits until the target holds as many records as the source, then compares them record by record.
+    private func assertExactlyOnce(total: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        // Until the target holds as many records as the source, or stops growing for 20 s.
+        var last = (count: -1, since: ContinuousClock.now)
+        try waitUntil("everything copied, or copying stopped", timeout: .seconds(120)) {
+            let count = (try? (0..<Self.partitions).map { try self.targetClient.readAll("us-east.payments", partition: $0, timeout: .seconds(10)).count }.reduce(0, +)) ?? 0
+            if count != last.count { last = (count, ContinuousClock.now) }
+            return count >= total || ContinuousClock.now - last.since > .seconds(20)
+        }
+        var copied = 0
+        for partition in 0..<Self.partitions {
+            let expected = try sourceClient.readAll("payments", partition: partition).map { "us-east/payments/\(partition)/\($0.offset)" }
+            let provenance = try targetClient.readAll("us-east.payments", partition: partition).map { $0.provenanceText ?? "missing" }
+            XCTAssertEqual(provenance.count, expected.count, "payments/\(partition): lost or duplicated", file: file, line: line)
+            if provenance != expected {
+                let first = zip(provenance, expected).enumerated().first { $0.element.0 != $0.element.1 }
+                XCTFail("payments/\(partition): lost, duplicated or out of order; first difference at target index \(first?.offset ?? min(provenance.count, expected.count)): \(first.map { "\($0.element.0) instead of \($0.element.1)" } ?? "one side ends") (target \(provenance.count), source \(expected.count))", file: file, line: line)
+            }
+            copied += provenance.count
+        }
+        XCTAssertEqual(copied, total, file: file, line: line)
+    }
+
+    func testThreeInstancesShareSixPartitionsEachOwnedByExactlyOne() throws {
+        try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
+        try sourceClient.produce(payments(0..<6_000))
+        let bridge = try fixture()
+        let instances = try (0..<3).map { _ in try start(bridge) }
+        let sets = try waitForFullOwnership(instances)
+        XCTAssertEqual(sets.map(\.count), [2, 2, 2], "cooperative-sticky spreads 6 partitions evenly: \(sets)")
+        try assertExactlyOnce(total: 6_000)
+        for instance in instances { XCTAssertEqual(instance.stop(gracePeriod: .seconds(30)), 0, instance.stderrText) }
+    }
+
+    func testAKilledInstancesPartitionsMoveAndNothingIsLostOrCopiedTwice() throws {
+        try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
+        let bridge = try fixture()
+        let instances = try (0..<3).map { _ in try start(bridge) }
+        let load = SteadyLoad(client: sourceClient, records: Self.payments, batches: 60, batchSize: 500)
+        let sets = try waitForFullOwnership(instances)
+        try waitUntil("copy under way") { load.sent >= 10_000 }
+
+        instances[1].kill(signal: SIGKILL)
+        _ = instances[1].waitForExit(timeout: .seconds(10))
+        let killedAt = ContinuousClock.now
+        let survivors = [instances[0], instances[2]]
+        _ = try waitForFullOwnership(survivors, timeout: .seconds(40))
+        let moved = ContinuousClock.now - killedAt
+        XCTAssertLessThan(moved, .seconds(30), "partitions \(sets[1]) moved after \(moved)")
+        try load.wait()
+        try assertExactlyOnce(total: load.sent)
+        for instance in survivors { XCTAssertEqual(instance.stop(gracePeriod: .seconds(30)), 0, instance.stderrText) }
+    }
+
+    func testAWokenZombieCannotWriteAfterTheNewOwnerStarted() throws {
+        try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
+        let bridge = try fixture()
+        let instances = try (0..<3).map { _ in try start(bridge) }
+        let load = SteadyLoad(client: sourceClient, records: Self.payments, batches: 80, batchSize: 500)
+        let sets = try waitForFullOwnership(instances)
+        try waitUntil("copy under way") { load.sent >= 10_000 }
+
+        let zombie = instances[0]
+        zombie.kill(signal: SIGSTOP)
+        let others = [instances[1], instances[2]]
+        _ = try waitForFullOwnership(others, timeout: .seconds(60))
+        // Let the new owners write to the zombie's partitions before it wakes.
+        let targetEnds = try sets[0].map { name in try targetClient.readAll("us-east.payments", partition: Int32(name.split(separator: "/")[1])!, timeout: .seconds(10)).count }
+        try waitUntil("the new owners write") {
+            let now = try sets[0].map { name in try self.targetClient.readAll("us-east.payments", partition: Int32(name.split(separator: "/")[1])!, timeout: .seconds(10)).count }
+            return zip(now, targetEnds).allSatisfy { $0 > $1 }
+        }
+        zombie.kill(signal: SIGCONT)
+        try waitUntil("the zombie learns it lost its partitions", timeout: .seconds(30)) {
+            zombie.stderrText.contains("found lost") || zombie.stderrText.contains("fenced this instance's writer")
+        }
+        try load.wait()
+        try assertExactlyOnce(total: load.sent)
+        for instance in instances { XCTAssertEqual(instance.stop(gracePeriod: .seconds(30)), 0, instance.stderrText) }
+    }
+
+    func testARollingRestartUnderLoadLosesAndDuplicatesNothing() throws {
+        try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
+        let bridge = try fixture()
+        var instances = try (0..<3).map { _ in try start(bridge) }
+        let load = SteadyLoad(client: sourceClient, records: Self.payments, batches: 100, batchSize: 300)
+        _ = try waitForFullOwnership(instances)
+        for index in 0..<3 {
+            XCTAssertEqual(instances[index].stop(gracePeriod: .seconds(30)), 0, instances[index].stderrText)
+            instances[index] = try start(bridge)
+            // The restarted instance takes partitions again.
+            _ = try waitForFullOwnership(instances, everyOne: true)
+        }
+        try load.wait()
+        try assertExactlyOnce(total: load.sent)
+        for instance in instances { XCTAssertEqual(instance.stop(gracePeriod: .seconds(30)), 0, instance.stderrText) }
+    }
+}
+
+/// Produces `batches` batches of `batchSize` records to the source, one batch every 100 ms, on its own thread.
+final class SteadyLoad: Sendable {
+    private struct Progress {
+        var sent = 0
+        var finished = false
+        var failure: String?
+    }
+
+    private let progress = Mutex(Progress())
+
+    init(client: KafkaTestClient, records: @escaping @Sendable (Range<Int>) -> [KafkaRecord], batches: Int, batchSize: Int) {
+        let thread = Thread { [self] in
+            for batch in 0..<batches {
+                do {
+                    try client.produce(records(batch * batchSize..<(batch + 1) * batchSize))
+                    progress.withLock { $0.sent += batchSize }
+                } catch {
+                    progress.withLock { $0.failure = "\(error)" }
+                    break
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            progress.withLock { $0.finished = true }
+        }
+        thread.start()
+    }
+
+    /// Records acknowledged by the source so far.
+    var sent: Int { progress.withLock { $0.sent } }
+
+    /// Waits until every batch was produced.
+    func wait() throws {
+        try waitUntil("the load is produced", timeout: .seconds(120)) { progress.withLock { $0.finished } }
+        if let failure = progress.withLock({ $0.failure }) { throw FixtureError("producing the load failed: \(failure)") }
+    }
+}
