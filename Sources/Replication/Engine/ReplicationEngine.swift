@@ -750,8 +750,12 @@ extension ReplicationEngine {
         }
         for source in open where partitions[source]?.writer?.inTransaction == true {
             do throws(ReplicationError) { try commit(source, timeout: max(.zero, deadline - ContinuousClock.now)) } catch {
-                guard let writer = partitions[source]?.writer else { continue }
-                try writerFailed(source, writer.producer.fatalError ?? KafkaError(code: .librdkafka, message: error.message))
+                // The commit neither succeeded nor failed for good (it timed out, or the coordinator was unreachable):
+                // librdkafka may still complete it, so it cannot be aborted, and neither writing on nor resuming is
+                // safe. A woken zombie ends up here too when its coordinator connection went stale while it was paused.
+                throw ReplicationError(
+                    .targetUnavailable,
+                    "\(error.message). The outcome of that transaction is unknown, so this instance stops: the group hands its partitions to another instance, whose fence settles the transaction. Start this one again")
             }
         }
     }
