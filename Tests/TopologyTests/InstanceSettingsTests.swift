@@ -3,20 +3,8 @@ import XCTest
 
 /// The optional `instances:` section: one process, or a group of processes sharing the pair.
 final class InstanceSettingsTests: XCTestCase {
-    /// A valid topology followed by `extra` (top-level lines). The topology takes lines 1-9.
     private func document(_ extra: String) -> String {
-        """
-        pair: p
-        source:
-          region: us-east
-          bootstrap_servers: "127.0.0.1:19092"
-        target:
-          region: eu-west
-          bootstrap_servers: "127.0.0.1:29092"
-        topics:
-          include: ["a"]
-        \(extra)
-        """
+        TopologyTests.document(appending: extra)
     }
 
     func testWithoutTheSectionOneProcessRunsThePair() throws {
