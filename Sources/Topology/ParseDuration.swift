@@ -17,3 +17,11 @@ public func parseDuration(_ text: String) -> Duration? {
     } while !rest.isEmpty
     return .milliseconds(total)
 }
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number (`1.5` for 1500 ms).
+    public var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

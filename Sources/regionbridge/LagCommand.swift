@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Replication
+import Topology
 
 /// `regionbridge lag`: how much the target region would lose right now, per partition.
 struct LagCommand: ParsableCommand {
@@ -51,7 +52,7 @@ struct LagCommand: ParsableCommand {
             }
             return
         }
-        let seconds = Double(interval.duration.components.seconds) + Double(interval.duration.components.attoseconds) / 1e18
+        let seconds = interval.duration.seconds
         while true {
             let text: String
             do {

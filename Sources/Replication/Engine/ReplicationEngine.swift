@@ -164,8 +164,7 @@ public final class ReplicationEngine: @unchecked Sendable {
             sourceAdmin = try KafkaAdmin(configuration: sourceConfig, logger: logger)
             targetAdmin = try KafkaAdmin(configuration: targetConfig, logger: logger)
             if groupMode {
-                let session = Int(topology.instances.sessionTimeout.components.seconds * 1000
-                    + topology.instances.sessionTimeout.components.attoseconds / 1_000_000_000_000_000)
+                let session = Int(topology.instances.sessionTimeout.seconds * 1000)
                 consumer = try KafkaConsumer(
                     configuration: sourceConfig, groupID: topology.consumerGroup,
                     overrides: [

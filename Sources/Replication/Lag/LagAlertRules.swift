@@ -128,7 +128,7 @@ private struct Track: Sendable {
 
     /// Moves to the level that has held for `holdFor`, if that differs from what fires; returns the change.
     mutating func settle(at time: Date, holdFor: Duration) -> Change? {
-        let hold = TimeInterval(holdFor.components.seconds) + TimeInterval(holdFor.components.attoseconds) / 1e18
+        let hold = holdFor.seconds
         func held(_ since: Date?) -> Bool { since.map { time.timeIntervalSince($0) >= hold } ?? false }
         // Escalate to the highest level that has held long enough.
         let up: AlertEvent.Severity? = held(atLeastCriticalSince) ? .critical : held(atLeastWarningSince) ? .warning : nil
