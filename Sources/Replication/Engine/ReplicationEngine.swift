@@ -427,10 +427,23 @@ public final class ReplicationEngine: @unchecked Sendable {
         guard inFlight > 0, now - lastAcknowledgement > .seconds(10), now >= nextLossCheck else { return }
         nextLossCheck = now + .seconds(10)
         warn("stalled", "no write acknowledged by target \(topology.target.region) for \(now - lastAcknowledgement) with \(inFlight) in flight")
+        // A fresh client: a long-lived one can keep metadata of a broker that restarted empty and never fetch again.
+        let reader: TargetReader
+        do {
+            reader = try TargetReader(
+                target: targetConfig, groupID: "regionbridge.\(topology.pair).tail", timeout: options.requestTimeout, logger: logger)
+        } catch {
+            warn("stalled-check", "cannot create a client to check the target's partitions: \(error)")
+            return
+        }
         for (source, owned) in partitions where owned.active {
-            guard let last = owned.progress.lastPair,
-                  let end = try? targetReader.bounds(of: owned.progress.target).end, end <= last.target
-            else { continue }
+            guard let last = owned.progress.lastPair else { continue }
+            let end: Int64
+            do { end = try reader.bounds(of: owned.progress.target).end } catch {
+                warn("stalled-check", "cannot read the end of target \(owned.progress.target): \(error)")
+                continue
+            }
+            guard end <= last.target else { continue }
             throw ReplicationError(
                 .targetDataLost,
                 "target \(owned.progress.target) now ends at offset \(end), but it had acknowledged offset \(last.target) (source \(source) offset \(last.source)): the target cluster lost records the bridge had written (a broker restarted empty, or the topic was re-created). Stopped; start the bridge again to copy \(source) anew from what the target still holds")
