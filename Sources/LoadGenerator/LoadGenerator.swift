@@ -66,7 +66,7 @@ struct LoadGenerator: ParsableCommand {
                     deliveries.pending += 1
                     break
                 } catch {
-                    guard error.rawName == "QUEUE_FULL" else { throw error }
+                    guard error.code == .queueFull else { throw error }
                     deliveries.collect(.milliseconds(10))
                 }
             }

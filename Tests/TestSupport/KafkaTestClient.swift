@@ -83,7 +83,7 @@ public struct KafkaTestClient: Sendable {
                     pending += 1
                     break
                 } catch {
-                    guard error.rawName == "QUEUE_FULL" else { throw error }
+                    guard error.code == .queueFull else { throw error }
                     try collect(.milliseconds(10))
                 }
             }

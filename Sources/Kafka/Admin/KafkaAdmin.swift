@@ -127,6 +127,33 @@ public final class KafkaAdmin: @unchecked Sendable {
         return entries.first ?? []
     }
 
+    /// The end offset of many partitions in one ListOffsets round (per leader), as a `read_committed` reader
+    /// sees it (the last stable offset). Partitions the cluster answered with an error are left out.
+    ///
+    /// Some Kafka-compatible brokers answer with the last batch's base offset plus one instead of the end (tansu):
+    /// treat the answer as a lower bound there.
+    public func endOffsets(_ partitions: [TopicPartition], timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = KafkaConsumer.makeList(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_SPEC_LATEST.rawValue)) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return try adminRequest(timeout: timeout, expect: Int32(RD_KAFKA_EVENT_LISTOFFSETS_RESULT)) { options, queue in
+            if let error = rd_kafka_AdminOptions_set_isolation_level(options, RD_KAFKA_ISOLATION_LEVEL_READ_COMMITTED) {
+                rd_kafka_error_destroy(error)
+            }
+            rd_kafka_ListOffsets(client.handle, list, options, queue)
+        } read: { event in
+            var count = 0
+            var ends: [TopicPartition: Int64] = [:]
+            guard let infos = rd_kafka_ListOffsets_result_infos(rd_kafka_event_ListOffsets_result(event), &count) else { return ends }
+            for index in 0..<count {
+                guard let element = rd_kafka_ListOffsetsResultInfo_topic_partition(infos[index]),
+                      element.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR, element.pointee.offset >= 0 else { continue }
+                ends[TopicPartition(String(cString: element.pointee.topic), element.pointee.partition)] = element.pointee.offset
+            }
+            return ends
+        }
+    }
+
     /// Low and high watermarks as the partition leader answers them (ListOffsets).
     public func queryWatermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
         try client.queryWatermarks(topic: partition.topic, partition: partition.partition, timeout: timeout)

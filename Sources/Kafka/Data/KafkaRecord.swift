@@ -93,4 +93,6 @@ public enum StartOffset: Sendable, Hashable {
     case end
     /// An exact offset.
     case offset(Int64)
+    /// `n` records before the end of the log (as librdkafka finds the end when it starts reading).
+    case beforeEnd(Int64)
 }

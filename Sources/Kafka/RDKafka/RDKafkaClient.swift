@@ -42,7 +42,7 @@ final class RDKafkaClient: @unchecked Sendable {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(code: .clientCreation, message: "rd_kafka_conf_new failed")
         }
-        var settings = defaults
+        var settings = Self.baseDefaults.merging(defaults) { $1 }
         settings["bootstrap.servers"] = configuration.bootstrapServers
         settings["client.id"] = configuration.clientID
         settings["log.queue"] = "true"
@@ -50,7 +50,7 @@ final class RDKafkaClient: @unchecked Sendable {
         for (key, value) in overrides { settings[key] = value }
         do {
             for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
-                try set(conf, key, value)
+                try set(conf, key, value, optional: Self.baseDefaults[key] == value)
             }
         } catch {
             rd_kafka_conf_destroy(conf)
@@ -70,9 +70,18 @@ final class RDKafkaClient: @unchecked Sendable {
         return RDKafkaClient(handle: handle, logQueue: logQueue, kind: kind, logger: logger, retained: retained)
     }
 
-    private static func set(_ conf: OpaquePointer, _ key: String, _ value: String) throws(KafkaError) {
+    /// Defaults of every client, under the kind's own defaults and the user's properties.
+    ///
+    /// `enable.metrics.push=false`: no KIP-714 client telemetry to the brokers. The bridge exports its own metrics,
+    /// and with telemetry on, `rd_kafka_destroy` waits up to a second per client for a last push (seen here:
+    /// seven clients made a 2-second run take 9 seconds to exit). Ignored by a librdkafka without the property.
+    static let baseDefaults: [String: String] = ["enable.metrics.push": "false"]
+
+    /// Sets one property; an `optional` one that this librdkafka does not know is skipped.
+    private static func set(_ conf: OpaquePointer, _ key: String, _ value: String, optional: Bool = false) throws(KafkaError) {
         var errstr = [CChar](repeating: 0, count: 512)
         let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
+        if result == RD_KAFKA_CONF_UNKNOWN && optional { return }
         guard result == RD_KAFKA_CONF_OK else {
             // librdkafka's message may quote the value: drop it for secrets.
             let detail = SecretProperties.isSecret(key) ? "invalid value" : errstr.nulTerminatedString

@@ -40,5 +40,7 @@ enum RDKafkaConstants {
     static let offsetBeginning: Int64 = -2
     static let offsetEnd: Int64 = -1
     static let offsetInvalid: Int64 = -1001
+    /// `RD_KAFKA_OFFSET_TAIL(n)` is this minus `n`.
+    static let offsetTailBase: Int64 = -2000
     static let msgFlagCopy: Int32 = 0x2
 }
