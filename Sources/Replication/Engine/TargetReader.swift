@@ -53,6 +53,93 @@ final class TargetReader {
         return (nil, low, end)
     }
 
+    /// The last copied source offset held in each target partition for its source partition (`nil` when none
+    /// is), reading the tails of all of them in one pass: one assignment, each partition from a few records
+    /// before its end, until every partition reports its end. A partition whose tail holds no record of its source
+    /// (local writes of an active-active pair, transaction markers) is then scanned back on its own.
+    func lastCopied(_ partitions: [(target: TopicPartition, source: SourcePartition)]) throws(ReplicationError) -> [TopicPartition: Int64?] {
+        if partitions.count == 1, let only = partitions.first {
+            return [only.target: try lastCopied(in: only.target, from: only.source).lastCopied]
+        }
+        guard !partitions.isEmpty else { return [:] }
+        let tails = try readTails(partitions.map(\.target))
+        var result: [TopicPartition: Int64?] = [:]
+        for (target, source) in partitions {
+            let tail = tails[target] ?? TailRead()
+            if !tail.outOfRange, let found = tail.records.compactMap(source.provenanceOffset).last {
+                result[target] = .some(found)
+            } else if !tail.outOfRange, tail.firstOffset == 0 {
+                result[target] = .some(nil)  // the whole log was read
+            } else {
+                result[target] = .some(try lastCopied(in: target, from: source).lastCopied)
+            }
+        }
+        return result
+    }
+
+    /// The true end of each partition (from the fetch that reaches it), reading only its last records.
+    func ends(of partitions: [TopicPartition]) throws(ReplicationError) -> [TopicPartition: Int64] {
+        var ends: [TopicPartition: Int64] = [:]
+        for (partition, tail) in try readTails(partitions) {
+            ends[partition] = tail.outOfRange ? try bounds(of: partition).end : tail.end
+        }
+        return ends
+    }
+
+    /// What a tail read found in one partition.
+    struct TailRead {
+        var records: [KafkaRecord] = []
+        /// The first offset read: of the first record, or the end when the tail held none.
+        var firstOffset: Int64?
+        var end: Int64?
+        /// The log starts after the tail's first offset (fewer records than the tail since the log start): read it
+        /// on its own, from its log start.
+        var outOfRange = false
+    }
+
+    /// Reads every partition from a few records before its end up to its end, all at once.
+    private func readTails(_ partitions: [TopicPartition]) throws(ReplicationError) -> [TopicPartition: TailRead] {
+        do {
+            try consumer.assign(partitions.map { ($0, .beforeEnd(Self.tailRecords)) })
+        } catch {
+            throw ReplicationError(failure, "cannot read \(cluster) partitions \(partitions.map(\.description).joined(separator: ", ")): \(error)")
+        }
+        defer { try? consumer.unassign(partitions) }
+        var tails = Dictionary(uniqueKeysWithValues: partitions.map { ($0, TailRead()) })
+        var open = Set(partitions)
+        let deadline = ContinuousClock.now + timeout
+        while !open.isEmpty, ContinuousClock.now < deadline {
+            let batch = consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
+            for record in batch.records {
+                let partition = TopicPartition(record.topic, record.partition)
+                guard open.contains(partition) else { continue }
+                tails[partition]!.records.append(record)
+                if tails[partition]!.firstOffset == nil { tails[partition]!.firstOffset = record.offset }
+            }
+            for (partition, end) in batch.ends where open.contains(partition) {
+                tails[partition]!.end = end
+                if tails[partition]!.firstOffset == nil { tails[partition]!.firstOffset = end }
+                open.remove(partition)
+            }
+            for error in batch.errors {
+                if let partition = error.partition, open.contains(partition), error.isOffsetOutOfRange {
+                    tails[partition]!.outOfRange = true
+                    open.remove(partition)
+                } else if error.partition.map(open.contains) ?? error.error.isFatal {
+                    throw ReplicationError(failure, "cannot read \(cluster) partition \(error.partition.map(\.description) ?? "(all)"): \(error.error)")
+                }
+            }
+        }
+        if !open.isEmpty {
+            throw ReplicationError(failure, "reading the end of \(cluster) partition(s) \(open.sorted().map(\.description).joined(separator: ", ")) took longer than \(timeout)")
+        }
+        return tails
+    }
+
+    /// How many records before its end a tail read starts: enough to pass the transaction markers a
+    /// transactional writer leaves after each commit.
+    private static let tailRecords: Int64 = 64
+
     /// The target partition's log start and true end.
     func bounds(of target: TopicPartition) throws(ReplicationError) -> (low: Int64, end: Int64) {
         let (low, approximateEnd) = try watermarks(target)

@@ -1,8 +1,11 @@
+import DequeModule
 import Kafka
 
-/// The copy state of one source partition: what was read, what is in flight, where the log ended.
+/// The copy progress of one source partition: what was read, what is in flight, where the log ended.
 ///
-/// Pure bookkeeping; the engine feeds it what the clients report.
+/// Pure bookkeeping; the engine feeds it what the clients report. Delivery reports of the idempotent
+/// (and transactional) producer come back in send order per partition, so the records in flight are a FIFO of
+/// source offsets: an acknowledgement is always for the oldest one.
 public struct PartitionProgress: Sendable, Equatable {
     /// Where its records go.
     public let target: TopicPartition
@@ -10,25 +13,39 @@ public struct PartitionProgress: Sendable, Equatable {
     public private(set) var next: Int64?
     /// The source log end offset last reported by a fetch (partition EOF).
     public private(set) var end: Int64?
-    /// Records sent to the target and not yet acknowledged.
-    public private(set) var inFlight = 0
+    /// Source offsets of the records sent to the target and not yet acknowledged, oldest first.
+    private var inFlightOffsets = Deque<Int64>()
     /// Records acknowledged by the target in this run.
     public private(set) var copied: Int64 = 0
     /// Source offset of the last record the target acknowledged.
     public private(set) var lastDelivered: Int64?
-    /// The last acknowledged record's source and target offsets.
+    /// The last acknowledged record's source and target offsets, among those whose target offset is known.
     public private(set) var lastPair: OffsetPair?
     /// Where copying started in this run: every source offset before it was already in the target.
     public private(set) var resumedAt: Int64
-    /// Set when the partition is stopped because source records were lost.
-    public var gap: SourceGap?
+    /// Written in transactions: an acknowledgement counts only once its transaction commits (``committed()``);
+    /// until then ``rollBack(to:)`` can take it back.
+    public let transactional: Bool
+    /// What was acknowledged and durable at the last commit (transactional only).
+    private var durable = Durable()
+
+    private struct Durable: Sendable, Equatable {
+        var copied: Int64 = 0
+        var lastDelivered: Int64?
+        var lastPair: OffsetPair?
+    }
 
     /// Starts tracking a partition that resumes at `start`.
-    public init(target: TopicPartition, start: StartOffset) {
+    /// - Parameter transactional: written in transactions (group mode). Default `false`.
+    public init(target: TopicPartition, start: StartOffset, transactional: Bool = false) {
         self.target = target
+        self.transactional = transactional
         if case .offset(let offset) = start { next = offset }
         resumedAt = next ?? 0
     }
+
+    /// Records sent to the target and not yet acknowledged.
+    public var inFlight: Int { inFlightOffsets.count }
 
     /// Takes a record at `offset`; `false` when it was seen already (re-delivered after a seek) and must be skipped.
     public mutating func accept(offset: Int64) -> Bool {
@@ -37,37 +54,61 @@ public struct PartitionProgress: Sendable, Equatable {
         return true
     }
 
-    /// A record was sent to the target.
-    /// - Parameter timestamp: its source timestamp (milliseconds), for how far behind the target is.
-    public mutating func sent(timestamp: Int64? = nil) {
-        inFlight += 1
-        pending.append(timestamp ?? Int64.max)
+    /// The record at `offset`, accepted last, was not sent after all: it is expected again.
+    public mutating func putBack(offset: Int64) {
+        if let next, next == offset + 1 { self.next = offset }
     }
 
-    /// Source timestamps of the records in flight, oldest first (deliveries come back in send order).
-    private var pending = TimestampQueue()
+    /// The source offset of the oldest record in flight.
+    public var oldestInFlight: Int64? { inFlightOffsets.first }
 
-    /// The source timestamp (milliseconds) of the oldest record sent and not yet acknowledged.
-    public var oldestInFlightTimestamp: Int64? {
-        pending.first.flatMap { $0 == Int64.max ? nil : $0 }
+    /// The record at source `offset` (accepted last) was sent to the target.
+    public mutating func sent(offset: Int64) {
+        inFlightOffsets.append(offset)
     }
 
-    /// The target acknowledged the record copied from `sourceOffset`, written at `targetOffset`.
-    public mutating func delivered(sourceOffset: Int64, targetOffset: Int64) {
-        inFlight -= 1
-        pending.removeFirst()
+    /// The target acknowledged the oldest record in flight, writing it at `targetOffset` (-1 when the target
+    /// did not say where: the write succeeded, its offset is unknown).
+    /// - Returns: that record's source offset, or `nil` when nothing was in flight.
+    @discardableResult
+    public mutating func delivered(targetOffset: Int64) -> Int64? {
+        guard let sourceOffset = inFlightOffsets.popFirst() else { return nil }
         copied += 1
-        if sourceOffset >= (lastDelivered ?? sourceOffset) {
-            lastDelivered = sourceOffset
-            lastPair = OffsetPair(source: sourceOffset, target: targetOffset)
-        }
+        lastDelivered = sourceOffset
+        if targetOffset >= 0 { lastPair = OffsetPair(source: sourceOffset, target: targetOffset) }
+        return sourceOffset
     }
 
-    /// Every source offset below this is in the target (or was deliberately not copied, as looped records are).
-    /// A consumer position at or below it translates safely.
+    /// The open transaction committed: everything acknowledged so far is durable (transactional only).
+    public mutating func committed() {
+        durable = Durable(copied: copied, lastDelivered: lastDelivered, lastPair: lastPair)
+    }
+
+    /// The open transaction was aborted: what was acknowledged since the last commit is taken back, and copying
+    /// restarts at `start` (after the last record the target holds).
+    public mutating func rollBack(to start: StartOffset) {
+        copied = durable.copied
+        lastDelivered = durable.lastDelivered
+        lastPair = durable.lastPair
+        restart(at: start)
+    }
+
+    /// Every source offset below this is in the target for good: acknowledged, and in transactional mode also
+    /// committed. A consumer position at or below it translates safely.
+    public var durableUpTo: Int64 {
+        guard transactional, inFlight > 0 || lastDelivered != durable.lastDelivered else { return replicatedUpTo }
+        return max(resumedAt, (durable.lastDelivered ?? -1) + 1)
+    }
+
+    /// The last acknowledged and durable record's source and target offsets.
+    public var durablePair: OffsetPair? { transactional ? durable.lastPair : lastPair }
+
+    /// Every source offset below this is acknowledged by the target (or was deliberately not copied, as looped
+    /// records are).
     public var replicatedUpTo: Int64 {
         var position = max(resumedAt, (lastDelivered ?? -1) + 1)
-        if inFlight == 0, let next {
+        if let oldest = inFlightOffsets.first { return max(position, oldest) }
+        if let next {
             position = max(position, next)
             if let end, end >= next { position = max(position, end) }
         }
@@ -79,36 +120,17 @@ public struct PartitionProgress: Sendable, Equatable {
         end = max(end ?? offset, offset)
     }
 
-    /// Copying restarts from `start` (after an accepted gap).
+    /// Copying restarts from `start` (after an accepted gap): what was in flight is forgotten.
     public mutating func restart(at start: StartOffset) {
-        gap = nil
         end = nil
+        inFlightOffsets.removeAll()
         if case .offset(let offset) = start { next = offset } else { next = nil }
         resumedAt = next ?? 0
     }
 
     /// Every record up to the last known log end is acknowledged by the target.
     public var isCaughtUp: Bool {
-        guard gap == nil, inFlight == 0, let end else { return false }
+        guard inFlightOffsets.isEmpty, let end else { return false }
         return next.map { end >= $0 } ?? true
-    }
-}
-
-/// A FIFO of timestamps with O(1) amortised append and removal at the front.
-struct TimestampQueue: Sendable, Equatable {
-    private var items: [Int64] = []
-    private var head = 0
-
-    var first: Int64? { head < items.count ? items[head] : nil }
-
-    mutating func append(_ value: Int64) { items.append(value) }
-
-    mutating func removeFirst() {
-        guard head < items.count else { return }
-        head += 1
-        if head > 1024, head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
     }
 }

@@ -1,0 +1,209 @@
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// What the background thread found, for the copy loop to act on.
+enum BackgroundResult {
+    /// Single mode: start copying these partitions, each at its start (the target's tail was read).
+    case startCopying([PartitionStart])
+    /// Single mode: these source partitions are gone (topic deleted or no longer selected).
+    case vanished([TopicPartition])
+    /// Group mode: subscribe to these source topics (every target partition they need exists).
+    case subscribe([String])
+    /// The source log ends from one ListOffsets round, and when it was taken (monotonic seconds).
+    case sourceEnds([TopicPartition: Int64], at: Double)
+    /// A target partition ends below what it acknowledged: the target lost records.
+    case targetLost(String)
+    /// A source partition's log no longer holds the next offset to copy.
+    case gap(SourceGap)
+    /// A cluster answered or did not.
+    case reachable(ClusterRole, Bool)
+    /// Something failed that replication survives: log it (at most once a minute per key).
+    case warning(key: String, message: String)
+    /// Something failed that replication cannot survive.
+    case failed(ReplicationError)
+}
+
+/// Where a newly owned partition starts copying, from the last record of it the target holds.
+struct PartitionStart {
+    var source: TopicPartition
+    var target: TopicPartition
+    var lastCopied: Int64?
+}
+
+/// A request from the copy loop.
+enum BackgroundRequest {
+    /// Look at the target's true ends: writes went unacknowledged for a while. `acknowledged` holds, per target
+    /// partition, the highest offset the target acknowledged (and the source partition, for the message).
+    case lossCheck(acknowledged: [(target: TopicPartition, source: TopicPartition, sourceOffset: Int64, targetOffset: Int64)])
+    /// Read the source watermarks of a partition whose position fell outside its log.
+    case gapCheck(TopicPartition, wanted: Int64)
+}
+
+/// The engine's blocking work, on its own thread, so that the copy loop only moves records and reads delivery
+/// reports: topic discovery (metadata, creating and growing target topics, reading the tails of new target
+/// partitions), sampling the source log ends for lag, the target loss check, and gap lookups.
+///
+/// Results go to a mailbox that the copy loop empties; posting wakes the copy loop through its ``ReadySignal``.
+final class BackgroundWork: @unchecked Sendable {
+    // @unchecked Sendable: mutable state is behind `mailbox` and `inbox`; the clients are used only by the
+    // background thread once it runs (and by `discover` on the copy thread before it starts).
+    private let discovery: Discovery
+    private let sourceAdmin: KafkaAdmin
+    private let targetReaderFactory: () throws(KafkaError) -> TargetReader
+    private let signal: ReadySignal
+    private let requestTimeout: Duration
+    private let discoveryInterval: Duration
+    private let logger: Logger
+    private let mailbox = Mutex<[BackgroundResult]>([])
+    private let inbox = Mutex<(requests: [BackgroundRequest], owned: [TopicPartition], discoverNow: Bool)>(([], [], false))
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopped = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(
+        discovery: Discovery, sourceAdmin: KafkaAdmin, targetReader: @escaping () throws(KafkaError) -> TargetReader,
+        signal: ReadySignal,
+        requestTimeout: Duration, discoveryInterval: Duration, logger: Logger
+    ) {
+        self.discovery = discovery
+        self.sourceAdmin = sourceAdmin
+        self.targetReaderFactory = targetReader
+        self.signal = signal
+        self.requestTimeout = requestTimeout
+        self.discoveryInterval = discoveryInterval
+        self.logger = logger
+    }
+
+    /// Starts the thread.
+    func start() {
+        let thread = Thread { [self] in
+            loop()
+            done.signal()
+        }
+        thread.name = "regionbridge-background"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Stops the thread and waits for its current job (at most one request timeout).
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        wake.signal()
+        _ = done.wait(timeout: .now() + .seconds(Int(requestTimeout.components.seconds) + 5))
+    }
+
+    /// Takes every result posted so far.
+    func takeResults() -> [BackgroundResult] {
+        mailbox.withLock { results in
+            defer { results.removeAll(keepingCapacity: true) }
+            return results
+        }
+    }
+
+    /// Asks for a job.
+    func request(_ request: BackgroundRequest) {
+        inbox.withLock { $0.requests.append(request) }
+        wake.signal()
+    }
+
+    /// The source partitions the copy loop owns now (for discovery and end sampling).
+    func owned(_ partitions: [TopicPartition]) {
+        inbox.withLock { $0.owned = partitions }
+    }
+
+    /// Runs discovery at once rather than at the next interval.
+    func discoverSoon() {
+        inbox.withLock { $0.discoverNow = true }
+        wake.signal()
+    }
+
+    private func post(_ results: [BackgroundResult]) {
+        guard !results.isEmpty else { return }
+        mailbox.withLock { $0.append(contentsOf: results) }
+        signal.signal()
+    }
+
+    private func loop() {
+        let clock = ContinuousClock()
+        var nextDiscovery = clock.now + discoveryInterval
+        var nextSample = clock.now
+        while !stopped.load(ordering: .acquiring) {
+            let (requests, owned, discoverNow) = inbox.withLock { inbox in
+                defer { inbox.requests.removeAll(); inbox.discoverNow = false }
+                return (inbox.requests, inbox.owned, inbox.discoverNow)
+            }
+            for request in requests { post(run(request)) }
+            if discoverNow || clock.now >= nextDiscovery {
+                post(discovery.run(owned: Set(owned), initial: false))
+                nextDiscovery = clock.now + discoveryInterval
+            }
+            if clock.now >= nextSample {
+                post(sampleSourceEnds(owned))
+                nextSample = clock.now + .seconds(1)
+            }
+            _ = wake.wait(timeout: .now() + .milliseconds(200))
+        }
+    }
+
+    /// One ListOffsets round over the owned partitions: the source log ends, for records and seconds behind
+    /// while the copy loop cannot fetch (the target does not take writes, so the consumer's queue is full).
+    private func sampleSourceEnds(_ owned: [TopicPartition]) -> [BackgroundResult] {
+        guard !owned.isEmpty else { return [] }
+        let timeout = min(requestTimeout, .seconds(5))
+        do {
+            let ends = try sourceAdmin.endOffsets(owned, timeout: timeout)
+            return [.sourceEnds(ends, at: MonotonicTime.seconds()), .reachable(.source, true)]
+        } catch {
+            return [.reachable(.source, false)]
+        }
+    }
+
+    private func run(_ request: BackgroundRequest) -> [BackgroundResult] {
+        switch request {
+        case .lossCheck(let acknowledged):
+            return checkTargetKeptItsRecords(acknowledged)
+        case .gapCheck(let partition, let wanted):
+            do {
+                let marks = try sourceAdmin.queryWatermarks(partition, timeout: requestTimeout)
+                return [.gap(SourceGap(partition: partition, wanted: wanted, logStart: marks.low, logEnd: marks.high))]
+            } catch {
+                return [.warning(key: "gap:\(partition)", message: "cannot read the log bounds of source \(partition) (its position \(wanted) is outside the log): \(error); retrying")]
+            }
+        }
+    }
+
+    /// A target partition that ends at or below an offset it acknowledged has lost records (a broker came back
+    /// empty, the topic was re-created). Reads with a fresh client each time: a long-lived one can keep metadata
+    /// of a broker that restarted empty and never fetch again.
+    private func checkTargetKeptItsRecords(
+        _ acknowledged: [(target: TopicPartition, source: TopicPartition, sourceOffset: Int64, targetOffset: Int64)]
+    ) -> [BackgroundResult] {
+        guard !acknowledged.isEmpty else { return [] }
+        let reader: TargetReader
+        do { reader = try targetReaderFactory() } catch {
+            return [.warning(key: "stalled-check", message: "cannot create a client to check the target's partitions: \(error)")]
+        }
+        let ends: [TopicPartition: Int64]
+        do { ends = try reader.ends(of: acknowledged.map(\.target)) } catch {
+            return [.warning(key: "stalled-check", message: "cannot read the ends of the target partitions: \(error)"), .reachable(.target, false)]
+        }
+        for entry in acknowledged.sorted(by: { $0.target < $1.target }) {
+            guard let end = ends[entry.target], end <= entry.targetOffset else { continue }
+            return [.targetLost(
+                "target \(entry.target) now ends at offset \(end), but it had acknowledged offset \(entry.targetOffset) (source \(entry.source) offset \(entry.sourceOffset)): the target cluster lost records the bridge had written (a broker restarted empty, or the topic was re-created). Stopped; start the bridge again to copy \(entry.source) anew from what the target still holds")]
+        }
+        return [.reachable(.target, true)]
+    }
+}
+
+/// Seconds on a monotonic clock, for the lag samples.
+enum MonotonicTime {
+    static func seconds() -> Double {
+        let now = ContinuousClock.now - start
+        return Double(now.components.seconds) + Double(now.components.attoseconds) / 1e18
+    }
+
+    private static let start = ContinuousClock.now
+}

@@ -1,0 +1,326 @@
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+import Topology
+
+// Group mode (`instances.mode: group`): the source cluster's group coordinator assigns the partitions; each owned
+// partition is written in transactions by its own producer, whose `transactional.id`
+// (`regionbridge.<pair>.<source topic>.<partition>`) is the same in every instance. `initTransactions` in a new
+// owner bumps the producer epoch: the broker then refuses every write of an earlier owner and aborts the
+// transaction it left open. What to do after each failure is decided by ``TransactionDecision``.
+extension ReplicationEngine {
+    /// Subscribes to the selected source topics whose target topics exist, when that set changed.
+    func subscribe(_ topics: [String]) throws(ReplicationError) {
+        guard topics != subscribed, !topics.isEmpty else { return }
+        do { try consumer.subscribe(topics) } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot join consumer group \(topology.consumerGroup): \(error)")
+        }
+        subscribed = topics
+        logger.info("joined consumer group \(topology.consumerGroup) in \(topology.source.region) for \(topics.joined(separator: ", ")) (cooperative-sticky, session timeout \(topology.instances.sessionTimeout))")
+        publishState()
+    }
+
+    /// After a rebalance inside a poll, the batch is dropped and every owned partition is read again from the next
+    /// offset to copy. librdkafka's batch consume can drop records it had already collected when a rebalance lands
+    /// in the middle of a batch, while their partition's fetch position has moved past them (seen on tansu: one
+    /// record lost per kept partition); reading again from the engine's own position makes that harmless, and
+    /// `PartitionProgress.accept` skips whatever is delivered twice.
+    func rewind() throws(ReplicationError) {
+        rebalancedDuringPoll = false
+        let seeks = table.slots.compactMap { slot -> (TopicPartition, StartOffset)? in
+            guard slot.takesRecords else { return nil }
+            return (slot.source, slot.progress.next.map { .offset($0) } ?? .beginning)
+        }
+        do { try consumer.seek(seeks, timeout: options.requestTimeout) } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot read the owned partitions again after a rebalance: \(error)")
+        }
+    }
+
+    /// The partition whose owner runs the group-offset sync, offset syncs and checkpoints: partition 0 of the
+    /// first replicated topic. Leadership moves with that partition.
+    var syncLeaderPartition: TopicPartition? { subscribed.first.map { TopicPartition($0, 0) } }
+
+    /// Answers the group coordinator (inside `consumer.poll` or `close`): takes over assigned partitions, hands
+    /// revoked ones back.
+    func rebalanced(_ event: RebalanceEvent) -> [(TopicPartition, StartOffset)] {
+        if case .failed = event {} else { rebalancedDuringPoll = true }
+        switch event {
+        case .assigned(let sources):
+            everAssigned = true
+            guard !sources.isEmpty else { return [] }
+            let starts: [(TopicPartition, StartOffset)]
+            do throws(ReplicationError) {
+                starts = try takeOver(sources.sorted())
+            } catch {
+                logger.error("cannot take over \(sources.sorted().map(\.description).joined(separator: ", ")): \(error)")
+                rebalanceFailure = rebalanceFailure ?? error
+                return []
+            }
+            logOwnership("the group assigned \(sources.sorted().map(\.description).joined(separator: ", "))")
+            reportOwned()
+            publishState()
+            return starts
+        case .revoked(let sources, let lost):
+            guard !sources.isEmpty else { return [] }
+            for source in sources.sorted() { release(source, lost: lost) }
+            logOwnership("the group \(lost ? "found lost" : "revoked") \(sources.sorted().map(\.description).joined(separator: ", "))")
+            reportOwned()
+            publishState()
+            return []
+        case .failed(let error):
+            warn("group", "consumer group \(topology.consumerGroup): \(error)")
+            return []
+        }
+    }
+
+    /// Logs what this instance owns after a change, in one line: `<why>; owns N partition(s): a/0, b/1`.
+    func logOwnership(_ why: String) {
+        let owned = table.copying.map(\.source).sorted()
+        logger.notice("\(why); owns \(owned.count) partition(s): \(owned.map(\.description).joined(separator: ", "))")
+    }
+
+    /// Fences every earlier writer of the partitions (one producer each, `initTransactions` for all at once), then
+    /// reads the target tails in one pass: each source resumes right after the last record any owner committed,
+    /// and no earlier owner can write after that.
+    private func takeOver(_ sources: [TopicPartition]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
+        let ids = sources.map { "\(topology.consumerGroup).\($0.topic).\($0.partition)" }
+        let outcomes = Mutex<[Int: Result<KafkaProducer, KafkaError>]>([:])
+        let (config, timeout, logger) = (targetConfig, options.requestTimeout, logger)
+        DispatchQueue.concurrentPerform(iterations: sources.count) { index in
+            let outcome: Result<KafkaProducer, KafkaError>
+            do throws(KafkaError) {
+                let producer = try KafkaProducer(configuration: config, transactionalID: ids[index], logger: logger)
+                try producer.initTransactions(timeout: timeout)
+                outcome = .success(producer)
+            } catch {
+                outcome = .failure(error)
+            }
+            outcomes.withLock { $0[index] = outcome }
+        }
+        let fenced = outcomes.withLock { $0 }
+        var producers: [KafkaProducer] = []
+        for index in sources.indices {
+            switch fenced[index]! {
+            case .success(let producer): producers.append(producer)
+            case .failure(let error):
+                throw ReplicationError(.targetUnavailable, "cannot fence earlier writers of \(discovery.targetPartition(of: sources[index])) (transactional.id \(ids[index])): \(error)")
+            }
+        }
+        let starts = try Discovery.starts(of: sources, reader: targetReader, topology: topology)
+        var result: [(TopicPartition, StartOffset)] = []
+        for (index, start) in starts.enumerated() {
+            let producer = producers[index]
+            producer.signal(signal)
+            let topic: ProducerTopic
+            do { topic = try producer.topic(named: start.target.topic) } catch {
+                throw ReplicationError(.targetUnavailable, "cannot open target topic \(start.target.topic): \(error)")
+            }
+            let resume = ResumePoint.start(afterLastCopied: start.lastCopied)
+            let progress = PartitionProgress(target: start.target, start: resume, transactional: true)
+            let slot = table.slot(for: start.source) { slotIndex in
+                PartitionSlot(
+                    index: slotIndex, source: start.source, target: start.target, sourceRegion: topology.source.region,
+                    progress: progress, producer: producer, topic: topic)
+            }
+            if slot.progress.copied > 0 || slot.earlier != nil { slot.earlier = slot.summary }
+            slot.startOver(progress, producer: producer, topic: topic)
+            slot.transaction = TransactionState(transactionalID: ids[index])
+            restartedInBatch.insert(slot.index)
+            result.append((start.source, resume))
+            self.logger.info("took over \(start.source) -> \(start.target): earlier writers fenced, copying from \(start.lastCopied.map { "offset \($0 + 1) (after \($0), the last copied)" } ?? "the log start")")
+        }
+        return result
+    }
+
+    /// Hands a partition back: commits its open transaction (or, when the group says it was lost, leaves it:
+    /// another instance may own the partition and have fenced this writer already, and its fence aborts the
+    /// transaction), then lets the producer go.
+    private func release(_ source: TopicPartition, lost: Bool) {
+        guard let slot = table[source], slot.state.isCopying || slot.isStoppedAtGap, var transaction = slot.transaction else { return }
+        switch transaction.lifecycle.revoked(lost: lost) {
+        case .commit:
+            slot.transaction = transaction
+            do throws(ReplicationError) { try commit([slot], timeout: options.drainTimeout, final: true) } catch {
+                if slot.hasOpenTransaction { try? slot.producer?.abortTransaction(timeout: options.requestTimeout) }
+                logger.notice("\(source): open transaction abandoned on hand-over (\(error)); the next owner copies its records again")
+            }
+        case .leaveOpen:
+            logger.notice("\(source): open transaction left to be aborted by the next owner (assignment lost); its records are copied again")
+        default:
+            break
+        }
+        slot.state = .handedOver
+        slot.transaction = nil
+        slot.producer = nil
+        slot.topic = nil
+    }
+
+    /// Group mode: opens the slot's transaction when none is open; `false` when the record cannot be sent now.
+    func transactionReady(_ slot: PartitionSlot) throws(ReplicationError) -> Bool {
+        guard var transaction = slot.transaction else { return true }
+        switch transaction.lifecycle.recordReady() {
+        case .send:
+            return true
+        case .begin:
+            guard let producer = slot.producer else { return false }
+            do throws(KafkaError) {
+                try producer.beginTransaction()
+            } catch {
+                try fail(slot, TransactionDecision.afterBegin(error, producerFatal: producer.fatalError), error: error, sourceOffset: slot.progress.next ?? -1)
+                return false
+            }
+            transaction.lifecycle.began()
+            slot.transaction = transaction
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The commit round, every `commit_interval`: each open transaction whose records are all acknowledged is
+    /// committed (all at once). One whose records are still in flight (the target is slow or does not answer)
+    /// waits for the next round, so a target outage holds the transaction open instead of stopping the instance.
+    func commitRound() throws(ReplicationError) {
+        let open = table.slots.filter { $0.state.isCopying && $0.hasOpenTransaction }
+        guard !open.isEmpty else { return }
+        try flush(open, until: ContinuousClock.now + .milliseconds(200))
+        let due = open.filter { slot in
+            slot.transaction?.lifecycle.commitDue(acknowledged: (slot.producer?.queueLength ?? 1) == 0) == .commit
+        }
+        try commit(due, timeout: min(options.requestTimeout, .seconds(5)), final: false)
+    }
+
+    /// Commits every open transaction, waiting up to `timeout` for their records (shutdown).
+    func commitAll(timeout: Duration) throws(ReplicationError) {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let open = table.slots.filter { $0.state.isCopying && $0.hasOpenTransaction }
+            if open.isEmpty || ContinuousClock.now >= deadline { return }
+            try flush(open, until: deadline)
+            let ready = open.filter { ($0.producer?.queueLength ?? 1) == 0 }
+            try commit(ready, timeout: max(.milliseconds(100), deadline - ContinuousClock.now), final: true)
+        }
+    }
+
+    /// Reads the slots' delivery reports until their records are all acknowledged or `deadline` passes.
+    private func flush(_ slots: [PartitionSlot], until deadline: ContinuousClock.Instant) throws(ReplicationError) {
+        while slots.contains(where: { $0.state.isCopying && ($0.producer?.queueLength ?? 0) > 0 }), ContinuousClock.now < deadline {
+            for slot in slots {
+                guard let producer = slot.producer, producer.queueLength > 0 else { continue }
+                try poll(producer, timeout: .zero)
+            }
+            if slots.contains(where: { ($0.producer?.queueLength ?? 0) > 0 }) {
+                signal.wait(timeout: min(.milliseconds(5), max(.zero, deadline - ContinuousClock.now)))
+            }
+        }
+    }
+
+    /// Commits the slots' transactions, all at once; each outcome is then acted on.
+    /// - Parameter final: a hand-over or shutdown: a commit that times out cannot wait for another round.
+    private func commit(_ slots: [PartitionSlot], timeout: Duration, final: Bool) throws(ReplicationError) {
+        let committing = slots.filter { $0.hasOpenTransaction && $0.producer != nil }
+        guard !committing.isEmpty else { return }
+        let producers = committing.map { $0.producer! }
+        let outcomes = Mutex<[Int: KafkaError]>([:])
+        let commitOne: @Sendable (Int) -> Void = { index in
+            do throws(KafkaError) { try producers[index].commitTransaction(timeout: timeout) } catch {
+                outcomes.withLock { $0[index] = error }
+            }
+        }
+        if committing.count == 1 { commitOne(0) } else { DispatchQueue.concurrentPerform(iterations: committing.count, execute: commitOne) }
+        let failures = outcomes.withLock { $0 }
+        for (index, slot) in committing.enumerated() {
+            guard let error = failures[index] else {
+                slot.progress.committed()
+                if var transaction = slot.transaction {
+                    let action = transaction.lifecycle.committed()
+                    slot.transaction = transaction
+                    if action == .resume { resume(slot) }
+                }
+                continue
+            }
+            let decision = TransactionDecision.afterCommit(error, producerFatal: producers[index].fatalError)
+            try fail(slot, decision, error: error, sourceOffset: slot.progress.oldestInFlight ?? -1, final: final)
+        }
+        try pollDeliveries()
+    }
+
+    /// A begin, write or commit of the slot failed: its lifecycle decides, and the engine carries that out.
+    func fail(
+        _ slot: PartitionSlot, _ decision: TransactionDecision, error: KafkaError, sourceOffset: Int64, final: Bool = false
+    ) throws(ReplicationError) {
+        guard var transaction = slot.transaction else { return }
+        let action = transaction.lifecycle.failed(decision, final: final)
+        slot.transaction = transaction
+        let source = slot.source
+        switch action {
+        case .pause:
+            warn("commit:\(source)", "\(source): the commit of its transaction did not finish (\(error)); retrying at the next commit round, copying of \(source) waits")
+            try? consumer.pause([source])
+        case .abortAndRestart:
+            try abortAndRestart(slot, because: error)
+        case .drop:
+            logger.warning("\(source): a newer owner fenced this instance's writer (\(error)); the partition is dropped here and not written again unless the group assigns it back")
+            options.observer?.error(kind: "fenced")
+            slot.state = .fenced
+            slot.transaction = nil
+            slot.producer = nil
+            slot.topic = nil
+            try? consumer.pause([source])
+            reportOwned()
+            publishState()
+            logOwnership("dropped \(source)")
+        case .stop(.refusedRecord):
+            throw ReplicationError(
+                .targetRefusedRecord,
+                "the target refused the record from source \(source) offset \(sourceOffset) (target \(slot.target)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
+        case .stop(.outcomeUnknown):
+            // The commit neither succeeded nor failed for good (it timed out, or the coordinator was unreachable):
+            // librdkafka may still complete it, so it cannot be aborted, and neither writing on nor resuming is
+            // safe. A woken zombie ends up here too when its coordinator connection went stale while it was paused.
+            throw ReplicationError(
+                .targetUnavailable,
+                "cannot commit the transaction of \(source): \(error). The outcome of that transaction is unknown, so this instance stops: the group hands its partitions to another instance, whose fence settles the transaction. Start this one again")
+        case .stop:
+            throw ReplicationError(.fatal, "the transactional writer of \(source) failed: \(slot.producer?.fatalError ?? error)")
+        default:
+            break
+        }
+    }
+
+    /// Aborts the slot's transaction and copies on from what the target holds.
+    private func abortAndRestart(_ slot: PartitionSlot, because error: KafkaError) throws(ReplicationError) {
+        let source = slot.source
+        logger.warning("\(source): transaction failed (\(error)); aborting it and resuming from the target's tail")
+        options.observer?.error(kind: "transaction")
+        guard let producer = slot.producer else { return }
+        do { try producer.abortTransaction(timeout: options.requestTimeout) } catch {
+            throw ReplicationError(.targetUnavailable, "cannot abort the transaction of \(source): \(error)")
+        }
+        let start = try Discovery.starts(of: [source], reader: targetReader, topology: topology)[0]
+        let resume = ResumePoint.start(afterLastCopied: start.lastCopied)
+        do {
+            try consumer.seek([(source, resume)], timeout: .zero)
+            try consumer.resume([source])
+        } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot restart \(source) after an aborted transaction: \(error)")
+        }
+        var progress = slot.progress
+        progress.rollBack(to: resume)
+        slot.startOver(progress)
+        restartedInBatch.insert(slot.index)
+    }
+
+    /// A commit that had timed out went through: the partition copies on from where it stood.
+    private func resume(_ slot: PartitionSlot) {
+        let position: StartOffset = slot.progress.next.map { .offset($0) } ?? .beginning
+        do {
+            try consumer.seek([(slot.source, position)], timeout: .zero)
+            try consumer.resume([slot.source])
+        } catch {
+            warn("resume:\(slot.source)", "cannot resume \(slot.source) after its commit: \(error)")
+        }
+        restartedInBatch.insert(slot.index)
+    }
+}

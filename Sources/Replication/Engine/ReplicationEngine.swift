@@ -1,0 +1,706 @@
+import Foundation
+import Kafka
+import Logging
+import Topology
+
+/// Tunables of a replication run, each with a default.
+public struct ReplicationOptions: Sendable {
+    /// Return once every source partition is copied up to its end and acknowledged. Default `false`.
+    public var untilCaughtUp = false
+    /// Source partitions whose lost records the operator accepts (`run --accept-gap`). Default none.
+    public var acceptGaps: Set<TopicPartition> = []
+    /// Most records taken from the source in one poll. Default 10,000.
+    public var batchSize = 10_000
+    /// How long shutdown waits for writes in flight. Default 30 s.
+    public var drainTimeout: Duration = .seconds(30)
+    /// Timeout of one metadata, admin or tail-reading request. Default 30 s.
+    public var requestTimeout: Duration = .seconds(30)
+    /// How often progress is logged. Default 10 s.
+    public var progressInterval: Duration = .seconds(10)
+    /// Receives copy counts, latencies, errors and group-sync times (metrics and alerts). Default none.
+    public var observer: (any ReplicationObserver)?
+
+    /// Creates options with every default.
+    public init() {}
+}
+
+/// What one source partition's copy achieved in a run.
+public struct PartitionSummary: Sendable, Equatable {
+    /// The source partition.
+    public var source: TopicPartition
+    /// Where its records go.
+    public var target: TopicPartition
+    /// Records the target acknowledged in this run.
+    public var copied: Int64
+    /// Source offset of the last record acknowledged in this run.
+    public var lastCopiedOffset: Int64?
+    /// The source log end last seen.
+    public var sourceEnd: Int64?
+}
+
+/// Copies the selected source topics to the target cluster, record for record, in order.
+///
+/// One dedicated thread runs `run`: the copy loop. It only moves records and reads delivery reports: it waits on a
+/// ``ReadySignal`` that the consumer, the producers and the background thread raise, takes the records that are
+/// ready, forwards each one straight from librdkafka's message (``KafkaProducer/forward(_:to:partition:header:value:id:)``),
+/// and reads the acknowledgements. Topic discovery, lag sampling, the target loss check and gap lookups run on a
+/// background thread (``BackgroundWork``).
+///
+/// Exactly-once across crashes comes from where it starts, not from a commit: for each partition it reads the
+/// target's tail and resumes right after the last `regionbridge.source` offset there, and the idempotent producer
+/// (acks=all, gapless) keeps each partition's writes in order without duplicates. In group mode each partition is
+/// written in transactions by its own fenced producer (see `GroupMode.swift`).
+public final class ReplicationEngine: @unchecked Sendable {
+    // @unchecked Sendable: all mutable state is touched only by the thread that calls `run` (the background
+    // thread talks to it through ``BackgroundWork``'s mailbox, the group sync through ``state``).
+    let topology: Topology
+    let options: ReplicationOptions
+    let logger: Logger
+
+    var consumer: KafkaConsumer!
+    /// Single mode: the one idempotent producer every partition is written through.
+    var producer: KafkaProducer?
+    var sourceAdmin: KafkaAdmin!
+    var targetAdmin: KafkaAdmin!
+    /// Reads target tails on the copy thread (group-mode take-overs, restarts after an aborted transaction).
+    var targetReader: TargetReader!
+    var discovery: Discovery!
+    var background: BackgroundWork!
+    /// What the copy loop waits on: records, acknowledgements and background results raise it.
+    var signal: ReadySignal!
+
+    let table = PartitionTable()
+    private let batch: MessageBatch
+    /// Slots that started over while the current batch was being copied: the rest of the batch is stale for them.
+    var restartedInBatch = Set<Int>()
+    /// The provenance header value being built, reused for every record.
+    private var provenance: [UInt8] = []
+    /// `<target region>/`: a record whose provenance starts with it came from the target and is not sent back.
+    private let loopPrefix: [UInt8]
+    /// Target topics of the shared producer, resolved once each.
+    private var targetTopics: [String: ProducerTopic] = [:]
+    /// Slots whose acknowledgements were counted since the observer was last told.
+    private var unreported: [PartitionSlot] = []
+
+    private var warned: [String: ContinuousClock.Instant] = [:]
+    private var suspects = Set<TopicPartition>()
+    private var nextSecond = ContinuousClock.now
+    var lastAcknowledgement = ContinuousClock.now
+    private var nextLossCheck = ContinuousClock.now
+    private var nextProgress = ContinuousClock.now + .seconds(10)
+    private var recordsCopied: Int64 = 0
+    private var copiedAtLastProgress: Int64 = 0
+    private var ownedReported: [TopicPartition] = []
+
+    // Group mode (`instances.mode: group`), see GroupMode.swift.
+    var groupMode: Bool { topology.instances.mode == .group }
+    /// Source topics the consumer is subscribed to, sorted.
+    var subscribed: [String] = []
+    /// A partition the group assigned that could not be taken over; the run stops with it.
+    var rebalanceFailure: ReplicationError?
+    /// The group has assigned this instance partitions at least once.
+    var everAssigned = false
+    /// The group changed the assignment inside the last poll.
+    var rebalancedDuringPoll = false
+    var nextCommit = ContinuousClock.now
+
+    /// Per-partition positions, published about once a second for the group-offset sync.
+    public let state = ReplicationState()
+
+    /// Creates an engine for one region pair.
+    public init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), logger: Logger) {
+        self.topology = topology
+        self.options = options
+        self.logger = logger
+        self.loopPrefix = Array("\(topology.target.region)/".utf8)
+        self.batch = MessageBatch(capacity: max(1, options.batchSize))
+    }
+
+    var sourceConfig: KafkaClientConfiguration { topology.source.kafkaConfiguration(pair: topology.pair) }
+
+    var targetConfig: KafkaClientConfiguration { topology.target.kafkaConfiguration(pair: topology.pair) }
+
+    /// Replicates until `stop` is set (or, with `untilCaughtUp`, until caught up), then drains the writes in flight.
+    ///
+    /// Blocks the calling thread for the whole run.
+    /// - Throws: `ReplicationError` naming the cluster, topic, partition and offset concerned.
+    public func run(until stop: StopSignal) throws(ReplicationError) -> [PartitionSummary] {
+        try connect()
+        defer {
+            background?.stop()
+            consumer.close()
+        }
+        var failure: ReplicationError?
+        do {
+            try copyLoop(stop: stop)
+        } catch {
+            failure = error
+            options.observer?.error(kind: "\(error.kind)")
+        }
+        let drained = drain()
+        publishState()
+        if let failure { throw failure }
+        if !drained {
+            throw ReplicationError(
+                .targetUnavailable,
+                "stopped with \(inFlight) writes unacknowledged after \(options.drainTimeout); they will be copied again on the next start")
+        }
+        let gaps = table.slots.compactMap { slot -> SourceGap? in
+            if case .stoppedAtGap(let gap) = slot.state { return gap }
+            return nil
+        }
+        if !gaps.isEmpty {
+            throw ReplicationError(.sourceGap, gaps.map(\.description).sorted().joined(separator: "\n")
+                + "\nrun again with --accept-gap TOPIC/PARTITION to copy on from the source's log start")
+        }
+        return summaries()
+    }
+
+    /// The group-offset sync for this pair, fed by this engine's state.
+    func makeGroupSync() throws(ReplicationError) -> GroupOffsetSync {
+        try GroupOffsetSync(topology: topology, state: state, timeout: options.requestTimeout, observer: options.observer, logger: logger)
+    }
+
+    private func connect() throws(ReplicationError) {
+        logger.info("starting pair \(topology.pair): \(topology.source.region) [\(topology.source.bootstrapServers)] -> \(topology.target.region) [\(topology.target.bootstrapServers)], librdkafka \(librdkafkaVersion)")
+        do {
+            signal = try ReadySignal()
+            sourceAdmin = try KafkaAdmin(configuration: sourceConfig, logger: logger)
+            targetAdmin = try KafkaAdmin(configuration: targetConfig, logger: logger)
+            if groupMode {
+                let session = Int(topology.instances.sessionTimeout.seconds * 1000)
+                consumer = try KafkaConsumer(
+                    configuration: sourceConfig, groupID: topology.consumerGroup,
+                    overrides: [
+                        "partition.assignment.strategy": "cooperative-sticky",
+                        "session.timeout.ms": String(session),
+                        "heartbeat.interval.ms": String(min(3000, max(100, session / 4))),
+                        "max.poll.interval.ms": String(3 * session),
+                    ],
+                    rebalance: { [unowned self] event in self.rebalanced(event) }, logger: logger)
+            } else {
+                consumer = try KafkaConsumer(configuration: sourceConfig, groupID: topology.consumerGroup, logger: logger)
+                let producer = try KafkaProducer(configuration: targetConfig, logger: logger)
+                producer.signal(signal)
+                self.producer = producer
+            }
+            consumer.signal(signal)
+            targetReader = try makeTargetReader()
+            let discoveryReader = try makeTargetReader()
+            discovery = Discovery(
+                topology: topology, sourceAdmin: sourceAdmin, targetAdmin: targetAdmin, targetReader: discoveryReader,
+                requestTimeout: options.requestTimeout, logger: logger)
+        } catch {
+            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+        }
+        background = BackgroundWork(
+            discovery: discovery, sourceAdmin: sourceAdmin, targetReader: { [topology, options, logger] () throws(KafkaError) -> TargetReader in
+                try TargetReader(
+                    target: topology.target.kafkaConfiguration(pair: topology.pair), groupID: "regionbridge.\(topology.pair).tail",
+                    timeout: options.requestTimeout, logger: logger)
+            },
+            signal: signal, requestTimeout: options.requestTimeout, discoveryInterval: topology.topics.discoveryInterval,
+            logger: logger)
+    }
+
+    func makeTargetReader() throws(KafkaError) -> TargetReader {
+        try TargetReader(target: targetConfig, groupID: "regionbridge.\(topology.pair).tail", timeout: options.requestTimeout, logger: logger)
+    }
+
+    // MARK: - The copy loop
+
+    private func copyLoop(stop: StopSignal) throws(ReplicationError) {
+        for result in discovery.run(owned: [], initial: true) { try apply(result) }
+        reportOwned()
+        background.start()
+        var moreReady = true
+        while !stop.isStopped {
+            if !moreReady { signal.wait(timeout: nextWait()) }
+            consumer.poll(into: batch, timeout: .zero)
+            if let failure = rebalanceFailure { throw failure }
+            if rebalancedDuringPoll {
+                batch.release()
+                try rewind()
+                continue
+            }
+            moreReady = batch.count == batch.capacity
+            guard try copyBatch(stop: stop) else { return }
+            try pollDeliveries()
+            try housekeeping()
+            if options.untilCaughtUp, isCaughtUp { return }
+        }
+    }
+
+    /// How long the loop may sleep when nothing is ready: until the next once-a-second round or commit.
+    private func nextWait() -> Duration {
+        let now = ContinuousClock.now
+        var until = nextSecond
+        if groupMode { until = min(until, nextCommit) }
+        return max(.milliseconds(1), min(.milliseconds(100), until - now))
+    }
+
+    /// Copies the records of the batch; `false` when a stop was requested while waiting for room in the queue.
+    private func copyBatch(stop: StopSignal) throws(ReplicationError) -> Bool {
+        restartedInBatch.removeAll(keepingCapacity: true)
+        defer { batch.release() }
+        for index in 0..<batch.count {
+            let message = batch[index]
+            guard message.isRecord else {
+                try consumed(nonRecord: message)
+                continue
+            }
+            let topicIndex = consumer.topicIndex(of: message)
+            guard let slot = table.slot(topicIndex: topicIndex, partition: message.partition, name: consumer.topicName(index:)),
+                  slot.takesRecords, !restartedInBatch.contains(slot.index),
+                  slot.progress.accept(offset: message.offset)
+            else { continue }
+            // A record that came from the target's own region (active-active pairs) is not sent back there.
+            if message.hasHeader(named: Provenance.headerName, valuePrefix: loopPrefix) { continue }
+            guard try send(message, slot, stop: stop) else { return false }
+        }
+        return true
+    }
+
+    /// Sends one accepted record; `false` when a stop was requested while waiting for room in the queue.
+    private func send(_ message: ConsumedMessage, _ slot: PartitionSlot, stop: StopSignal) throws(ReplicationError) -> Bool {
+        guard try transactionReady(slot) else {
+            slot.progress.putBack(offset: message.offset)
+            return true
+        }
+        let generation = slot.generation
+        provenance.removeAll(keepingCapacity: true)
+        provenance.append(contentsOf: slot.provenancePrefix)
+        Self.appendDecimal(message.offset, to: &provenance)
+        while true {
+            guard let producer = slot.producer, let topic = slot.topic else { return true }
+            let id = slot.deliveryID
+            let partition = slot.target.partition
+            let outcome: KafkaError? = provenance.withUnsafeBytes { value in
+                do throws(KafkaError) {
+                    try producer.forward(message, to: topic, partition: partition, header: Provenance.headerName, value: value, id: id)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            guard let error = outcome else {
+                slot.progress.sent(offset: message.offset)
+                return true
+            }
+            if error.code == .queueFull {
+                // Back-pressure: the target takes writes more slowly than the source gives records. Wait for room,
+                // reporting lag and serving the background meanwhile.
+                try pollDeliveries(timeout: .milliseconds(10))
+                try housekeeping()
+                guard slot.generation == generation, slot.takesRecords else {
+                    if slot.generation == generation { slot.progress.putBack(offset: message.offset) }
+                    return true
+                }
+                if stop.isStopped {
+                    slot.progress.putBack(offset: message.offset)
+                    return false
+                }
+                continue
+            }
+            try writeFailed(slot, error, sourceOffset: message.offset, producer: producer)
+            if slot.generation == generation, slot.state.isCopying { slot.progress.putBack(offset: message.offset) }
+            return true
+        }
+    }
+
+    /// A record could not be queued for sending (other than a full queue).
+    private func writeFailed(_ slot: PartitionSlot, _ error: KafkaError, sourceOffset: Int64, producer: KafkaProducer) throws(ReplicationError) {
+        if slot.transaction != nil {
+            try fail(slot, TransactionDecision.afterWrite(error, producerFatal: producer.fatalError), error: error, sourceOffset: sourceOffset)
+            return
+        }
+        if error.isFatal || producer.fatalError != nil {
+            // A write that failed earlier made the producer fatal (with the gapless guarantee any failed write
+            // does): its delivery report names the cause and the record, so report that one when it is there.
+            try pollDeliveries(timeout: .milliseconds(100))
+            throw ReplicationError(.fatal, "target producer failed: \(producer.fatalError ?? error)")
+        }
+        throw ReplicationError(
+            .targetRefusedRecord,
+            "cannot copy source \(slot.source) offset \(sourceOffset) to target \(slot.target): \(error)")
+    }
+
+    /// Appends the decimal digits of a non-negative offset.
+    private static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        guard value > 0 else {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+        }
+    }
+
+    /// A partition end or an error from the consumer.
+    private func consumed(nonRecord message: ConsumedMessage) throws(ReplicationError) {
+        if let (partition, end) = consumer.partitionEnd(message) {
+            table[partition]?.progress.reachedEnd(end)
+            return
+        }
+        let error = consumer.error(of: message)
+        if error.error.isFatal { throw ReplicationError(.fatal, "source consumer failed: \(error.error)") }
+        guard let partition = error.partition else {
+            warn("source:\(error.error.rawCode)", "source cluster \(topology.source.region): \(error.error)")
+            return
+        }
+        guard error.isOffsetOutOfRange, let slot = table[partition], slot.state.isCopying else {
+            warn("source:\(partition):\(error.error.rawCode)", "source \(partition): \(error.error)")
+            return
+        }
+        // The position is outside the log: stop reading the partition now, and look up its bounds off this thread.
+        let wanted = slot.progress.next ?? error.offset ?? 0
+        slot.state = .stoppedAtGap(SourceGap(partition: partition, wanted: wanted, logStart: -1, logEnd: -1))
+        try? consumer.pause([partition])
+        background.request(.gapCheck(partition, wanted: wanted))
+    }
+
+    // MARK: - Acknowledgements
+
+    /// Reads delivery reports and errors of every producer, waiting at most `timeout` (for the first producer).
+    func pollDeliveries(timeout: Duration = .zero) throws(ReplicationError) {
+        defer { reportCopied() }
+        if let producer {
+            try poll(producer, timeout: timeout)
+            return
+        }
+        var wait = timeout
+        for slot in table.slots {
+            guard let producer = slot.producer else { continue }
+            try poll(producer, timeout: wait)
+            wait = .zero
+        }
+    }
+
+    func poll(_ producer: KafkaProducer, timeout: Duration) throws(ReplicationError) {
+        var fatal: KafkaError?
+        try producer.poll(timeout: timeout) { (delivery: Delivery) throws(ReplicationError) in
+            try delivered(delivery, producer: producer)
+        } errors: { (error: KafkaError) throws(ReplicationError) in
+            if error.isFatal, !groupMode { fatal = fatal ?? error } else { try producerError(error, producer: producer) }
+        }
+        guard let fatal else { return }
+        // The fatal error event can come before the delivery report of the record that caused it (a record the
+        // target refused makes the gapless producer fatal): that report names the record and the cause, so read it.
+        try producer.poll(timeout: .milliseconds(100)) { (delivery: Delivery) throws(ReplicationError) in
+            try delivered(delivery, producer: producer)
+        } errors: { (_: KafkaError) throws(ReplicationError) in }
+        throw ReplicationError(.fatal, "target producer failed: \(producer.fatalError ?? fatal)")
+    }
+
+    private func delivered(_ delivery: Delivery, producer: KafkaProducer) throws(ReplicationError) {
+        guard let slot = table.slot(deliveryID: delivery.id) else { return }  // sent before the slot started over
+        if let error = delivery.error {
+            try deliveryFailed(slot, error, producer: producer)
+            return
+        }
+        // -1: written, at an offset the target did not say (a retried request answered DUPLICATE_SEQUENCE_NUMBER
+        // because the first attempt was written). Only a known offset at or below an acknowledged one is a loss.
+        if delivery.offset >= 0, let last = slot.progress.lastPair, delivery.offset <= last.target {
+            throw ReplicationError(
+                .targetDataLost,
+                "target \(slot.target) went back from offset \(last.target) to \(delivery.offset): the target cluster lost records the bridge had written (a broker restarted empty, or the topic was re-created). Stopped; start the bridge again to copy \(slot.source) anew from what the target still holds")
+        }
+        guard slot.progress.delivered(targetOffset: delivery.offset) != nil else { return }
+        recordsCopied += 1
+        if slot.unreported.count == 0 { unreported.append(slot) }
+        slot.unreported.count += 1
+        slot.unreported.bytes += delivery.size
+        slot.unreported.timestamp = delivery.timestamp ?? slot.unreported.timestamp
+    }
+
+    private func deliveryFailed(_ slot: PartitionSlot, _ error: KafkaError, producer: KafkaProducer) throws(ReplicationError) {
+        let sourceOffset = slot.progress.oldestInFlight ?? -1
+        if slot.transaction != nil {
+            try fail(slot, TransactionDecision.afterWrite(error, producerFatal: producer.fatalError), error: error, sourceOffset: sourceOffset)
+            return
+        }
+        // librdkafka purges the queued records of every partition when the producer turns fatal. They were not
+        // refused; the fatal error itself comes as an error event or as its own record's report.
+        if error.code == .purged { return }
+        if error.code == .outOfOrderSequence {
+            // The idempotent producer's sequence state with the broker, not the record: librdkafka makes
+            // OUT_OF_ORDER_SEQUENCE_NUMBER on the first request in flight fatal. A new run resumes from the target's
+            // tail, so it stops the bridge as a fatal client error (exit 1), not as a refused record (exit 6).
+            throw ReplicationError(
+                .fatal,
+                "target producer failed at the record from source \(slot.source) offset \(sourceOffset) (target \(slot.target)): \(producer.fatalError ?? error). This is the idempotent producer losing step with the target broker, not a refusal of the record: start the bridge again, it resumes after the last record the target holds")
+        }
+        if error.isFatal { throw ReplicationError(.fatal, "target producer failed: \(producer.fatalError ?? error)") }
+        throw ReplicationError(
+            .targetRefusedRecord,
+            "the target refused the record from source \(slot.source) offset \(sourceOffset) (target \(slot.target)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
+    }
+
+    private func producerError(_ error: KafkaError, producer: KafkaProducer) throws(ReplicationError) {
+        if groupMode, error.isFatal, let slot = table.slots.first(where: { $0.producer === producer }) {
+            try fail(slot, TransactionDecision.afterWrite(error, producerFatal: producer.fatalError), error: error, sourceOffset: slot.progress.oldestInFlight ?? -1)
+            return
+        }
+        if error.isFatal { throw ReplicationError(.fatal, "target producer failed: \(error)") }
+        warn("target:\(error.rawCode)", "target cluster \(topology.target.region): \(error)")
+    }
+
+    /// Tells the observer what the last polls acknowledged: counts and bytes per partition, and the latency of the
+    /// newest record of each (acknowledgement time minus its source timestamp).
+    private func reportCopied() {
+        guard !unreported.isEmpty else { return }
+        lastAcknowledgement = ContinuousClock.now
+        if let observer = options.observer {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for slot in unreported {
+                observer.recordsCopied(partition: slot.source, count: slot.unreported.count, bytes: slot.unreported.bytes)
+                if let timestamp = slot.unreported.timestamp {
+                    observer.latency(partition: slot.source, milliseconds: Double(max(0, now - timestamp)))
+                }
+            }
+        }
+        for slot in unreported { slot.unreported = (0, 0, nil) }
+        unreported.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Housekeeping
+
+    /// What the background found, the once-a-second round, and (group mode) due commits.
+    func housekeeping() throws(ReplicationError) {
+        for result in background.takeResults() { try apply(result) }
+        let now = ContinuousClock.now
+        if now >= nextSecond {
+            nextSecond = now + .seconds(1)
+            try everySecond(now)
+        }
+        if groupMode, now >= nextCommit {
+            try commitRound()
+            nextCommit = ContinuousClock.now + topology.instances.commitInterval
+        }
+    }
+
+    private func apply(_ result: BackgroundResult) throws(ReplicationError) {
+        switch result {
+        case .startCopying(let starts):
+            startCopying(starts)
+        case .vanished(let sources):
+            for source in sources {
+                guard let slot = table[source], slot.state.isCopying else { continue }
+                slot.state = .vanished
+                try? consumer.unassign([source])
+                let last = slot.progress.lastDelivered.map(String.init) ?? "none this run"
+                logger.warning("source \(source) is gone (topic deleted or no longer selected); last offset copied: \(last). Its target copy is kept")
+            }
+            reportOwned()
+        case .subscribe(let topics):
+            try subscribe(topics)
+        case .sourceEnds(let ends, _):
+            for (partition, end) in ends { table[partition]?.sampledEnd = end }
+        case .targetLost(let message):
+            throw ReplicationError(.targetDataLost, message)
+        case .gap(let gap):
+            try stopOrSkip(gap)
+        case .reachable:
+            break  // the monitor probe reports reachability; the engine only needs the data
+        case .warning(let key, let message):
+            warn(key, message)
+        case .failed(let error):
+            throw error
+        }
+    }
+
+    /// Single mode: starts copying newly found partitions, each right after what the target holds of it.
+    private func startCopying(_ starts: [PartitionStart]) {
+        guard let producer else { return }
+        var assignments: [(TopicPartition, StartOffset)] = []
+        for start in starts {
+            if let existing = table[start.source], existing.state.isCopying { continue }
+            let topic: ProducerTopic
+            do { topic = try targetTopic(start.target.topic, producer: producer) } catch {
+                warn("topic:\(start.target.topic)", "cannot open target topic \(start.target.topic): \(error)")
+                continue
+            }
+            let resume = ResumePoint.start(afterLastCopied: start.lastCopied)
+            let progress = PartitionProgress(target: start.target, start: resume)
+            let slot = table.slot(for: start.source) { index in
+                PartitionSlot(
+                    index: index, source: start.source, target: start.target, sourceRegion: topology.source.region,
+                    progress: progress, producer: producer, topic: topic)
+            }
+            slot.startOver(progress, producer: producer, topic: topic)
+            assignments.append((start.source, resume))
+            logger.info("copying \(start.source) -> \(start.target) from \(start.lastCopied.map { "offset \($0 + 1) (after \($0), the last copied)" } ?? "the log start")")
+        }
+        guard !assignments.isEmpty else { return }
+        do { try consumer.assign(assignments) } catch {
+            warn("assign", "cannot assign source partitions: \(error); retrying at the next discovery")
+            for (source, _) in assignments { table[source]?.state = .vanished }
+        }
+        reportOwned()
+    }
+
+    private func targetTopic(_ name: String, producer: KafkaProducer) throws(KafkaError) -> ProducerTopic {
+        if let topic = targetTopics[name] { return topic }
+        let topic = try producer.topic(named: name)
+        targetTopics[name] = topic
+        return topic
+    }
+
+    /// Tells the background which partitions are owned now (for discovery and the source end samples).
+    func reportOwned() {
+        let owned = table.slots.filter { $0.state.isCopying || $0.isStoppedAtGap }.map(\.source)
+        guard owned != ownedReported else { return }
+        ownedReported = owned
+        background?.owned(owned)
+    }
+
+    /// Stops a partition at a gap, or restarts it at the log start when the operator accepted the gap.
+    private func stopOrSkip(_ gap: SourceGap) throws(ReplicationError) {
+        let partition = gap.partition
+        guard let slot = table[partition], slot.state.isCopying || slot.isStoppedAtGap else { return }
+        if options.acceptGaps.contains(partition) {
+            logger.warning("accepting a gap as the operator asked (--accept-gap \(partition)): \(gap)")
+            do {
+                try consumer.seek([(partition, .beginning)], timeout: .zero)
+                try consumer.resume([partition])
+            } catch {
+                throw ReplicationError(.sourceUnavailable, "cannot restart \(partition) at its log start: \(error)")
+            }
+            var progress = slot.progress
+            progress.restart(at: .beginning)
+            slot.startOver(progress)
+            restartedInBatch.insert(slot.index)
+        } else {
+            logger.error("stopped copying \(partition): \(gap). Records already copied are kept; run with --accept-gap \(partition) to copy on from the log start")
+            slot.state = .stoppedAtGap(gap)
+            try? consumer.pause([partition])
+        }
+    }
+
+    /// The once-a-second round: positions against the source log, lag and state, progress, stalled writes.
+    private func everySecond(_ now: ContinuousClock.Instant) throws(ReplicationError) {
+        try checkPositions()
+        publishState()
+        if now >= nextProgress {
+            let interval = options.progressInterval + (now - nextProgress)
+            let seconds = max(0.001, Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+            let rate = Double(recordsCopied - copiedAtLastProgress) / seconds
+            logger.info("copied \(recordsCopied) records (\(Int(rate))/s), \(table.copying.count) partitions, \(inFlight) in flight")
+            copiedAtLastProgress = recordsCopied
+            nextProgress = now + options.progressInterval
+        }
+        checkStalledWrites(now)
+    }
+
+    /// Finds partitions whose source log no longer holds the next offset to copy, from the watermarks of the
+    /// last fetch responses. Brokers should answer OFFSET_OUT_OF_RANGE there, but not all do (tansu answers
+    /// an empty fetch), and a partition must never wait silently at a position that cannot exist.
+    /// A suspect is confirmed by a second look a second later.
+    private func checkPositions() throws(ReplicationError) {
+        for slot in table.slots where slot.state.isCopying {
+            let partition = slot.source
+            guard let next = slot.progress.next, let marks = consumer.cachedWatermarks(partition),
+                  marks.high < next || marks.low > next
+            else {
+                suspects.remove(partition)
+                continue
+            }
+            if suspects.insert(partition).inserted { continue }
+            suspects.remove(partition)
+            try stopOrSkip(SourceGap(partition: partition, wanted: next, logStart: max(marks.low, 0), logEnd: marks.high))
+        }
+    }
+
+    /// When writes have gone unacknowledged for a while, has the background look at each target partition's true
+    /// end: a target that ends before the last record it acknowledged has lost data (a broker came back empty).
+    /// Some brokers then never acknowledge again (the idempotent producer's epoch bumps loop on
+    /// UNKNOWN_PRODUCER_ID), so this cannot wait for a delivery report.
+    private func checkStalledWrites(_ now: ContinuousClock.Instant) {
+        let inFlight = inFlight
+        guard inFlight > 0, now - lastAcknowledgement > .seconds(10), now >= nextLossCheck else { return }
+        nextLossCheck = now + .seconds(10)
+        warn("stalled", "no write acknowledged by target \(topology.target.region) for \(now - lastAcknowledgement) with \(inFlight) in flight")
+        let acknowledged = table.slots.compactMap { slot -> (target: TopicPartition, source: TopicPartition, sourceOffset: Int64, targetOffset: Int64)? in
+            guard slot.state.isCopying, let last = slot.progress.lastPair else { return nil }
+            return (slot.target, slot.source, last.source, last.target)
+        }
+        background.request(.lossCheck(acknowledged: acknowledged))
+    }
+
+    /// Publishes positions for the group sync, and lag for metrics and alerts.
+    ///
+    /// Records behind: the source log end as best known (fetch responses, partition ends, ListOffsets samples from
+    /// the background) minus what the target holds for good. Seconds behind: from when the log end passed that
+    /// position (``EndOffsetHistory``), never from record timestamps.
+    func publishState() {
+        var snapshot: [TopicPartition: PartitionSnapshot] = [:]
+        let now = MonotonicTime.seconds()
+        for slot in table.slots where slot.state.isCopying || slot.isStoppedAtGap {
+            let progress = slot.progress
+            let position = progress.durableUpTo
+            snapshot[slot.source] = PartitionSnapshot(target: slot.target, replicatedUpTo: position, lastPair: progress.durablePair)
+            let end = slot.sourceEnd(cachedHigh: consumer.cachedWatermarks(slot.source)?.high)
+            slot.ends.record(end: end, at: now)
+            guard let observer = options.observer else { continue }
+            let records = max(0, end - position)
+            observer.lag(partition: slot.source, records: records, seconds: records == 0 ? 0 : slot.ends.secondsBehind(position: position, now: now))
+        }
+        state.publish(snapshot, leadsGroupSync: !groupMode || syncLeaderPartition.map { table[$0]?.state.isCopying == true } == true)
+    }
+
+    var isCaughtUp: Bool {
+        if groupMode, !everAssigned || table.copying.isEmpty { return false }
+        return inFlight == 0 && table.slots.allSatisfy { !$0.state.isCopying || $0.progress.isCaughtUp }
+    }
+
+    /// Writes queued or in flight, over every producer.
+    var inFlight: Int {
+        if let producer { return producer.queueLength }
+        return table.slots.reduce(0) { $0 + ($1.producer?.queueLength ?? 0) }
+    }
+
+    /// Waits for every write in flight; `false` when the drain timeout passed first.
+    private func drain() -> Bool {
+        if groupMode {
+            do { try commitAll(timeout: options.drainTimeout) } catch { logger.error("while draining: \(error)"); return false }
+            return table.slots.allSatisfy { !$0.hasOpenTransaction || !$0.state.isCopying }
+        }
+        guard let producer else { return true }
+        let deadline = ContinuousClock.now + options.drainTimeout
+        while producer.queueLength > 0, ContinuousClock.now < deadline {
+            do { try pollDeliveries(timeout: .milliseconds(50)) } catch { logger.error("while draining: \(error)"); return false }
+        }
+        return producer.queueLength == 0
+    }
+
+    /// Logs a warning at most once a minute per key, so a flapping cluster does not flood the log.
+    func warn(_ key: String, _ message: String) {
+        options.observer?.error(kind: String(key.prefix { $0 != ":" }))
+        let now = ContinuousClock.now
+        if let last = warned[key], now - last < .seconds(60) { return }
+        warned[key] = now
+        logger.warning("\(message)")
+    }
+
+    private func summaries() -> [PartitionSummary] {
+        table.slots.map(\.summary).sorted { $0.source < $1.source }
+    }
+}
+
+extension PartitionSlot {
+    var isStoppedAtGap: Bool {
+        if case .stoppedAtGap = state { return true }
+        return false
+    }
+}
+

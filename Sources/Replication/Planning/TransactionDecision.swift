@@ -1,0 +1,58 @@
+import Kafka
+
+/// Group mode: what an owned partition's transactional writer does after a failure, decided on librdkafka's
+/// numeric error codes (``KafkaError/Code``), never on their names.
+///
+/// Pure: the engine feeds it the error and the producer's fatal error, and carries out the answer.
+public enum TransactionDecision: Equatable, Sendable {
+    /// Ignore it: a record purged from an aborted transaction, reported after the abort.
+    case ignore
+    /// Commit again at the next round: the commit timed out or the coordinator did not answer, and librdkafka
+    /// lets a timed-out commit be retried (the retry decides its outcome). Copying of the partition waits.
+    case retryCommit
+    /// Abort the transaction and copy again from what the target holds: the transaction failed, the producer lives.
+    case abortAndRestart
+    /// A newer owner fenced this writer: drop the partition and never write it again unless the group assigns it back.
+    case dropFenced
+    /// The target refused a record for good (too large, not authorised, ...): stop with exit 6.
+    case refusedRecord
+    /// The producer failed for good for another reason: stop the instance (the group hands its partitions on).
+    case stopInstance
+    /// The commit neither succeeded nor failed for good, and it cannot be retried: its outcome is unknown, so
+    /// neither writing on nor aborting is safe. Stop the instance; the next owner's fence settles it.
+    case outcomeUnknown
+
+    /// After `beginTransaction` failed.
+    public static func afterBegin(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
+        if isFenced(error, producerFatal) { return .dropFenced }
+        if error.isFatal || producerFatal != nil { return .stopInstance }
+        if error.requiresAbort { return .abortAndRestart }
+        return .stopInstance
+    }
+
+    /// After `commitTransaction` failed.
+    public static func afterCommit(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
+        if isFenced(error, producerFatal) { return .dropFenced }
+        if error.isFatal || producerFatal != nil { return .stopInstance }
+        if error.requiresAbort { return .abortAndRestart }
+        if error.isRetriable || error.code == .timedOut { return .retryCommit }
+        return .outcomeUnknown
+    }
+
+    /// After a record's delivery failed, or the producer reported an error event, inside a transaction.
+    public static func afterWrite(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
+        if error.code == .purged, producerFatal == nil { return .ignore }
+        if isFenced(error, producerFatal) { return .dropFenced }
+        if error.isFatal || producerFatal != nil { return .stopInstance }
+        switch error.code {
+        case .timedOut, .messageTimedOut, .invalidState, .gaplessGuarantee, .outOfOrderSequence, .unknownProducerID:
+            return .abortAndRestart
+        default:
+            return error.requiresAbort ? .abortAndRestart : .refusedRecord
+        }
+    }
+
+    private static func isFenced(_ error: KafkaError, _ producerFatal: KafkaError?) -> Bool {
+        error.isFenced || producerFatal?.isFenced == true
+    }
+}
