@@ -77,6 +77,20 @@ final class ReplicationOnTansuTests: TwoRegionTestCase {
         try assertExactlyOnce(topics: ["payments", "ledger"], partitions: 3, expectedTotal: 80_000)
     }
 
+    func testAFullProducerQueueIsBackPressureNotARefusedRecord() throws {
+        // librdkafka names a full queue _QUEUE_FULL; a check for QUEUE_FULL by name once made this exit 6 at offset 0.
+        try sourceClient.createTopic("payments", partitions: 3)
+        var generator = RecordGenerator(seed: 7)
+        try sourceClient.produce((0..<20_000).map { generator.record(topic: "payments", partition: Int32($0 % 3)) })
+        let bridge = try BridgeFixture(
+            source: source.bootstrap, target: target.bootstrap, include: ["payments"],
+            targetProperties: #"{"queue.buffering.max.messages": "500"}"#)
+        let result = try bridge.runUntilCaughtUp()
+        XCTAssertEqual(result.exitCode, 0, result.stderr)
+        XCTAssertFalse(result.stderr.contains("QUEUE_FULL"), result.stderr)
+        try assertExactlyOnce(topics: ["payments"], partitions: 3, expectedTotal: 20_000)
+    }
+
     func testPicksUpTopicsCreatedWhileRunning() throws {
         try sourceClient.createTopic("payments", partitions: 2)
         try sourceClient.produce((0..<100).map { KafkaRecord(topic: "payments", partition: Int32($0 % 2), offset: 0, key: nil, value: [UInt8($0)]) })

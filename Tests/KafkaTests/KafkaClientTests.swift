@@ -67,6 +67,83 @@ final class KafkaClientTests: XCTestCase {
         XCTAssertEqual(try admin.topics(timeout: .seconds(5)).first { $0.name == "y" }?.partitions, [0, 1, 2, 3])
     }
 
+    func testAFullQueueIsItsOwnCodeNotANameToCompare() throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("t", partitions: 1)
+        let producer = try KafkaProducer(
+            configuration: KafkaClientConfiguration(bootstrapServers: cluster.bootstrapServers),
+            overrides: ["queue.buffering.max.messages": "1", "linger.ms": "1000"], logger: logger)
+        try producer.send(topic: "t", partition: 0, key: nil, value: [1], headers: [], timestamp: nil, id: 1)
+        XCTAssertThrowsError(try producer.send(topic: "t", partition: 0, key: nil, value: [2], headers: [], timestamp: nil, id: 2)) { error in
+            let kafkaError = error as? KafkaError
+            XCTAssertEqual(kafkaError?.code, .queueFull)
+            XCTAssertEqual(kafkaError?.rawName, "_QUEUE_FULL", "librdkafka keeps the underscore of local errors")
+            XCTAssertEqual(kafkaError?.isFatal, false)
+        }
+    }
+
+    func testForwardingACopiedMessageKeepsEveryByteAndAddsOneHeaderAlsoAfterAFullQueue() throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("in", partitions: 1)
+        try cluster.createTopic("out", partitions: 1)
+        let client = KafkaTestClient(bootstrap: cluster.bootstrapServers)
+        let records = [
+            KafkaRecord(topic: "in", partition: 0, offset: 0, key: nil, value: nil),
+            KafkaRecord(topic: "in", partition: 0, offset: 0, key: [], value: [], headers: [KafkaHeader(name: "e", value: [])]),
+            KafkaRecord(topic: "in", partition: 0, offset: 0, key: [0, 255], value: Array(repeating: 9, count: 70_000),
+                        headers: [KafkaHeader(name: "a", value: nil), KafkaHeader(name: "a", value: [1]), KafkaHeader(name: "b", value: [0, 1])],
+                        timestamp: KafkaTimestamp(milliseconds: 1_600_000_000_001, kind: .createTime)),
+        ]
+        try client.produce(records)
+        let configuration = KafkaClientConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
+        defer { consumer.close() }
+        try consumer.assign([(TopicPartition("in", 0), .offset(0))])
+        // A queue of one record: every forward after the first finds it full and must be forwarded again.
+        let producer = try KafkaProducer(configuration: configuration, overrides: ["queue.buffering.max.messages": "1"], logger: logger)
+        let out = try producer.topic(named: "out")
+        let batch = MessageBatch(capacity: 10)
+        var forwarded = 0
+        var fullQueues = 0
+        let deadline = ContinuousClock.now + .seconds(20)
+        while forwarded < records.count, ContinuousClock.now < deadline {
+            consumer.poll(into: batch, timeout: .milliseconds(100))
+            for index in 0..<batch.count where batch[index].isRecord {
+                let message = batch[index]
+                let value = Array("us-east/in/0/\(message.offset)".utf8)
+                while true {
+                    let failure: KafkaError? = value.withUnsafeBytes { bytes in
+                        do throws(KafkaError) {
+                            try producer.forward(message, to: out, partition: 0, header: "regionbridge.source", value: bytes, id: UInt64(message.offset))
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                    guard let failure else { break }
+                    XCTAssertEqual(failure.code, .queueFull, "\(failure)")
+                    guard failure.code == .queueFull else { return }
+                    fullQueues += 1
+                    while producer.queueLength > 0 { _ = producer.poll(timeout: .milliseconds(50)) }
+                }
+                forwarded += 1
+            }
+        }
+        while producer.queueLength > 0, ContinuousClock.now < deadline { _ = producer.poll(timeout: .milliseconds(50)) }
+        XCTAssertGreaterThan(fullQueues, 0, "the queue of one record was full at least once")
+        let copied = try client.readAll("out", partition: 0)
+        XCTAssertEqual(copied.count, records.count)
+        for (original, copy) in zip(records, copied) {
+            XCTAssertEqual(copy.key, original.key)
+            XCTAssertEqual(copy.value, original.value)
+            XCTAssertEqual(copy.headers, original.headers + [KafkaHeader(name: "regionbridge.source", value: Array("us-east/in/0/\(copy.offset)".utf8))])
+            if let timestamp = original.timestamp { XCTAssertEqual(copy.timestamp, timestamp) }
+        }
+        XCTAssertNil(copied[0].key, "a null key stays null")
+        XCTAssertEqual(copied[1].key, [], "an empty key stays empty")
+        XCTAssertEqual(copied[1].value, [])
+    }
+
     func testSecretPropertiesNeverAppearInErrors() {
         XCTAssertTrue(SecretProperties.isSecret("sasl.password"))
         XCTAssertTrue(SecretProperties.isSecret("ssl.key.password"))
@@ -86,8 +163,9 @@ final class KafkaClientTests: XCTestCase {
         }
     }
 
-    func testLibrdkafkaIsAtLeast2_1() {
+    func testLibrdkafkaIsAtLeast2_3() {
+        // 2.1 parses tansu's ApiVersions; 2.3 has the admin ListOffsets the engine samples source ends with.
         let parts = librdkafkaVersion.split(separator: ".").compactMap { Int($0) }
-        XCTAssertTrue(parts.count >= 2 && (parts[0], parts[1]) >= (2, 1), librdkafkaVersion)
+        XCTAssertTrue(parts.count >= 2 && (parts[0], parts[1]) >= (2, 3), librdkafkaVersion)
     }
 }

@@ -10,7 +10,8 @@ public struct BridgeFixture: Sendable {
     public init(
         pair: String = "us-east-to-eu-west", sourceRegion: String = "us-east", source: String,
         targetRegion: String = "eu-west", target: String, include: [String], rename: String = "prefix",
-        discoveryInterval: String = "1s", groups: String = "{include: [\".*\"], sync_interval: 1s}", extra: String = ""
+        discoveryInterval: String = "1s", groups: String = "{include: [\".*\"], sync_interval: 1s}", extra: String = "",
+        sourceProperties: String = "{}", targetProperties: String = "{}"
     ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regionbridge-topology-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -21,11 +22,11 @@ public struct BridgeFixture: Sendable {
             source:
               region: \(sourceRegion)
               bootstrap_servers: "\(source)"
-              properties: {}
+              properties: \(sourceProperties)
             target:
               region: \(targetRegion)
               bootstrap_servers: "\(target)"
-              properties: {}
+              properties: \(targetProperties)
             topics:
               include: [\(patterns)]
               rename: \(rename)
