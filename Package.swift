@@ -51,6 +51,11 @@ let package = Package(
             "Kafka", "Postgres", "Topology", "Replication",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // `regionbridge drill`: DR readiness checks (pure), their rendering, and the read-only run that feeds them.
+        .target(name: "Drill", dependencies: [
+            "Kafka", "Topology", "Replication", "Reconciliation",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // The HTTP side of monitoring: /metrics (Prometheus text) and /health probes.
         .target(name: "Monitoring", dependencies: [
             .product(name: "Logging", package: "swift-log"),
@@ -61,7 +66,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .executableTarget(name: "regionbridge", dependencies: [
-            "Kafka", "Topology", "Replication", "Monitoring", "Reconciliation",
+            "Kafka", "Topology", "Replication", "Monitoring", "Reconciliation", "Drill",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -99,6 +104,7 @@ let package = Package(
         .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: strict),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Replication", "Topology", "Kafka"], swiftSettings: strict),
+        .testTarget(name: "DrillTests", dependencies: ["Drill", "Replication", "Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: [
             "Monitoring", "Replication", "Topology", "Kafka", "TestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
