@@ -114,8 +114,8 @@ public final class Reconciler {
                 for finding in PaymentCheck.check(payment, copies: copies, compare: settings.compare) {
                     tally.add(finding)
                     if finding.kind == .notReplicated || finding.kind == .neverPublished,
-                       let amount, let text = payment.values[amount], let value = Decimal(string: text) {
-                        report.missingAmounts[currency.flatMap { payment.values[$0] } ?? "", default: 0] += value
+                       let amount, let text = payment.values[amount] {
+                        report.missingAmounts[currency.flatMap { payment.values[$0] } ?? "", default: AmountSum()].add(text)
                     }
                 }
             }

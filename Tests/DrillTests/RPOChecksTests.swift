@@ -41,12 +41,12 @@ final class RPOChecksTests: XCTestCase {
 
     func testAWithheldPaymentFailsWithItsAmountAndId() {
         let figures = PaymentFigures(
-            committed: 121, inTarget: 120, neverPublished: 1, missingAmounts: ["EUR": Decimal(string: "120.50")!],
+            committed: 121, inTarget: 120, neverPublished: 1, missingAmounts: ["EUR": "120.50"],
             examples: ["pay-120 never_published"], from: window.0, to: window.1)
         let check = PaymentsCheck.check(figures, failure: nil, configured: true, targetRegion: "eu-west")
         XCTAssertEqual(check.status, .fail)
-        XCTAssertEqual(check.figure, "1 missing (amount 120.5 EUR), 0 differ, of 121 committed")
-        XCTAssertEqual(check.cause, "RPO=0 violated: 1 committed payment not in eu-west (amount 120.5 EUR): 0 not replicated, 1 never published (pay-120 never_published)")
+        XCTAssertEqual(check.figure, "1 missing (amount 120.50 EUR), 0 differ, of 121 committed")
+        XCTAssertEqual(check.cause, "RPO=0 violated: 1 committed payment not in eu-west (amount 120.50 EUR): 0 not replicated, 1 never published (pay-120 never_published)")
     }
 
     func testAMismatchAloneFailsAndAmountsAreSummedPerCurrency() {
@@ -54,7 +54,7 @@ final class RPOChecksTests: XCTestCase {
         XCTAssertEqual(PaymentsCheck.check(mismatch, failure: nil, configured: true, targetRegion: "eu-west").cause,
                        "RPO=0 violated: 2 payments in eu-west with a field that differs from the committed row")
         let missing = PaymentFigures(
-            committed: 10, inTarget: 7, notReplicated: 3, missingAmounts: ["USD": 3, "EUR": Decimal(string: "12.25")!], from: window.0, to: window.1)
+            committed: 10, inTarget: 7, notReplicated: 3, missingAmounts: ["USD": "3", "EUR": "12.25"], from: window.0, to: window.1)
         XCTAssertEqual(PaymentsCheck.check(missing, failure: nil, configured: true, targetRegion: "eu-west").figure,
                        "3 missing (amount 12.25 EUR, 3 USD), 0 differ, of 10 committed")
     }

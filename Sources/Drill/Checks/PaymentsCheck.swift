@@ -12,8 +12,8 @@ public struct PaymentFigures: Sendable, Equatable {
     public var neverPublished: Int
     /// In the target with a field that differs from the committed row.
     public var mismatched: Int
-    /// Amounts of the missing payments per currency (see `ReconcileReport.missingAmounts`).
-    public var missingAmounts: [String: Decimal]
+    /// Amounts of the missing payments per currency, as text (`12.50`; see `ReconcileReport.missingAmounts`).
+    public var missingAmounts: [String: String]
     /// Up to a few findings that break RPO=0, as `event id (class)`.
     public var examples: [String]
     /// The checked window, `[from, to)`.
@@ -23,7 +23,7 @@ public struct PaymentFigures: Sendable, Equatable {
     /// Creates the figures.
     public init(
         committed: Int, inTarget: Int, notReplicated: Int = 0, neverPublished: Int = 0, mismatched: Int = 0,
-        missingAmounts: [String: Decimal] = [:], examples: [String] = [], from: Date, to: Date
+        missingAmounts: [String: String] = [:], examples: [String] = [], from: Date, to: Date
     ) {
         self.committed = committed
         self.inTarget = inTarget

@@ -24,10 +24,9 @@ enum Figures {
     }
 
     /// Amounts per currency, sorted by currency: `12.50 EUR, 3 USD`; a blank currency shows the bare amount.
-    static func amounts(_ amounts: [String: Decimal]) -> String {
+    static func amounts(_ amounts: [String: String]) -> String {
         amounts.sorted { $0.key < $1.key }.map { currency, amount in
-            let text = NSDecimalNumber(decimal: amount).stringValue
-            return currency.isEmpty ? text : "\(text) \(currency)"
+            currency.isEmpty ? amount : "\(amount) \(currency)"
         }.joined(separator: ", ")
     }
 }

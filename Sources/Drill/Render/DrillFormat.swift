@@ -117,7 +117,7 @@ enum DrillJSON {
                 ("in_target", .integer(Int64(figures.inTarget))),
                 ("mismatch", .integer(Int64(figures.mismatched))),
                 ("missing_amounts", .object(JSONObject(figures.missingAmounts.sorted { $0.key < $1.key }.map {
-                    ($0.key, JSONValue.string(NSDecimalNumber(decimal: $0.value).stringValue))
+                    ($0.key, JSONValue.string($0.value))
                 }))),
                 ("never_published", .integer(Int64(figures.neverPublished))),
                 ("not_replicated", .integer(Int64(figures.notReplicated))),
