@@ -113,11 +113,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DeployTests", dependencies: [
-            "TestSupport", .product(name: "Yams", package: "Yams"),
+            "TestSupport", "Replication", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport",
+            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
     ]
 )
