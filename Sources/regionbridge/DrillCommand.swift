@@ -50,6 +50,7 @@ struct DrillCommand: ParsableCommand {
             throw ValidationError("--since (\(since.duration)) must be longer than --grace (\(grace.duration)): the reconcile window would be empty")
         }
         guard requestTimeout.duration > .zero else { throw ValidationError("--request-timeout must be greater than zero") }
+        guard sample.duration >= .seconds(1) else { throw ValidationError("--sample must be at least 1s: the copy rate is measured over it") }
     }
 
     func run() throws {

@@ -36,6 +36,11 @@ final class RTOEstimateTests: XCTestCase {
         XCTAssertEqual(estimate.check.cause, "the backlog of 12 records did not move during the 10 s sample: is the bridge running?")
         let unmeasured = RTOEstimate(backlogRecords: nil, copiedInSample: 0, sampleSeconds: 10, failoverSeconds: 0, groups: 0, rtoSeconds: 900)
         XCTAssertNil(unmeasured.totalSeconds)
-        XCTAssertEqual(unmeasured.check.status, .fail)
+        XCTAssertEqual(unmeasured.check.cause, "cannot estimate the RTO: the backlog could not be measured")
+        let unsampled = RTOEstimate(backlogRecords: 12, copiedInSample: 0, sampleSeconds: 0, failoverSeconds: 0, groups: 0, rtoSeconds: 900)
+        XCTAssertNil(unsampled.totalSeconds)
+        XCTAssertEqual(unsampled.check.cause, "cannot estimate the RTO: the copy rate could not be sampled (the first lag reading failed)")
+        XCTAssertEqual(RTOEstimate(backlogRecords: 0, copiedInSample: 0, sampleSeconds: 0, failoverSeconds: 0.5, groups: 0, rtoSeconds: 900).check.status, .pass,
+                       "without a backlog the rate does not matter")
     }
 }

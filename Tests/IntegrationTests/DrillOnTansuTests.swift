@@ -327,6 +327,25 @@ final class DrillOnTansuTests: XCTestCase {
         // No event index existed, and the drill made none.
         XCTAssertEqual(try databaseState(db), before)
         XCTAssertFalse(before.contains("schema regionbridge"), "\(before)")
+
+        // A Postgres that does not answer is a cause, named without the password.
+        let unreachable = try pair("w2", topic: "w-payments", extra: """
+            reconcile:
+              postgres_dsn: "host=127.0.0.1 port=\(try freeLoopbackPort()) dbname=payments user=drill password=s3cret-of-the-drill"
+              committed_query: "SELECT event_id, committed_at FROM payments WHERE committed_at >= $1 AND committed_at < $2"
+              topics: [w-payments]
+            """)
+        try writeFailback(unreachable, topic: "w-payments")
+        let down = try drill(unreachable)
+        XCTAssertEqual(down.result.exitCode, 8, down.result.stdout + down.result.stderr)
+        let cause = checks(down.json, "fail").first { $0.hasPrefix("committed payments: cannot prove RPO=0: cannot connect to Postgres: ") }
+        XCTAssertTrue(cause?.contains("password=***") == true, "\(checks(down.json, "fail"))")
+        XCTAssertFalse((down.result.stdout + down.result.stderr).contains("s3cret-of-the-drill"), "the password stays out of every output")
+
+        // Bad options are usage errors.
+        let usage = try drill(bridge, ["--since", "10s", "--grace", "30s"])
+        XCTAssertEqual(usage.result.exitCode, 2)
+        XCTAssertTrue(usage.result.stderr.contains("--since (10.0 seconds) must be longer than --grace (30.0 seconds)"), usage.result.stderr)
     }
 
     func testAMissingOrInvalidFailbackTopologyIsNotReady() throws {

@@ -32,12 +32,13 @@ public struct RTOEstimate: Sendable, Equatable {
         sampleSeconds > 0 ? Double(copiedInSample) / sampleSeconds : nil
     }
 
-    /// Seconds to replicate the backlog: 0 without one, infinity when it did not move, nil when unknown.
+    /// Seconds to replicate the backlog: 0 without one, infinity when it did not move during the sample, nil when
+    /// the backlog or (with a backlog) the copy rate is unknown.
     public var replicationSeconds: Double? {
         guard let backlog = backlogRecords else { return nil }
         guard backlog > 0 else { return 0 }
-        guard let throughput, throughput > 0 else { return .infinity }
-        return Double(backlog) / throughput
+        guard let throughput else { return nil }
+        return throughput > 0 ? Double(backlog) / throughput : .infinity
     }
 
     /// The estimate: replication plus the failover steps; nil when unknown.
@@ -49,9 +50,13 @@ public struct RTOEstimate: Sendable, Equatable {
     public var check: DrillCheck {
         let limit = "rto \(Figures.span(rtoSeconds))"
         let steps = "failover dry run of \(Figures.count(groups, "group")) \(Figures.seconds(failoverSeconds))"
-        guard let backlog = backlogRecords, let replication = replicationSeconds, let total = totalSeconds else {
+        guard let backlog = backlogRecords else {
             return DrillCheck(.rto, "time to fail over", "unknown (\(limit))", .fail,
                               cause: "cannot estimate the RTO: the backlog could not be measured")
+        }
+        guard let replication = replicationSeconds, let total = totalSeconds else {
+            return DrillCheck(.rto, "time to fail over", "unknown: \(Figures.count(backlog, "record")) behind (\(limit))", .fail,
+                              cause: "cannot estimate the RTO: the copy rate could not be sampled (the first lag reading failed)")
         }
         let rate = throughput.map { "\(Int64($0.rounded())) records/s" } ?? "not measured"
         guard replication.isFinite else {
