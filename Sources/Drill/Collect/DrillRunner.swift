@@ -124,11 +124,12 @@ public final class DrillRunner {
                 let sampled = (ContinuousClock.now - sampleStarted).seconds
                 partitions = second.partitions
                 checks += LagCheck.checks(partitions, maxLagSeconds: topology.drill.maxLagSeconds, targetRegion: topology.target.region)
-                estimate = RTOEstimate(
+                let measured = RTOEstimate(
                     backlogRecords: second.totalRecordsBehind, copiedInSample: first.map { Self.copied(from: $0, to: second) } ?? 0,
                     sampleSeconds: first == nil ? 0 : sampled, failoverSeconds: failoverSeconds,
                     groups: groups.count, rtoSeconds: topology.drill.rto.seconds)
-                checks.append(estimate!.check)
+                estimate = measured
+                checks.append(measured.check)
             } catch {
                 checks.append(LagCheck.unmeasured(error.message))
                 checks.append(DrillCheck(.rto, "time to fail over", "unknown", .fail, cause: "cannot estimate the RTO: \(error.message)"))
