@@ -348,6 +348,34 @@ final class DrillOnTansuTests: XCTestCase {
         XCTAssertTrue(usage.result.stderr.contains("--since (10.0 seconds) must be longer than --grace (30.0 seconds)"), usage.result.stderr)
     }
 
+    func testHeartbeatsAreCheckedOnceTheirTopicExists() throws {
+        try createTopics("hb-payments")
+        let bridge = try pair("hb", topic: "hb-payments")
+        try writeFailback(bridge, topic: "hb-payments")
+        try sourceClient.produce((0..<9).map { KafkaRecord(topic: "hb-payments", partition: Int32($0 % 3), offset: 0, key: nil, value: [UInt8($0)]) })
+        XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
+        // The heartbeat topic of the pair, in the target, written by hand here: its newest record is two minutes old.
+        let topic = "regionbridge.hb-us-east-to-eu-west.heartbeats"
+        try targetClient.createTopic(topic, partitions: 1)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try targetClient.produce([KafkaRecord(
+            topic: topic, partition: 0, offset: 0, key: nil, value: [1], timestamp: KafkaTimestamp(milliseconds: now - 120_000, kind: .createTime))])
+
+        let stale = try drill(bridge)
+        XCTAssertEqual(stale.result.exitCode, 8, stale.result.stdout + stale.result.stderr)
+        let failed = checks(stale.json, "fail")
+        XCTAssertEqual(failed.count, 1, "\(failed)")
+        XCTAssertTrue(failed.first?.hasPrefix("heartbeats: the newest heartbeat in \(topic) (eu-west) is 12") == true
+            && failed.first?.hasSuffix(" s old (max 60 s)") == true, "\(failed)")
+        XCTAssertEqual(check(stale.json, topic)?["status"] as? String, "pass", "the bridge's own topics include the heartbeats when present")
+
+        try targetClient.produce([KafkaRecord(topic: topic, partition: 0, offset: 0, key: nil, value: [2])])
+        let fresh = try drill(bridge)
+        XCTAssertEqual(fresh.result.exitCode, 0, fresh.result.stdout + fresh.result.stderr)
+        XCTAssertEqual(check(fresh.json, "heartbeats")?["status"] as? String, "pass")
+        XCTAssertTrue((check(fresh.json, "heartbeats")?["figure"] as? String)?.hasPrefix("newest ") == true)
+    }
+
     func testAMissingOrInvalidFailbackTopologyIsNotReady() throws {
         try createTopics("f-payments")
         let bridge = try pair("f", topic: "f-payments")
