@@ -35,6 +35,7 @@ public struct DrillError: Error, Sendable, CustomStringConvertible {
     /// The process exit code: 1.
     public var exitCode: Int32 { 1 }
 
+    /// Creates an error with its message.
     public init(_ message: String) { self.message = message }
 
     public var description: String { message }

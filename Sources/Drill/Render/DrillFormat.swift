@@ -5,7 +5,14 @@ import Replication
 
 /// The forms a drill report is written in; all carry the same facts.
 public enum DrillFormat: String, Sendable, CaseIterable {
-    case table, json, markdown, html
+    /// Text for a terminal: the verdict line, the checks, the causes, the partitions and the groups.
+    case table
+    /// One JSON object, keys sorted, `version` 1.
+    case json
+    /// The same sections in Markdown.
+    case markdown
+    /// One self-contained HTML file, verdict first, with an inline SVG lag chart.
+    case html
 
     /// The report in this form.
     public func render(_ report: DrillReport) -> String {

@@ -8,6 +8,7 @@ public struct AmountSum: Sendable, Equatable, CustomStringConvertible {
     /// The most decimals of any amount summed.
     public private(set) var scale = 0
 
+    /// An empty sum (0).
     public init() {}
 
     /// Adds an amount; returns false (and adds nothing) when `text` is not a plain decimal number.

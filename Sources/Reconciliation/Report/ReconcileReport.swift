@@ -71,9 +71,6 @@ public struct ReconcileReport: Sendable {
         FindingKind.allCases.flatMap { findings.examples[$0] ?? [] }
     }
 
-    /// Committed payments of the window missing from the target: `not_replicated` plus `never_published`.
-    public var missingPayments: Int { findings.count(.notReplicated) + findings.count(.neverPublished) }
-
     /// All findings, counted.
     public var totalFindings: Int { findings.counts.values.reduce(0, +) }
 }
