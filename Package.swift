@@ -53,6 +53,11 @@ let package = Package(
             "Kafka", "Postgres", "Topology", "Replication",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // `regionbridge drill`: DR readiness checks (pure), their rendering, and the read-only run that feeds them.
+        .target(name: "Drill", dependencies: [
+            "Kafka", "Topology", "Replication", "Reconciliation",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // The HTTP side of monitoring: /metrics (Prometheus text) and /health probes.
         .target(name: "Monitoring", dependencies: [
             .product(name: "Logging", package: "swift-log"),
@@ -63,7 +68,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .executableTarget(name: "regionbridge", dependencies: [
-            "Kafka", "Topology", "Replication", "Monitoring", "Reconciliation",
+            "Kafka", "Topology", "Replication", "Monitoring", "Reconciliation", "Drill",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -101,6 +106,7 @@ let package = Package(
         .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: strict),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Replication", "Topology", "Kafka"], swiftSettings: strict),
+        .testTarget(name: "DrillTests", dependencies: ["Drill", "Replication", "Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: [
             "Monitoring", "Replication", "Topology", "Kafka", "TestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
@@ -109,11 +115,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DeployTests", dependencies: [
-            "TestSupport", .product(name: "Yams", package: "Yams"),
+            "TestSupport", "Replication", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport",
+            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
     ]
 )

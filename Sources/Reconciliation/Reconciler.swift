@@ -17,14 +17,21 @@ public struct ReconcileOptions: Sendable {
     public var rescan: Bool
     /// Timeout of one Kafka request, and the longest a scan may go without progress. Default 10 s.
     public var requestTimeout: Duration
+    /// Write nothing to Postgres (`regionbridge drill`): read the stored event index, keep this run's scan in
+    /// temporary tables, in one READ ONLY transaction that is rolled back. Default false.
+    public var readOnly: Bool
+    /// Add the pair's lag and its groups' translated positions to the report. Default true.
+    public var describeReplication: Bool
 
     public init(since: Duration = .seconds(86_400), until: Date? = nil, grace: Duration = .seconds(30), rescan: Bool = false,
-                requestTimeout: Duration = .seconds(10)) {
+                requestTimeout: Duration = .seconds(10), readOnly: Bool = false, describeReplication: Bool = true) {
         self.since = since
         self.until = until
         self.grace = grace
         self.rescan = rescan
         self.requestTimeout = requestTimeout
+        self.readOnly = readOnly
+        self.describeReplication = describeReplication
     }
 }
 
@@ -82,7 +89,14 @@ public final class Reconciler {
             pair: topology.pair, sourceRegion: topology.source.region, targetRegion: topology.target.region,
             windowStart: windowStart, windowEnd: windowEnd, until: until, grace: options.grace.seconds)
 
-        try postgres("prepare the event index in schema \(settings.stateSchema)") { try index.prepare() }
+        if options.readOnly {
+            try postgres("read the event index in schema \(settings.stateSchema)") {
+                try index.prepareReadOnly(fingerprint: fingerprint, ignoreIndex: options.rescan)
+            }
+        } else {
+            try postgres("prepare the event index in schema \(settings.stateSchema)") { try index.prepare() }
+        }
+        defer { index.finishReadOnly() }
         let scanStarted = ContinuousClock.now
         try scan(into: index, report: &report)
         report.scanSeconds = (ContinuousClock.now - scanStarted).seconds
@@ -92,30 +106,42 @@ public final class Reconciler {
                 query: settings.committedQuery, from: windowStart.addingTimeInterval(-options.grace.seconds), to: until)
         }
         var tally = FindingTally()
+        let amount = settings.compare.firstIndex { $0.column == "amount" || $0.field == "amount" }
+        let currency = settings.compare.firstIndex { $0.column == "currency" || $0.field == "currency" }
         try postgres("compare committed payments with the scanned records") {
             (report.committed, report.inTarget) = try index.checkCommittedPayments(from: windowStart, to: windowEnd)
             try index.forEachSuspectPayment { payment, copies in
                 for finding in PaymentCheck.check(payment, copies: copies, compare: settings.compare) {
                     tally.add(finding)
+                    if finding.kind == .notReplicated || finding.kind == .neverPublished,
+                       let amount, let text = payment.values[amount] {
+                        report.missingAmounts[currency.flatMap { payment.values[$0] } ?? "", default: AmountSum()].add(text)
+                    }
                 }
             }
             try index.forEachOrphan(from: windowStart, to: windowEnd) { tally.add($0) }
         }
         report.findings = tally
-        try describeReplication(into: &report)
+        if options.describeReplication { try describeReplication(into: &report) }
         report.totalSeconds = (ContinuousClock.now - started).seconds
         return report
     }
 
     // MARK: Scanning
 
-    private func scan(into index: EventIndex, report: inout ReconcileReport) throws(ReconcileError) {
-        let fingerprint = [
+    /// What the stored index was scanned with; a change starts it over.
+    private var fingerprint: String {
+        [
             "topics=\(settings.topics.sorted().joined(separator: ","))",
             "rename=\(topology.topics.rename.rawValue)", "region=\(topology.source.region)",
             "event_id=\(settings.eventID)", "compare=\(settings.compare.map(\.field).joined(separator: ","))",
         ].joined(separator: ";")
-        if options.rescan {
+    }
+
+    private func scan(into index: EventIndex, report: inout ReconcileReport) throws(ReconcileError) {
+        if options.rescan && options.readOnly {
+            report.warnings.append("--rescan: the event index of pair \(topology.pair) was not used; every partition was scanned from its log start")
+        } else if options.rescan {
             try postgres("reset the event index") { try index.reset() }
             report.warnings.append("--rescan: the event index of pair \(topology.pair) was dropped; every partition was scanned from its log start")
         }

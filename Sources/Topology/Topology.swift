@@ -23,12 +23,14 @@ public struct Topology: Sendable, Equatable {
     public var instances: InstanceSettings
     /// How `regionbridge reconcile` checks committed payments against the target (`reconcile:`; optional).
     public var reconcile: ReconcileSettings?
+    /// What `regionbridge drill` holds the pair to (`drill:`; optional, defaults in ``DrillSettings``).
+    public var drill: DrillSettings
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
     public init(
         pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
         groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings(),
-        instances: InstanceSettings = InstanceSettings(), reconcile: ReconcileSettings? = nil
+        instances: InstanceSettings = InstanceSettings(), reconcile: ReconcileSettings? = nil, drill: DrillSettings = DrillSettings()
     ) {
         self.pair = pair
         self.source = source
@@ -39,6 +41,7 @@ public struct Topology: Sendable, Equatable {
         self.metrics = metrics
         self.instances = instances
         self.reconcile = reconcile
+        self.drill = drill
     }
 
     /// The consumer group in the source through which instances share the pair (group mode), and the

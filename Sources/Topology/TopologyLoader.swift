@@ -49,7 +49,7 @@ private struct Schema {
     var required: [String]
     var optional: [String] = []
 
-    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics", "instances", "reconcile"])
+    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics", "instances", "reconcile", "drill"])
     static let endpoint = Schema(required: ["region", "bootstrap_servers"], optional: ["properties"])
     static let topics = Schema(
         required: ["include"],
@@ -63,6 +63,7 @@ private struct Schema {
     static let reconcile = Schema(
         required: ["postgres_dsn", "committed_query", "topics"],
         optional: ["event_id", "compare", "state_schema"])
+    static let drill = Schema(required: [], optional: ["rto", "max_lag_seconds"])
 
     var keys: [String] { required + optional }
 }
@@ -129,10 +130,11 @@ private struct TopologyReader {
         let metrics = fields["metrics"].map { metricsSettings($0) } ?? MetricsSettings()
         let instances = fields["instances"].map { instanceSettings($0) } ?? InstanceSettings()
         let reconcile = fields["reconcile"].flatMap { reconcileSettings($0, replicated: topics) }
+        let drill = fields["drill"].map { drillSettings($0) } ?? DrillSettings()
         guard let pair, let source, let target, let topics, let groups else { return nil }
         return Topology(
             pair: pair, source: source, target: target, topics: topics, groups: groups, lag: lag, metrics: metrics,
-            instances: instances, reconcile: reconcile)
+            instances: instances, reconcile: reconcile, drill: drill)
     }
 
     // MARK: Sections
@@ -317,6 +319,22 @@ private struct TopologyReader {
         return ReconcileSettings(
             postgresDSN: dsn, committedQuery: query, topics: topics, eventID: eventID ?? .key, compare: compare,
             stateSchema: schema ?? "regionbridge")
+    }
+
+    private mutating func drillSettings(_ entry: Entry) -> DrillSettings {
+        let defaults = DrillSettings()
+        guard let fields = mapping(entry, schema: .drill) else { return defaults }
+        let rto = fields["rto"].flatMap {
+            value($0, expected: "a duration", "rto must be a duration greater than zero, such as 15m or 1h") {
+                parseDuration($0).flatMap { $0 > .zero ? $0 : nil }
+            }
+        }
+        let maxLag = fields["max_lag_seconds"].flatMap {
+            value($0, expected: "a number", "max_lag_seconds must be a number of seconds, 0 or more") {
+                Double($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
+            }
+        }
+        return DrillSettings(rto: rto ?? defaults.rto, maxLagSeconds: maxLag ?? defaults.maxLagSeconds)
     }
 
     // MARK: Values

@@ -10,9 +10,13 @@ struct RegionBridge: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; 3 RPO=0 violated (reconcile); \
             4 refused (failover); \
-            5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record; 7 the target lost records it had.
+            5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record; 7 the target lost records it had; \
+            8 NOT READY (drill: the pair could not fail over cleanly now; every cause is printed).
             """,
-        subcommands: [RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, ReconcileCommand.self, TopologyCommand.self, VersionCommand.self])
+        subcommands: [
+            RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, ReconcileCommand.self, DrillCommand.self,
+            TopologyCommand.self, VersionCommand.self,
+        ])
 
     /// Parses and runs a command, mapping every failure to a documented exit code and a message on stderr.
     static func main() async {
@@ -44,6 +48,8 @@ enum ExitCodes {
     static let runtime: Int32 = 1
     static let usage: Int32 = 2
     static let refused: Int32 = 4
+    /// `drill`: the pair is NOT READY to fail over.
+    static let notReady: Int32 = 8
 }
 
 /// A failure to report on stderr with a given exit code.

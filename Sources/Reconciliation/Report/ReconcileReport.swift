@@ -24,6 +24,10 @@ public struct ReconcileReport: Sendable {
     public var inTarget = 0
     /// Findings by class, with the first 100 of each.
     public var findings = FindingTally()
+    /// The amounts of the committed payments missing from the target (`not_replicated` and `never_published`),
+    /// summed per currency: the compared column (or field) named `amount`, keyed by the one named `currency`
+    /// (`""` without such a column). Empty when nothing is missing or no `amount` is compared.
+    public var missingAmounts: [String: AmountSum] = [:]
 
     /// Records read in this run (new since the last run).
     public var sourceRecordsScanned = 0

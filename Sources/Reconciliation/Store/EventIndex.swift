@@ -31,12 +31,23 @@ public struct ScannedPartition: Sendable, Hashable, Comparable {
 /// The index is a cache of what Kafka holds, so the first two are UNLOGGED (no WAL, so faster to
 /// fill): after a Postgres crash both come back empty together, and the next run scans again from the log starts.
 ///
-/// Not for concurrent use; one run per pair at a time is enforced with an advisory lock.
+/// Read-only (``prepareReadOnly(fingerprint:ignoreIndex:)``, for `regionbridge drill`): everything happens in
+/// one transaction that is set READ ONLY once the session's own temporary tables exist, and is rolled back by
+/// ``finishReadOnly()``. The stored index is read (when it was scanned with the same settings) but never
+/// written: newly scanned records go to a temporary table, and the server refuses any other write.
+///
+/// Not for concurrent use; one writing run per pair at a time is enforced with an advisory lock.
 final class EventIndex {
     private let db: PostgresConnection
     private let schema: String
     private let pair: String
     private let compared: [FieldComparison]
+    /// Set by ``prepareReadOnly(fingerprint:ignoreIndex:)``.
+    private var readOnly = false
+    /// Read-only: whether the stored index holds rows scanned with the same settings (and is therefore used).
+    private var storedIndexUsable = false
+    /// Read-only: the fingerprint stored for the pair, if any.
+    private var storedFingerprint: String?
 
     init(db: PostgresConnection, schema: String, pair: String, compared: [FieldComparison]) {
         self.db = db
@@ -45,9 +56,14 @@ final class EventIndex {
         self.compared = compared
     }
 
-    private var events: String { "\"\(schema)\".reconcile_events" }
+    private var storedEvents: String { "\"\(schema)\".reconcile_events" }
+    /// Where queries read events: the stored index, or (read-only) a temporary view over it and this run's scan.
+    private var events: String { readOnly ? "pg_temp.rb_events" : storedEvents }
+    /// Where a scan appends: the stored index, or (read-only) a temporary table.
+    private var scanned: String { readOnly ? "pg_temp.rb_scanned" : storedEvents }
     private var cursors: String { "\"\(schema)\".reconcile_cursors" }
     private var config: String { "\"\(schema)\".reconcile_config" }
+    private static let eventColumns = "pair, side, topic, partition, kafka_offset, source_offset, event_id, ts_ms, fields"
 
     /// Creates the tables if missing and takes the pair's lock (held until the connection closes).
     /// - Throws: ``ReconcileError`` when another run holds the lock, ``PostgresError`` when the server refuses.
@@ -70,8 +86,52 @@ final class EventIndex {
             """)
     }
 
+    /// Starts a read-only run: opens a REPEATABLE READ transaction, looks at the stored index without taking the
+    /// pair's lock, creates this session's temporary tables and a view of the events (the stored ones of the pair
+    /// when they were scanned with `fingerprint`, plus this run's), then sets the transaction READ ONLY, so that
+    /// the server refuses every later write to anything but those temporary tables.
+    /// - Parameter ignoreIndex: scan every partition from its log start, as if nothing were stored.
+    func prepareReadOnly(fingerprint: String, ignoreIndex: Bool) throws {
+        readOnly = true
+        try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        let exists = try db.query(
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL",
+            [storedEvents, cursors, config]).rows.first?.first == "t"
+        if exists {
+            storedFingerprint = try db.query("SELECT fingerprint FROM \(config) WHERE pair = $1", [pair]).rows.first?.first ?? nil
+        }
+        storedIndexUsable = exists && !ignoreIndex && storedFingerprint == fingerprint
+        let stored = storedIndexUsable ? "SELECT \(Self.eventColumns) FROM \(storedEvents) UNION ALL " : ""
+        try db.execute("""
+            CREATE TEMP TABLE rb_scanned (
+                pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
+                kafka_offset bigint NOT NULL, source_offset bigint, event_id text COLLATE "C" NOT NULL, ts_ms bigint, fields jsonb);
+            CREATE INDEX ON rb_scanned (pair, event_id);
+            CREATE TEMP VIEW rb_events AS \(stored)SELECT \(Self.eventColumns) FROM rb_scanned;
+            \(committedTableDDL);
+            CREATE INDEX ON rb_committed (event_id);
+            \(checkedTableDDL);
+            SET TRANSACTION READ ONLY;
+            SET LOCAL work_mem = '256MB';
+            """)
+    }
+
+    /// Ends a read-only run: rolls its transaction back (its temporary tables go with it).
+    func finishReadOnly() {
+        guard readOnly else { return }
+        try? db.execute("ROLLBACK")
+    }
+
+    private var committedTableDDL: String {
+        let valueColumns = compared.indices.map { ", v\($0) text" }.joined()
+        return "CREATE TEMP TABLE rb_committed (event_id text COLLATE \"C\", committed_at timestamptz\(valueColumns))"
+    }
+
+    private let checkedTableDDL = "CREATE TEMP TABLE rb_checked (event_id text COLLATE \"C\", committed_at timestamptz, in_target bigint, same boolean)"
+
     /// Drops everything stored for the pair.
     func reset() throws {
+        precondition(!readOnly, "a read-only run never drops the stored index")
         try inTransaction {
             for table in [events, cursors, config] {
                 _ = try db.query("DELETE FROM \(table) WHERE pair = $1", [pair])
@@ -93,7 +153,12 @@ final class EventIndex {
     /// The next offset to scan of every partition scanned before with the same `fingerprint`. When the
     /// fingerprint changed (other topics, event id or compared fields), the pair's rows are dropped first
     /// and the map is empty.
+    ///
+    /// Read-only: the stored cursors when the stored index is used, else none; nothing is dropped.
     func cursors(fingerprint: String) throws -> (cursors: [ScannedPartition: Int64], reset: Bool) {
+        if readOnly && !storedIndexUsable {
+            return ([:], storedFingerprint != nil && storedFingerprint != fingerprint)
+        }
         let stored = try db.query("SELECT fingerprint FROM \(config) WHERE pair = $1", [pair]).rows.first?.first ?? nil
         if stored != fingerprint {
             try inTransaction {
@@ -117,7 +182,16 @@ final class EventIndex {
 
     /// Stores what `scan` appends and the cursors it returns, all in one transaction: a failed scan
     /// stores nothing, and a stored record is never stored again.
+    ///
+    /// Read-only: the records go to this session's temporary table only, and no cursor is stored.
     func store(_ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
+        if readOnly {
+            _ = try db.copyIn("COPY \(scanned) (\(Self.eventColumns)) FROM STDIN") { writer in
+                _ = try scan(EventRowWriter(pair: pair, fieldNames: compared.map(\.field), writer: writer))
+            }
+            try db.execute("ANALYZE \(scanned)")
+            return
+        }
         try inTransaction {
             var next: [ScannedPartition: Int64] = [:]
             _ = try db.copyIn("""
@@ -141,16 +215,14 @@ final class EventIndex {
     func loadCommitted(query: String, from: Date, to: Date) throws {
         var body = query.trimmingCharacters(in: .whitespacesAndNewlines)
         while body.hasSuffix(";") { body = String(body.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
-        let valueColumns = compared.indices.map { ", v\($0) text" }.joined()
-        try db.execute("""
-            DROP TABLE IF EXISTS pg_temp.rb_committed;
-            CREATE TEMP TABLE rb_committed (event_id text COLLATE "C", committed_at timestamptz\(valueColumns))
-            """)
+        if !readOnly {  // read-only: made before the transaction turned READ ONLY
+            try db.execute("DROP TABLE IF EXISTS pg_temp.rb_committed; \(committedTableDDL)")
+        }
         let selected = compared.map { ", q.\"\($0.column)\"::text" }.joined()
         _ = try db.query(
             "INSERT INTO rb_committed SELECT q.event_id::text, q.committed_at::timestamptz\(selected) FROM (\n\(body)\n) AS q",
             [isoTime(from), isoTime(to)])
-        try db.execute("CREATE INDEX ON rb_committed (event_id); ANALYZE rb_committed")
+        try db.execute(readOnly ? "ANALYZE rb_committed" : "CREATE INDEX ON rb_committed (event_id); ANALYZE rb_committed")
     }
 
     /// Joins each committed payment of `[from, to)` to its records, in Postgres, and counts them.
@@ -162,10 +234,9 @@ final class EventIndex {
     func checkCommittedPayments(from: Date, to: Date) throws -> (committed: Int, inTarget: Int) {
         let same = compared.isEmpty ? "true"
             : compared.indices.map { "(e.fields->>$\($0 + 4)) IS NOT DISTINCT FROM c.v\($0)" }.joined(separator: " AND ")
-        try db.execute("""
-            DROP TABLE IF EXISTS pg_temp.rb_checked;
-            CREATE TEMP TABLE rb_checked (event_id text COLLATE "C", committed_at timestamptz, in_target bigint, same boolean)
-            """)
+        if !readOnly {
+            try db.execute("DROP TABLE IF EXISTS pg_temp.rb_checked; \(checkedTableDDL)")
+        }
         _ = try db.query("""
             INSERT INTO rb_checked
             SELECT c.event_id, c.committed_at, count(e.event_id) FILTER (WHERE e.side = 1),

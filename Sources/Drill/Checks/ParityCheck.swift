@@ -1,0 +1,149 @@
+import Foundation
+import Replication
+import Topology
+
+/// What the drill read about one replicated topic on both sides.
+public struct TopicParityFacts: Sendable, Equatable {
+    /// Source topic.
+    public var source: String
+    /// Its target topic (after `topics.rename`).
+    public var target: String
+    /// Partitions of the source topic.
+    public var sourcePartitions: Int
+    /// Partitions of the target topic; nil when it does not exist.
+    public var targetPartitions: Int?
+    /// Configuration entries of the source topic as DescribeConfigs answered them (nil values left out).
+    public var sourceConfig: [String: String]
+    /// Configuration entries of the target topic.
+    public var targetConfig: [String: String]
+    /// Why the configurations could not be read, if they could not.
+    public var configFailure: String?
+
+    /// Creates the facts of one topic.
+    public init(
+        source: String, target: String, sourcePartitions: Int, targetPartitions: Int?, sourceConfig: [String: String] = [:],
+        targetConfig: [String: String] = [:], configFailure: String? = nil
+    ) {
+        self.source = source
+        self.target = target
+        self.sourcePartitions = sourcePartitions
+        self.targetPartitions = targetPartitions
+        self.sourceConfig = sourceConfig
+        self.targetConfig = targetConfig
+        self.configFailure = configFailure
+    }
+}
+
+/// Target parity: every replicated topic has its target topic, with at least its partitions and the same
+/// configuration where it matters for DR; and the bridge's own topics exist.
+public enum ParityCheck {
+    /// How one configuration entry must compare between source (`s`) and target (`t`).
+    public enum Rule: Sendable {
+        /// The target keeps records at least as long: `t >= s`, with `-1` meaning forever.
+        case atLeastAsLong
+        /// The target accepts records at least as large: `t >= s`.
+        case atLeast
+        /// The same value (a comma-separated list compares as a set).
+        case same
+    }
+
+    /// The compared entries and their rules.
+    public static let compared: [(key: String, rule: Rule)] = [
+        ("retention.ms", .atLeastAsLong), ("cleanup.policy", .same), ("max.message.bytes", .atLeast), ("min.insync.replicas", .same),
+    ]
+
+    /// The line for one replicated topic.
+    public static func topic(_ facts: TopicParityFacts, sourceRegion: String, targetRegion: String) -> DrillCheck {
+        let subject = "\(facts.source) -> \(facts.target)"
+        guard let targetPartitions = facts.targetPartitions else {
+            return DrillCheck(.parity, subject, "missing in \(targetRegion)", .fail,
+                              cause: "target topic \(facts.target) does not exist in \(targetRegion) (source \(facts.source) has \(Figures.count(facts.sourcePartitions, "partition")))")
+        }
+        var causes: [String] = []
+        var warnings: [String] = []
+        var unreported: [String] = []
+        var figures = ["\(targetPartitions)/\(facts.sourcePartitions) partitions"]
+        if targetPartitions < facts.sourcePartitions {
+            causes.append("\(facts.target) has \(Figures.count(targetPartitions, "partition")) in \(targetRegion), \(facts.source) has \(facts.sourcePartitions) in \(sourceRegion): "
+                + "partitions \(targetPartitions)...\(facts.sourcePartitions - 1) cannot be replicated")
+        }
+        if let failure = facts.configFailure {
+            causes.append("cannot compare the configuration of \(facts.source) and \(facts.target): \(failure)")
+        } else {
+            for (key, rule) in compared {
+                switch (facts.sourceConfig[key], facts.targetConfig[key]) {
+                case (nil, nil):
+                    unreported.append(key)
+                case (let s?, nil):
+                    causes.append("\(key) of \(facts.target) is not reported by \(targetRegion) (\(facts.source): \(s)): cannot show it is the same")
+                case (nil, let t?):
+                    causes.append("\(key) of \(facts.source) is not reported by \(sourceRegion) (\(facts.target): \(t)): cannot show it is the same")
+                case (let s?, let t?):
+                    figures.append("\(key) \(t)\(t == s ? "" : " (source \(s))")")
+                    if let problem = compare(key, rule, source: s, target: t) {
+                        causes.append("\(key) of \(facts.target) is \(t) in \(targetRegion), \(s) for \(facts.source) in \(sourceRegion): \(problem)")
+                    }
+                }
+            }
+        }
+        if !unreported.isEmpty {
+            warnings.append("neither cluster reports \(unreported.joined(separator: ", ")) for \(facts.source) and \(facts.target): not compared")
+        }
+        let figure = figures.joined(separator: "; ")
+        if !causes.isEmpty { return DrillCheck(.parity, subject, figure, .fail, cause: causes.joined(separator: "; ")) }
+        if !warnings.isEmpty { return DrillCheck(.parity, subject, figure, .warn, cause: warnings.joined(separator: "; ")) }
+        return DrillCheck(.parity, subject, figure, .pass)
+    }
+
+    /// Why the target's value falls short of the source's under `rule`, or nil when it does not.
+    static func compare(_ key: String, _ rule: Rule, source: String, target: String) -> String? {
+        switch rule {
+        case .atLeastAsLong:
+            guard let s = Int64(source), let t = Int64(target) else { return source == target ? nil : "not comparable" }
+            let forever = Int64.max
+            let (sv, tv) = (s < 0 ? forever : s, t < 0 ? forever : t)
+            return tv < sv ? "shorter in the DR region: records would be deleted there before they are in the source" : nil
+        case .atLeast:
+            guard let s = Int64(source), let t = Int64(target) else { return source == target ? nil : "not comparable" }
+            return t < s ? "smaller in the DR region: a record the source accepts could be refused there" : nil
+        case .same:
+            let set = { (text: String) in Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+            return set(source) == set(target) ? nil : "differs"
+        }
+    }
+
+    /// Lines for the bridge's own topics in the target: offset syncs and checkpoints (needed when group sync is
+    /// on), alerts (created with the first alert), heartbeats (only when present).
+    public static func bridgeTopics(existing: Set<String>, topology: Topology) -> [DrillCheck] {
+        let target = topology.target.region
+        let groupSync = !topology.groups.include.isEmpty
+        var checks: [DrillCheck] = []
+        for topic in [topology.offsetSyncsTopic, topology.checkpointsTopic] {
+            if existing.contains(topic) {
+                checks.append(DrillCheck(.parity, topic, "exists in \(target)", .pass))
+            } else if groupSync {
+                checks.append(DrillCheck(.parity, topic, "missing in \(target)", .fail,
+                                         cause: "\(topic) does not exist in \(target): the bridge creates it at its first group sync; without it failover has no checkpoint when the source is lost"))
+            } else {
+                checks.append(DrillCheck(.parity, topic, "not needed: group sync is off (groups.include: [])", .skip))
+            }
+        }
+        let alerts = DrillTopics.alerts(topology)
+        checks.append(existing.contains(alerts)
+            ? DrillCheck(.parity, alerts, "exists in \(target)", .pass)
+            : DrillCheck(.parity, alerts, "not created yet", .warn, cause: "\(alerts) does not exist in \(target) yet: the bridge creates it with its first alert"))
+        let heartbeats = DrillTopics.heartbeats(topology)
+        checks.append(existing.contains(heartbeats)
+            ? DrillCheck(.parity, heartbeats, "exists in \(target)", .pass)
+            : DrillCheck(.parity, heartbeats, "not configured", .skip))
+        return checks
+    }
+}
+
+/// Names of the bridge's own topics in the target cluster that the drill looks for.
+public enum DrillTopics {
+    /// `regionbridge.<pair>.alerts`.
+    public static func alerts(_ topology: Topology) -> String { KafkaAlertSink.topic(for: topology) }
+    /// `regionbridge.<pair>.heartbeats`: present once the bridge writes heartbeats.
+    public static func heartbeats(_ topology: Topology) -> String { topology.internalTopicPrefix + "heartbeats" }
+}

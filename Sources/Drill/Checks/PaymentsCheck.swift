@@ -1,0 +1,80 @@
+import Foundation
+
+/// What one (read-only) reconcile of the window found, as far as the drill needs it.
+public struct PaymentFigures: Sendable, Equatable {
+    /// Committed payments in the window.
+    public var committed: Int
+    /// Of those, with a record in the target.
+    public var inTarget: Int
+    /// Committed, in the source, not in the target.
+    public var notReplicated: Int
+    /// Committed, in neither region.
+    public var neverPublished: Int
+    /// In the target with a field that differs from the committed row.
+    public var mismatched: Int
+    /// Amounts of the missing payments per currency, as text (`12.50`; see `ReconcileReport.missingAmounts`).
+    public var missingAmounts: [String: String]
+    /// Up to a few findings that break RPO=0, as `event id (class)`.
+    public var examples: [String]
+    /// The checked window, `[from, to)`.
+    public var from: Date
+    public var to: Date
+
+    /// Creates the figures.
+    public init(
+        committed: Int, inTarget: Int, notReplicated: Int = 0, neverPublished: Int = 0, mismatched: Int = 0,
+        missingAmounts: [String: String] = [:], examples: [String] = [], from: Date, to: Date
+    ) {
+        self.committed = committed
+        self.inTarget = inTarget
+        self.notReplicated = notReplicated
+        self.neverPublished = neverPublished
+        self.mismatched = mismatched
+        self.missingAmounts = missingAmounts
+        self.examples = examples
+        self.from = from
+        self.to = to
+    }
+
+    /// Committed payments missing from the target.
+    public var missing: Int { notReplicated + neverPublished }
+}
+
+/// RPO now, from the system of record: every payment committed in the window (older than the grace period)
+/// must be in the target with its committed values.
+public enum PaymentsCheck {
+    /// The line for one reconcile of the window.
+    /// - Parameters:
+    ///   - figures: what it found; nil when it did not run.
+    ///   - failure: why it could not run, if it could not (Postgres unreachable, the query failed).
+    ///   - configured: whether the topology has a `reconcile:` section.
+    public static func check(_ figures: PaymentFigures?, failure: String?, configured: Bool, targetRegion: String) -> DrillCheck {
+        guard configured else {
+            return DrillCheck(.rpo, "committed payments", "not configured (the topology has no reconcile: section)", .skip)
+        }
+        if let failure {
+            return DrillCheck(.rpo, "committed payments", "not checked", .fail, cause: "cannot prove RPO=0: \(failure)")
+        }
+        guard let figures else {
+            return DrillCheck(.rpo, "committed payments", "not checked", .fail, cause: "cannot prove RPO=0: reconcile did not run")
+        }
+        let amount = figures.missingAmounts.isEmpty ? "" : " (amount \(Figures.amounts(figures.missingAmounts)))"
+        guard figures.missing > 0 || figures.mismatched > 0 else {
+            return DrillCheck(
+                .rpo, "committed payments", "\(figures.inTarget) of \(figures.committed) committed in the window are in \(targetRegion); 0 missing",
+                .pass)
+        }
+        var parts: [String] = []
+        if figures.missing > 0 {
+            parts.append("\(Figures.count(figures.missing, "committed payment")) not in \(targetRegion)\(amount): "
+                + "\(figures.notReplicated) not replicated, \(figures.neverPublished) never published")
+        }
+        if figures.mismatched > 0 {
+            parts.append("\(Figures.count(figures.mismatched, "payment")) in \(targetRegion) with a field that differs from the committed row")
+        }
+        let examples = figures.examples.isEmpty ? "" : " (\(figures.examples.joined(separator: ", ")))"
+        return DrillCheck(
+            .rpo, "committed payments", "\(figures.missing) missing\(amount), \(figures.mismatched) differ, of \(figures.committed) committed",
+            .fail, cause: "RPO=0 violated: " + parts.joined(separator: "; ") + examples)
+    }
+}

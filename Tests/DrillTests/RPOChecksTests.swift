@@ -1,0 +1,67 @@
+import Drill
+import Foundation
+import XCTest
+
+/// RPO now: lag per partition against max_lag_seconds, and committed payments missing from the target.
+final class RPOChecksTests: XCTestCase {
+    func testPartitionsWithinTheLimitPassInOneLine() {
+        XCTAssertEqual(summary(LagCheck.checks([lag(0, behind: 0, seconds: 0), lag(1, behind: 0, seconds: 0)], maxLagSeconds: 60, targetRegion: "eu-west")),
+                       ["PASS lag of 2 partitions: 0 records behind on every partition (max 60 s)"])
+        XCTAssertEqual(summary(LagCheck.checks([lag(0, behind: 3, seconds: 60), lag(1, behind: 5, seconds: 1.5)], maxLagSeconds: 60, targetRegion: "eu-west")),
+                       ["PASS lag of 2 partitions: 8 records behind; worst payments/0: 60 s (max 60 s)"])
+    }
+
+    func testEachPartitionOverTheLimitFailsByName() {
+        let checks = LagCheck.checks(
+            [lag(0, behind: 0, seconds: 0), lag(1, behind: 12, seconds: 300.25), lag(2, behind: 1, seconds: 60.001)],
+            maxLagSeconds: 60, targetRegion: "eu-west")
+        XCTAssertEqual(summary(checks), [
+            "FAIL lag payments/1: payments/1 is 300.25 s behind (max 60 s): 12 records not in eu-west yet",
+            "FAIL lag payments/2: payments/2 is 60.001 s behind (max 60 s): 1 record not in eu-west yet",
+        ])
+        XCTAssertEqual(checks.map(\.figure), ["12 records, 300.25 s behind (max 60 s)", "1 record, 60.001 s behind (max 60 s)"])
+    }
+
+    func testAPendingRecordWithoutTimestampFailsAndZeroDemandsNoLag() {
+        XCTAssertEqual(summary(LagCheck.checks([lag(0, behind: 2, seconds: nil)], maxLagSeconds: 60, targetRegion: "eu-west")),
+                       ["FAIL lag payments/0: payments/0: 2 records not in eu-west, and the oldest has no timestamp, so its age is unknown"])
+        XCTAssertEqual(LagCheck.checks([lag(0, behind: 1, seconds: 0.001)], maxLagSeconds: 0, targetRegion: "eu-west").map(\.status), [.fail])
+        XCTAssertEqual(LagCheck.checks([], maxLagSeconds: 60, targetRegion: "eu-west").map(\.status), [.skip])
+        XCTAssertEqual(summary([LagCheck.unmeasured("the source cluster us-east does not answer")]),
+                       ["FAIL lag: cannot measure lag: the source cluster us-east does not answer"])
+    }
+
+    private let window = (Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 86_370))
+
+    func testAllCommittedPaymentsInTheTargetPass() {
+        let figures = PaymentFigures(committed: 300, inTarget: 300, from: window.0, to: window.1)
+        XCTAssertEqual(summary([PaymentsCheck.check(figures, failure: nil, configured: true, targetRegion: "eu-west")]),
+                       ["PASS committed payments: 300 of 300 committed in the window are in eu-west; 0 missing"])
+    }
+
+    func testAWithheldPaymentFailsWithItsAmountAndId() {
+        let figures = PaymentFigures(
+            committed: 121, inTarget: 120, neverPublished: 1, missingAmounts: ["EUR": "120.50"],
+            examples: ["pay-120 never_published"], from: window.0, to: window.1)
+        let check = PaymentsCheck.check(figures, failure: nil, configured: true, targetRegion: "eu-west")
+        XCTAssertEqual(check.status, .fail)
+        XCTAssertEqual(check.figure, "1 missing (amount 120.50 EUR), 0 differ, of 121 committed")
+        XCTAssertEqual(check.cause, "RPO=0 violated: 1 committed payment not in eu-west (amount 120.50 EUR): 0 not replicated, 1 never published (pay-120 never_published)")
+    }
+
+    func testAMismatchAloneFailsAndAmountsAreSummedPerCurrency() {
+        let mismatch = PaymentFigures(committed: 10, inTarget: 10, mismatched: 2, from: window.0, to: window.1)
+        XCTAssertEqual(PaymentsCheck.check(mismatch, failure: nil, configured: true, targetRegion: "eu-west").cause,
+                       "RPO=0 violated: 2 payments in eu-west with a field that differs from the committed row")
+        let missing = PaymentFigures(
+            committed: 10, inTarget: 7, notReplicated: 3, missingAmounts: ["USD": "3", "EUR": "12.25"], from: window.0, to: window.1)
+        XCTAssertEqual(PaymentsCheck.check(missing, failure: nil, configured: true, targetRegion: "eu-west").figure,
+                       "3 missing (amount 12.25 EUR, 3 USD), 0 differ, of 10 committed")
+    }
+
+    func testWithoutTheSectionItIsSkippedAndAFailedReconcileFails() {
+        XCTAssertEqual(PaymentsCheck.check(nil, failure: nil, configured: false, targetRegion: "eu-west").status, .skip)
+        XCTAssertEqual(summary([PaymentsCheck.check(nil, failure: "cannot connect to Postgres: connection refused", configured: true, targetRegion: "eu-west")]),
+                       ["FAIL committed payments: cannot prove RPO=0: cannot connect to Postgres: connection refused"])
+    }
+}
