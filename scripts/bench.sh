@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# make bench: throughput, memory and latency of the bridge, on two local tansu brokers and on librdkafka
+# make bench: throughput, memory, CPU and latency of the bridge, on two local tansu brokers and on librdkafka
 # mock clusters with a cross-region round-trip time. Prints each figure next to its target, and a summary
 # block for the README's performance section. Everything it starts is stopped on exit.
 #
 # Knobs (environment):
 #   SCRATCH_PATH=.build        where `swift build -c release` put the binaries (BIN overrides the whole path)
-#   BENCH_RECORDS=1000000      records for the baseline and bridge throughput runs
+#   BENCH_RECORDS=1000000      records for each throughput run
+#   BENCH_PARTITIONS="6 60"    partition counts of the throughput runs
 #   BENCH_SIZE=200             value size in bytes (loadgen pads its JSON to it)
 #   BENCH_RATE=5000            records/s for the latency run
 #   BENCH_LATENCY_SECONDS=20   duration of the latency run
 #   BENCH_MOCK_RECORDS=200000  records for each mock-cluster run, in rounds of BENCH_MOCK_ROUND=36000
 #   BENCH_RTT_MS=80            round-trip time of the "remote" mock target
 #   BENCH_SOURCE_PROPERTIES={} BENCH_TARGET_PROPERTIES={}   librdkafka properties for the bridge's topology
-#   BENCH_VERIFY=1             check the copies (baseline: sorted key/value checksum; bridge: exactly-once)
+#   BENCH_VERIFY=1             check the copies (pipe: sorted key/value checksum; native: counts; bridge: exactly-once)
 #   BENCH_SCALE_RECORDS=200000 records for the scale-out runs (1, 2 and 3 instances in group mode, 6 partitions)
-#   BENCH_SKIP=                space-separated sections to skip: baseline bridge latency rtt scale reconcile
-#                              (reconcile reads the bridge section's copy, so it needs that section)
+#   BENCH_SKIP=                space-separated sections to skip: throughput group latency rtt scale reconcile
+#                              (reconcile reads the throughput section's copy at the first partition count)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BIN:-$ROOT/${SCRATCH_PATH:-.build}/release}"
 TANSU="$ROOT/.tools/bin/tansu"
 RECORDS=${BENCH_RECORDS:-1000000}
+PARTITION_COUNTS=${BENCH_PARTITIONS:-"6 60"}
 SIZE=${BENCH_SIZE:-200}
 RATE=${BENCH_RATE:-5000}
 LATENCY_SECONDS=${BENCH_LATENCY_SECONDS:-20}
@@ -33,11 +35,12 @@ SKIP=" ${BENCH_SKIP:-} "
 WORK="$(mktemp -d -t regionbridge-bench.XXXXXX)"
 
 # Targets.
-TARGET_RATIO=0.9      # bridge records/s >= 0.9 x baseline
-TARGET_P99_MS=25      # p99 replication latency at the steady rate
-TARGET_RSS_MB=150     # peak resident memory of the bridge
-TARGET_RTT_RATIO=0.8  # throughput with the remote target >= 0.8 x with a local one
-TARGET_RECONCILE_S=60 # reconcile of 1,000,000 committed payments
+TARGET_PIPE_RATIO=1.0    # bridge records/s >= the kcat pipe's
+TARGET_NATIVE_RATIO=0.8  # bridge records/s >= 0.8 x the native C forward loop's
+TARGET_ADDED_P99_MS=10   # the bridge adds at most 10 ms at p99 over the source hop
+TARGET_RSS_MB=150        # peak resident memory of the bridge
+TARGET_RTT_RATIO=0.8     # throughput with the remote target >= 0.8 x with a local one
+TARGET_RECONCILE_S=60    # reconcile of 1,000,000 committed payments
 
 pids=()
 cleanup() {
@@ -63,29 +66,37 @@ now() { date +%s.%N; }
 calc() { python3 -c "import sys; print($1)"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-forget() { local keep=(); for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; pids=("${keep[@]}"); }
+forget() { local keep=() q; for q in "${pids[@]}"; do [ "$q" = "$1" ] || keep+=("$q"); done; pids=("${keep[@]}"); }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system time of a running process, in ticks
 
 for tool in regionbridge loadgen latencyprobe mockcluster; do
   [ -x "$BIN/$tool" ] || die "$BIN/$tool not found: run 'make bench' (or swift build -c release first)"
 done
 [ -x "$TANSU" ] || die "tansu not found at $TANSU: run 'make setup'"
 command -v kcat >/dev/null || die "kcat not found: run 'make setup'"
+command -v gcc >/dev/null || die "gcc not found: run 'make setup'"
 
-start_broker() { # name -> sets BROKER to host:port
+# The reference: a minimal forward loop in C against the same librdkafka (scripts/bench/native-forward.c).
+NATIVE="$WORK/native-forward"
+# shellcheck disable=SC2046
+gcc -O2 -Wall -o "$NATIVE" "$ROOT/scripts/bench/native-forward.c" $(pkg-config --cflags --libs rdkafka) \
+  || die "cannot compile scripts/bench/native-forward.c"
+
+start_broker() { # name -> sets BROKER to host:port, BROKER_PID
   local name=$1 port
   port=$(free_port)
   BROKER="127.0.0.1:$port"
   "$TANSU" broker --listener-url "tcp://$BROKER" --advertised-listener-url "tcp://$BROKER" >"$WORK/$name.log" 2>&1 &
-  pids+=($!)
+  BROKER_PID=$!; pids+=($BROKER_PID)
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
   tail "$WORK/$name.log" >&2; die "broker $name did not start on port $port"
 }
 
-topology() { # file source target topic discovery_interval
+topology() { # file source target topic discovery_interval [source-region]
   cat >"$1" <<EOF
-pair: bench
+pair: bench-${6:-src}
 source:
-  region: src
+  region: ${6:-src}
   bootstrap_servers: "$2"
   properties: $SOURCE_PROPERTIES
 target:
@@ -98,33 +109,19 @@ topics:
   rename: prefix
   replication_factor: -1
   discovery_interval: $5
+groups: {include: []}
 EOF
 }
 
-# Runs the bridge until caught up; sets ELAPSED (s) and PEAK_KB (peak resident set).
-run_bridge_until_caught_up() { # topology-file log-file
-  local start end
-  if [ -x /usr/bin/time ]; then
-    start=$(now)
-    /usr/bin/time -v -o "$WORK/time.txt" "$BIN/regionbridge" run --topology "$1" --until-caught-up --log-level notice >"$2" 2>&1 \
-      || { tail -20 "$2" >&2; die "the bridge failed (log above)"; }
-    end=$(now)
-    PEAK_KB=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
-    RSS_METHOD="/usr/bin/time -v maxrss"
-  else
-    start=$(now)
-    "$BIN/regionbridge" run --topology "$1" --until-caught-up --log-level notice >"$2" 2>&1 &
-    local pid=$!; pids+=($pid); PEAK_KB=0
-    while kill -0 "$pid" 2>/dev/null; do
-      local hwm; hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-      [ -n "$hwm" ] && PEAK_KB=$hwm
-      sleep 0.05
-    done
-    wait "$pid" || { tail -20 "$2" >&2; die "the bridge failed (log above)"; }
-    end=$(now); forget "$pid"
-    RSS_METHOD="VmHWM sampled every 50 ms"
-  fi
+# Runs a command under /usr/bin/time -v; sets ELAPSED (s), PEAK_KB (peak resident set) and CPU_S (user + system).
+timed() { # log-file command...
+  local log=$1 start end; shift
+  start=$(now)
+  /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$log" 2>&1 || { tail -20 "$log" >&2; die "$1 failed (log above)"; }
+  end=$(now)
   ELAPSED=$(calc "$end - $start")
+  PEAK_KB=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
+  CPU_S=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$WORK/time.txt")
 }
 
 verdict() { # value op target -> "ok" or "MISSED"
@@ -132,7 +129,8 @@ verdict() { # value op target -> "ok" or "MISSED"
 }
 
 RESULTS=()
-result() { RESULTS+=("$(printf '%-46s %-34s %-18s %s' "$1" "$2" "$3" "$4")"); printf '   %-44s %-34s %-18s %s\n' "$1" "$2" "$3" "$4"; }
+result() { RESULTS+=("$(printf '%-46s %-34s %-22s %s' "$1" "$2" "$3" "$4")"); printf '   %-44s %-34s %-22s %s\n' "$1" "$2" "$3" "$4"; }
+rate() { calc "int($RECORDS / $1)"; }  # records/s from seconds
 
 KEY_BYTES=17   # loadgen keys are "payment-%09d"
 RECORD_BYTES=$((KEY_BYTES + SIZE))
@@ -140,69 +138,126 @@ MB=$(calc "$RECORDS * $RECORD_BYTES / 1e6")
 
 echo "RegionBridge benchmark: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -m), $(nproc) cores, binaries in $BIN"
 log "starting two tansu brokers"
-start_broker source; SRC=$BROKER
-start_broker target; DST=$BROKER
+start_broker source; SRC=$BROKER; SRC_PID=$BROKER_PID
+start_broker target; DST=$BROKER; DST_PID=$BROKER_PID
 echo "   source $SRC, target $DST (tansu, in-memory storage)"
 
-log "writing $RECORDS records of $SIZE bytes (key $KEY_BYTES bytes) to source topic bench (3 partitions) with loadgen"
-t0=$(now)
-"$BIN/loadgen" --bootstrap "$SRC" --topic bench --partitions 3 --records "$RECORDS" --size "$SIZE" >"$WORK/loadgen.log" 2>&1 \
-  || { cat "$WORK/loadgen.log" >&2; die "loadgen failed"; }
-t1=$(now)
-echo "   $(tail -1 "$WORK/loadgen.log") (process wall time $(calc "round($t1 - $t0, 2)") s)"
+# 1. Throughput at each partition count ------------------------------------------------------------------
+# On the same brokers and the same records, one after the other: the kcat pipe, the native C loop, the setup's
+# limit (a kcat consume-only from the source and a kcat produce-only into the target at the same time), the bridge
+# in single mode and in group mode (one instance). Each writes into its own empty target topic.
+count_records() { kcat -C -b "$1" -t "$2" -e -o beginning -q -f '%p\n' 2>/dev/null | wc -l; }
+group_topology() { # file topic region metrics-port
+  topology "$1" "$SRC" "$DST" "$2" 5s "$3"
+  printf 'metrics: {listen: "127.0.0.1:%s"}\ninstances: {mode: group, session_timeout: 6s, commit_interval: 100ms}\n' "$4" >>"$1"
+}
+declare -A GROUP_RSS_KB=()
+throughput() { # partitions
+  local p=$1 topic="bench$1" start end
+  log "1. throughput, $p partitions: $RECORDS records of $SIZE bytes (key $KEY_BYTES bytes), the same records for every copier"
+  "$BIN/loadgen" --bootstrap "$SRC" --topic "$topic" --partitions "$p" --records "$RECORDS" --size "$SIZE" >"$WORK/loadgen-$p.log" 2>&1 \
+    || { cat "$WORK/loadgen-$p.log" >&2; die "loadgen failed"; }
+  echo "   $(tail -1 "$WORK/loadgen-$p.log")"
+  for t in "pipe$p" "native$p" "limit$p"; do
+    "$BIN/loadgen" --bootstrap "$DST" --topic "$t" --partitions "$p" --records 0 >/dev/null 2>&1
+  done
 
-# 1. Raw baseline ---------------------------------------------------------------------------------
-if ! skipped baseline; then
-  log "1. raw baseline: kcat -C (source) | kcat -P -X acks=all (target), key and value only"
-  "$BIN/loadgen" --bootstrap "$DST" --topic baseline --partitions 3 --records 0 >/dev/null 2>&1
-  # Loadgen keys and JSON values contain neither tabs nor newlines: key<TAB>value<LF> round-trips exactly.
-  t0=$(now)
-  kcat -C -b "$SRC" -t bench -e -o beginning -q -f '%k\t%s\n' \
-    | kcat -P -b "$DST" -t baseline -K $'\t' -X acks=all
-  t1=$(now)
-  BASE_S=$(calc "$t1 - $t0")
-  BASE_RPS=$(calc "$RECORDS / $BASE_S")
-  echo "   command: kcat -C -b SRC -t bench -e -o beginning -q -f '%k\\t%s\\n' | kcat -P -b DST -t baseline -K \$'\\t' -X acks=all"
-  result "baseline wall time" "$(calc "round($BASE_S, 2)") s" "" ""
-  result "baseline throughput" "$(calc "int($BASE_RPS)") records/s, $(calc "round($MB / $BASE_S, 1)") MB/s" "" ""
+  # The kcat pipe. Loadgen keys and JSON values contain neither tabs nor newlines: key<TAB>value<LF> round-trips.
+  start=$(now)
+  kcat -C -b "$SRC" -t "$topic" -e -o beginning -q -f '%k\t%s\n' | kcat -P -b "$DST" -t "pipe$p" -K $'\t' -X acks=all
+  end=$(now); PIPE_S=$(calc "$end - $start")
+  result "kcat -C | kcat -P (acks=all), $p partitions" "$(rate "$PIPE_S") records/s" "$(calc "round($PIPE_S, 2)") s" ""
   if [ "$VERIFY" = 1 ]; then
     sum() { kcat -C -b "$1" -t "$2" -e -o beginning -q -f '%k\t%s\n' | LC_ALL=C sort -S 25% | md5sum | cut -c1-32; }
-    count=$(kcat -C -b "$DST" -t baseline -e -o beginning -q -f '%p\n' | wc -l)
-    s1=$(sum "$SRC" bench); s2=$(sum "$DST" baseline)
-    [ "$count" = "$RECORDS" ] && [ "$s1" = "$s2" ] || die "baseline copy differs: $count records, checksums $s1 / $s2"
-    echo "   verified: $count records, sorted key/value checksum equal on both sides ($s1)"
+    local s1 s2 n
+    n=$(count_records "$DST" "pipe$p"); s1=$(sum "$SRC" "$topic"); s2=$(sum "$DST" "pipe$p")
+    [ "$n" = "$RECORDS" ] && [ "$s1" = "$s2" ] || die "the pipe's copy differs: $n records, checksums $s1 / $s2"
   fi
-fi
 
-# 2. The bridge --------------------------------------------------------------------------------------
-if ! skipped bridge; then
-  log "2. bridge: regionbridge run --topology bench.yaml --until-caught-up (release build), into an empty target"
-  topology "$WORK/bench.yaml" "$SRC" "$DST" bench 5s
-  run_bridge_until_caught_up "$WORK/bench.yaml" "$WORK/bridge.log"
-  BRIDGE_S=$ELAPSED
-  BRIDGE_RPS=$(calc "$RECORDS / $BRIDGE_S")
-  BRIDGE_PEAK_MB=$(calc "round($PEAK_KB / 1024, 1)")
-  echo "   source properties $SOURCE_PROPERTIES, target properties $TARGET_PROPERTIES"
-  result "bridge wall time (process start to exit)" "$(calc "round($BRIDGE_S, 2)") s" "" ""
-  if [ -n "${BASE_RPS:-}" ]; then
-    RATIO=$(calc "round($BRIDGE_RPS / $BASE_RPS, 3)")
-    result "bridge throughput" "$(calc "int($BRIDGE_RPS)") records/s, $(calc "round($MB / $BRIDGE_S, 1)") MB/s" "ratio $RATIO" \
-      "target >= $TARGET_RATIO x baseline: $(verdict "$RATIO" '>=' "$TARGET_RATIO")"
-  else
-    result "bridge throughput" "$(calc "int($BRIDGE_RPS)") records/s, $(calc "round($MB / $BRIDGE_S, 1)") MB/s" "" ""
-  fi
-  result "bridge peak RSS ($RSS_METHOD)" "$BRIDGE_PEAK_MB MB" "" "target <= $TARGET_RSS_MB MB: $(verdict "$BRIDGE_PEAK_MB" '<=' "$TARGET_RSS_MB")"
+  # The native forward loop (idempotent, acks=all, headers copied in C plus the provenance header).
+  timed "$WORK/native-$p.json" "$NATIVE" "$SRC" "$DST" "$topic" "native$p" "$p"
+  NATIVE_S=$ELAPSED
+  [ "$(json delivered <"$WORK/native-$p.json")" = "$RECORDS" ] || die "the native loop delivered $(cat "$WORK/native-$p.json")"
+  result "native C forward loop, $p partitions" "$(rate "$NATIVE_S") records/s" "$(calc "round($NATIVE_S, 2)") s" "$(calc "round($PEAK_KB / 1024, 1)") MB RSS"
+
+  # The setup's limit: reading the source and writing the target at the same time, by two kcat processes.
+  kcat -C -b "$SRC" -t "$topic" -e -o beginning -q -f '%k\t%s\n' >"$WORK/records.tsv"
+  start=$(now)
+  kcat -C -b "$SRC" -t "$topic" -e -o beginning -q -f '%k\t%s\n' >/dev/null &
+  local reader=$!
+  kcat -P -b "$DST" -t "limit$p" -K $'\t' -X acks=all <"$WORK/records.tsv"
+  wait "$reader"
+  end=$(now); LIMIT_S=$(calc "$end - $start")
+  rm -f "$WORK/records.tsv"
+  result "limit: kcat -C and kcat -P at once, $p partitions" "$(rate "$LIMIT_S") records/s" "$(calc "round($LIMIT_S, 2)") s" ""
+
+  # The bridge, single mode, until caught up: process start to exit, as an operator runs it.
+  topology "$WORK/bench-$p.yaml" "$SRC" "$DST" "$topic" 5s
+  local b0 d0
+  b0=$(cpu_ticks "$SRC_PID"); d0=$(cpu_ticks "$DST_PID")
+  timed "$WORK/bridge-$p.log" "$BIN/regionbridge" run --topology "$WORK/bench-$p.yaml" --until-caught-up --log-level notice
+  BRIDGE_S=$ELAPSED; BRIDGE_KB=$PEAK_KB; BRIDGE_CPU=$CPU_S
+  local pipe_ratio native_ratio limit_ratio
+  pipe_ratio=$(calc "round($PIPE_S / $BRIDGE_S, 2)")
+  native_ratio=$(calc "round($NATIVE_S / $BRIDGE_S, 2)")
+  limit_ratio=$(calc "round($LIMIT_S / $BRIDGE_S, 2)")
+  result "bridge (single mode), $p partitions" "$(rate "$BRIDGE_S") records/s, $(calc "round($MB / $BRIDGE_S, 1)") MB/s" "$(calc "round($BRIDGE_S, 2)") s" ""
+  result "  bridge / pipe" "$pipe_ratio" "" "target >= $TARGET_PIPE_RATIO: $(verdict "$pipe_ratio" '>=' "$TARGET_PIPE_RATIO")"
+  result "  bridge / native loop" "$native_ratio" "" "target >= $TARGET_NATIVE_RATIO: $(verdict "$native_ratio" '>=' "$TARGET_NATIVE_RATIO")"
+  result "  bridge / limit" "$limit_ratio" "" ""
+  result "  bridge peak RSS" "$(calc "round($BRIDGE_KB / 1024, 1)") MB" "" "target <= $TARGET_RSS_MB MB: $(verdict "$(calc "$BRIDGE_KB / 1024")" '<=' "$TARGET_RSS_MB")"
+  result "  bridge CPU per record (user + system)" "$(calc "round($BRIDGE_CPU / $RECORDS * 1e6, 2)") us" "" ""
+  result "  brokers' CPU during the bridge run" "source $(calc "round(($(cpu_ticks "$SRC_PID") - $b0) / 100, 1)") s, target $(calc "round(($(cpu_ticks "$DST_PID") - $d0) / 100, 1)") s" "" ""
   if [ "$VERIFY" = 1 ]; then
-    "$BIN/latencyprobe" check --source "$SRC" --source-topic bench --target "$DST" --target-topic src.bench >"$WORK/check.txt" 2>&1 \
-      || { cat "$WORK/check.txt" >&2; die "the bridge's copy is not exact"; }
-    echo "   verified (latencyprobe check): $(tail -1 "$WORK/check.txt")"
+    "$BIN/latencyprobe" check --source "$SRC" --source-topic "$topic" --target "$DST" --target-topic "src.$topic" >"$WORK/check-$p.txt" 2>&1 \
+      || { cat "$WORK/check-$p.txt" >&2; die "the bridge's copy is not exact"; }
+    echo "   verified (latencyprobe check): $(tail -1 "$WORK/check-$p.txt")"
+  fi
+
+  # Group mode, one instance: a transactional producer per partition. Its own region name makes its own target
+  # topic (g$p.bench$p), pair, consumer group and transactional ids. Timed from its start until the target holds
+  # every record (counted with kcat every 0.5 s), so joining the group (tansu answers a first JoinGroup after
+  # about 3 s) is inside the figure.
+  if ! skipped group; then
+    group_topology "$WORK/group-$p.yaml" "$topic" "g$p" "$(free_port)"
+    start=$(now)
+    "$BIN/regionbridge" run --topology "$WORK/group-$p.yaml" --log-level notice >"$WORK/group-$p.log" 2>&1 &
+    local pid=$! peak=0 hwm clients
+    pids+=($pid)
+    while [ "$(count_records "$DST" "g$p.$topic")" -lt "$RECORDS" ]; do
+      kill -0 "$pid" 2>/dev/null || { tail -20 "$WORK/group-$p.log" >&2; die "the group-mode instance exited early"; }
+      hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status"); [ "${hwm:-0}" -gt "$peak" ] && peak=$hwm
+      [ "$(calc "int($(now) - $start)")" -lt 600 ] || die "the group-mode run did not finish in 600 s"
+      sleep 0.5
+    done
+    end=$(now); GROUP_S=$(calc "$end - $start")
+    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status"); [ "$hwm" -gt "$peak" ] && peak=$hwm
+    clients=$(cat /proc/"$pid"/task/*/comm 2>/dev/null | grep -c '^rdk:main' || true)
+    kill -TERM "$pid"; wait "$pid" || die "the group-mode instance did not drain cleanly (log in $WORK/group-$p.log)"; forget "$pid"
+    result "bridge (group mode, 1 instance), $p partitions" "$(rate "$GROUP_S") records/s" "$(calc "round($GROUP_S, 1)") s" "vs single: $(calc "round($BRIDGE_S / $GROUP_S, 2)")x"
+    result "  group mode peak RSS, librdkafka clients" "$(calc "round($peak / 1024, 1)") MB, $clients clients" "" \
+      "target <= $TARGET_RSS_MB MB: $(verdict "$(calc "$peak / 1024")" '<=' "$TARGET_RSS_MB")"
+    GROUP_RSS_KB[$p]=$peak
+    if [ "$VERIFY" = 1 ]; then
+      "$BIN/latencyprobe" check --source "$SRC" --source-topic "$topic" --target "$DST" --target-topic "g$p.$topic" >"$WORK/check-g$p.txt" 2>&1 \
+        || { cat "$WORK/check-g$p.txt" >&2; die "the group-mode copy is not exact"; }
+      echo "   verified (latencyprobe check): $(tail -1 "$WORK/check-g$p.txt")"
+    fi
+  fi
+}
+if ! skipped throughput; then
+  for p in $PARTITION_COUNTS; do throughput "$p"; done
+  set -- $PARTITION_COUNTS
+  if ! skipped group && [ $# -ge 2 ]; then
+    per=$(calc "round((${GROUP_RSS_KB[$2]} - ${GROUP_RSS_KB[$1]}) / 1024 / ($2 - $1), 2)")
+    result "group mode: memory per owned partition" "$per MB" "" "(peak RSS at $2 minus at $1 partitions)"
   fi
 fi
 
-# 3. Latency at a steady rate --------------------------------------------------------------------------
+# 2. Latency at a steady rate --------------------------------------------------------------------------
 if ! skipped latency; then
   LAT_RECORDS=$((RATE * LATENCY_SECONDS))
-  log "3. latency: bridge running continuously, loadgen --rate $RATE for ${LATENCY_SECONDS} s ($LAT_RECORDS records), latencyprobe on the target"
+  log "2. latency: bridge running continuously, loadgen --rate $RATE for ${LATENCY_SECONDS} s ($LAT_RECORDS records), latencyprobe on the target"
   "$BIN/loadgen" --bootstrap "$SRC" --topic latency --partitions 3 --records 0 >/dev/null 2>&1
   topology "$WORK/latency.yaml" "$SRC" "$DST" latency 1s
   "$BIN/regionbridge" run --topology "$WORK/latency.yaml" --log-level notice >"$WORK/bridge-latency.log" 2>&1 &
@@ -237,15 +292,18 @@ if ! skipped latency; then
   echo "   latency = consume time at the probe (target) - record CreateTime set by loadgen at the source (tansu keeps"
   echo "   CreateTime, the bridge copies it): end to end, including the source producer's linger (loadgen: linger.ms=5),"
   echo "   the bridge, and one fetch by the probe (fetch.wait.max.ms=5). Timestamps have 1 ms resolution."
-  echo "   A second probe reads the same records at the source: that hop, without the bridge, is the floor."
+  echo "   A second probe reads the same records at the source the same way: that hop, without the bridge, is the floor;"
+  echo "   end to end minus that hop is what the bridge adds (its own fetch from the source, its produce, the target's ack)."
   H=$(cat "$WORK/latency-source.json")
   result "source-only hop p50 / p99 / p99.9 / max" "$(json p50_ms <<<"$H") / $(json p99_ms <<<"$H") / $(json p999_ms <<<"$H") / $(json max_ms <<<"$H") ms" "$(json count <<<"$H") records" "(floor without the bridge)"
-  result "latency p50 / p99 / p99.9 / max" "$P50 / $P99 / $P999 / $PMAX ms" "$LCOUNT records" "p99 target <= $TARGET_P99_MS ms: $(verdict "$P99" '<=' "$TARGET_P99_MS")"
+  result "end to end p50 / p99 / p99.9 / max" "$P50 / $P99 / $P999 / $PMAX ms" "$LCOUNT records" ""
+  ADDED_P50=$(calc "round($P50 - $(json p50_ms <<<"$H"), 1)"); ADDED_P99=$(calc "round($P99 - $(json p99_ms <<<"$H"), 1)")
+  result "the bridge adds, p50 / p99" "$ADDED_P50 / $ADDED_P99 ms" "" "p99 target <= $TARGET_ADDED_P99_MS ms: $(verdict "$ADDED_P99" '<=' "$TARGET_ADDED_P99_MS")"
   result "bridge CPU at $RATE records/s" "$(calc "round(($cpu1 - $cpu0) / 100 / ($t1 - $t0) * 100, 1)") % of one core" "" ""
   result "bridge peak RSS (VmHWM, continuous run)" "$(calc "round($LAT_HWM_KB / 1024, 1)") MB" "" "target <= $TARGET_RSS_MB MB: $(verdict "$(calc "$LAT_HWM_KB / 1024")" '<=' "$TARGET_RSS_MB")"
 fi
 
-# 4. Cross-region round trip on mock clusters ------------------------------------------------------------
+# 3. Cross-region round trip on mock clusters ------------------------------------------------------------
 # The mock keeps only about 5 MB per partition and deletes older records, so 200,000 records of 3 partitions
 # cannot wait in the source for an --until-caught-up run. The records are copied in rounds instead: each
 # round loadgen writes BENCH_MOCK_ROUND records (12,000 per partition, which both sides keep) while the bridge
@@ -290,7 +348,7 @@ mock_run() { # target-rtt-ms -> sets MOCK_S (sum of copy phases), MOCK_WALL_S (s
   kill "$pid"; wait "$pid" 2>/dev/null || true; forget "$pid"
 }
 if ! skipped rtt; then
-  log "4. cross-region: mock clusters (3 brokers each), target with ${RTT_MS} ms round trip on every broker vs 0 ms; $MOCK_RECORDS records"
+  log "3. cross-region: mock clusters (3 brokers each), target with ${RTT_MS} ms round trip on every broker vs 0 ms; $MOCK_RECORDS records"
   echo "   in rounds of $ROUND records (the mock keeps ~5 MB per partition); copy phase = first to last new record on the target"
   mock_run "$RTT_MS"; RTT_S=$MOCK_S; RTT_WALL=$MOCK_WALL_S
   mock_run 0; LOCAL_S=$MOCK_S; LOCAL_WALL=$MOCK_WALL_S
@@ -303,7 +361,7 @@ if ! skipped rtt; then
     "ratio $RTT_RATIO, target >= $TARGET_RTT_RATIO: $(verdict "$RTT_RATIO" '>=' "$TARGET_RTT_RATIO")"
 fi
 
-# 5. Scale-out: 1, 2 and 3 instances of one pair in group mode ------------------------------------------------
+# 4. Scale-out: 1, 2 and 3 instances of one pair in group mode ------------------------------------------------
 # Each run copies the same source topic (6 partitions) into its own empty target topic: the source region's name
 # differs per run, so the target topic (<region>.scale), the pair, its consumer group and its transactional ids
 # do too. Instances start together; the run is timed from their start until the target holds every record
@@ -312,10 +370,8 @@ fi
 # group, no transactions) on the same records: the difference is what group mode costs.
 SCALE_RECORDS=${BENCH_SCALE_RECORDS:-200000}
 scale_topology() { # file region mode metrics-port
-  topology "$1" "$SRC" "$DST" scale 5s
-  sed -i "s/^  region: src$/  region: $2/" "$1"
-  sed -i "s/^pair: bench$/pair: bench-$2/" "$1"
-  printf 'groups: {include: []}\nmetrics: {listen: "127.0.0.1:%s"}\ninstances: {mode: %s, session_timeout: 6s, commit_interval: 100ms}\n' "$4" "$3" >>"$1"
+  topology "$1" "$SRC" "$DST" scale 5s "$2"
+  printf 'metrics: {listen: "127.0.0.1:%s"}\ninstances: {mode: %s, session_timeout: 6s, commit_interval: 100ms}\n' "$4" "$3" >>"$1"
 }
 target_count() { kcat -C -b "$DST" -t "$1" -e -o beginning -q -f '%p\n' 2>/dev/null | wc -l; }
 scale_run() { # region mode instances -> sets SCALE_S
@@ -340,7 +396,7 @@ scale_run() { # region mode instances -> sets SCALE_S
   fi
 }
 if ! skipped scale; then
-  log "5. scale-out: $SCALE_RECORDS records, 6 partitions; single mode, then group mode with 1, 2 and 3 instances ($(nproc) cores)"
+  log "4. scale-out: $SCALE_RECORDS records, 6 partitions; single mode, then group mode with 1, 2 and 3 instances ($(nproc) cores)"
   "$BIN/loadgen" --bootstrap "$SRC" --topic scale --partitions 6 --records "$SCALE_RECORDS" --size "$SIZE" >"$WORK/loadgen-scale.log" 2>&1 \
     || { cat "$WORK/loadgen-scale.log" >&2; die "loadgen failed"; }
   SMB=$(calc "$SCALE_RECORDS * $RECORD_BYTES / 1e6")
@@ -354,11 +410,12 @@ if ! skipped scale; then
   [ "$(nproc)" -le 2 ] && echo "   on $(nproc) cores the instances, both brokers and kcat share the CPUs: more instances show the cost of coordination, not a speed-up"
 fi
 
-# 6. Reconcile against Postgres ---------------------------------------------------------------------------
+# 5. Reconcile against Postgres ---------------------------------------------------------------------------
 # One committed payment per record loadgen wrote (same event id, amount and currency), checked against the
 # source topic and the bridge's copy of it: 2 x RECORDS records scanned, RECORDS payments compared.
-if ! skipped reconcile && ! skipped bridge; then
-  log "6. reconcile: $RECORDS committed payments in Postgres 15 against source bench and target src.bench"
+FIRST_P=${PARTITION_COUNTS%% *}
+if ! skipped reconcile && ! skipped throughput; then
+  log "5. reconcile: $RECORDS committed payments in Postgres 15 against source bench$FIRST_P and target src.bench$FIRST_P"
   pg_start "$WORK"
   # loadgen's amounts include 0.00 (every 10,000th event), which the reference schema's CHECK refuses.
   "${PSQL[@]}" -d payments -c "ALTER TABLE payments DROP CONSTRAINT payments_amount_check"
@@ -369,12 +426,12 @@ if ! skipped reconcile && ! skipped bridge; then
            (ARRAY['USD', 'EUR', 'GBP'])[n % 3 + 1], 'committed', now() - interval '10 minutes'
     FROM generate_series(1, $RECORDS) AS n"
   echo "   $RECORDS payments committed in $(calc "round($(now) - $t0, 1)") s"
-  topology "$WORK/reconcile.yaml" "$SRC" "$DST" bench 5s
+  topology "$WORK/reconcile.yaml" "$SRC" "$DST" "bench$FIRST_P" 5s
   cat >>"$WORK/reconcile.yaml" <<EOF
 reconcile:
   postgres_dsn: "host=127.0.0.1 port=$PG_PORT user=postgres dbname=payments"
   committed_query: "SELECT event_id, committed_at, amount, currency FROM payments WHERE status = 'committed' AND committed_at >= \$1 AND committed_at < \$2"
-  topics: [bench]
+  topics: [bench$FIRST_P]
   event_id: json:event_id
   compare: {amount: amount, currency: currency}
 EOF
@@ -410,7 +467,7 @@ echo "----- summary (for the README's performance section) -----"
 echo "date:        $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine:     $(uname -m), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 echo "librdkafka:  $RDKAFKA; brokers: tansu $("$TANSU" --version 2>/dev/null | awk '{print $NF}') (in-memory) on loopback; mock: librdkafka mock cluster"
-echo "records:     $RECORDS x ($KEY_BYTES B key + $SIZE B value) = $MB MB, 3 partitions; bridge properties: source $SOURCE_PROPERTIES, target $TARGET_PROPERTIES"
-printf '%-46s %-34s %-18s %s\n' "measure" "figure" "" "target"
+echo "records:     $RECORDS x ($KEY_BYTES B key + $SIZE B value) = $MB MB per throughput run, at $PARTITION_COUNTS partitions; bridge properties: source $SOURCE_PROPERTIES, target $TARGET_PROPERTIES"
+printf '%-46s %-34s %-22s %s\n' "measure" "figure" "" "target"
 for line in "${RESULTS[@]}"; do echo "$line"; done
 echo "-----------------------------------------------------------"
