@@ -71,6 +71,9 @@ struct FailbackCommand: ParsableCommand {
                 if missing.isEmpty {
                     do {
                         output.reversePositions = try failover.plan(groups: groups)
+                        output.refusals += ConsumerFailback.sharedPartitions(
+                            own: plan.positions.filter { $0.sourceOffset != nil }.map { ($0.group, $0.topic, $0.partition) },
+                            reverse: output.reversePositions.map { ($0.group, $0.targetTopic, $0.partition) })
                     } catch let refusal as FailoverRefusal {
                         output.refusals += refusal.reasons
                     }

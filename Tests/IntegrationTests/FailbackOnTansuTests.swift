@@ -137,7 +137,6 @@ final class FailbackOnTansuTests: TwoRegionTestCase {
 
         let table = try regionbridge(["failback", "--topology", bridge.topologyURL.path, "--group", "billing", "--group", "audit"])
         XCTAssertEqual(table.exitCode, 0, table.stderr)
-        print(table.stdout)
         XCTAssertTrue(table.stdout.contains("reconcile: 9 committed payment(s) among the 10 never-replicated record(s) in us-east:"), table.stdout)
         XCTAssertTrue(table.stdout.contains("dry run: nothing committed; run again with --apply"), table.stdout)
 
@@ -250,6 +249,13 @@ final class FailbackOnTansuTests: TwoRegionTestCase {
         let invalid = try regionbridge(["failback", "--topology", bridge.topologyURL.path, "--group", "fb-moves", "--reverse", broken.path])
         XCTAssertEqual(invalid.exitCode, 2, invalid.stderr)
         XCTAssertTrue(invalid.stderr.contains("reverse pair topology \(broken.path) does not validate"), invalid.stderr)
+
+        // us-east not answering: exit 1, naming the region, its address and the group.
+        source.freeze()
+        let unreachable = try regionbridge(["failback", "--topology", bridge.topologyURL.path, "--group", "fb-moves", "--request-timeout", "2s"])
+        source.thaw()
+        XCTAssertEqual(unreachable.exitCode, 1, unreachable.stdout + unreachable.stderr)
+        XCTAssertTrue(unreachable.stderr.contains("group fb-moves in us-east at \(source.bootstrap)"), unreachable.stderr)
     }
 
     // MARK: Helpers

@@ -187,3 +187,17 @@ final class FailbackTranslationTests: XCTestCase {
         }
     }
 }
+
+/// The failback command's refusal of one partition that would carry two positions.
+final class FailbackPlanTests: XCTestCase {
+    func testOnePartitionCannotCarryBothPositions() {
+        // rename: prefix on both pairs: the reverse pair's copies are other topics.
+        XCTAssertEqual(ConsumerFailback.sharedPartitions(own: [("billing", "payments", 0)], reverse: [("billing", "eu-west.payments", 0)]), [])
+        // rename: identity: the same topic and partition, for the same group.
+        XCTAssertEqual(
+            ConsumerFailback.sharedPartitions(
+                own: [("billing", "payments", 0), ("audit", "payments", 0)],
+                reverse: [("billing", "payments", 0), ("billing", "payments", 1), ("fraud", "payments", 0)]),
+            ["group billing payments/0: both its own position and the reverse pair's copy position would be committed on this one partition (rename: identity); fail back with rename: prefix pairs"])
+    }
+}

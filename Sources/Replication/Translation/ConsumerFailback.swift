@@ -179,6 +179,22 @@ public final class ConsumerFailback {
         }
     }
 
+    /// Partitions on which a group's failback position and its reverse-pair position would both be committed: with
+    /// `rename: identity` a topic in the source holds its own records and the reverse pair's copies, and one committed
+    /// offset per partition cannot mark where the group stands in both. Returned as reasons to refuse.
+    /// - Parameters:
+    ///   - own: where failback commits: group, topic and partition in the source (positions with an answer only).
+    ///   - reverse: where the reverse pair's failover commits: group, its copy topic in the source, partition.
+    public static func sharedPartitions(
+        own: [(group: String, topic: String, partition: Int32)], reverse: [(group: String, topic: String, partition: Int32)]
+    ) -> [String] {
+        let mine = Set(own.map { "group \($0.group) \($0.topic)/\($0.partition)" })
+        return reverse.map { "group \($0.group) \($0.topic)/\($0.partition)" }.filter(mine.contains).map {
+            "\($0): both its own position and the reverse pair's copy position would be committed on this one partition "
+                + "(rename: identity); fail back with rename: prefix pairs"
+        }
+    }
+
     private func translateBack(_ position: Int64, on copy: TopicPartition, from origin: SourcePartition, low: Int64, end: Int64) throws(ReplicationError) -> TranslatedBack {
         let reader = targetReader
         do {
