@@ -129,17 +129,20 @@ public final class ConsumerFailback {
                 guard let topic = sourceTopic(ofCopy: copy.topic) else { continue }
                 let source = TopicPartition(topic, copy.partition)
                 let origin = SourcePartition(region: topology.source.region, partition: source)
-                if tails[copy] == nil {
-                    tails[copy] = try targetReader.lastCopied(in: copy, from: origin)
-                    try countNotReplicated(source, after: tails[copy]!.lastCopied, into: &plan)
+                let tail: (lastCopied: Int64?, low: Int64, end: Int64)
+                if let known = tails[copy] {
+                    tail = known
+                } else {
+                    tail = try targetReader.lastCopied(in: copy, from: origin)
+                    tails[copy] = tail
+                    try countNotReplicated(source, after: tail.lastCopied, into: &plan)
                 }
-                let tail = tails[copy]!
                 let answer = try translateBack(position, on: copy, from: origin, low: tail.low, end: tail.end)
                 let committed = inSource[source]
-                var action: String
+                let action: String
                 switch answer {
                 case .after, .at:
-                    action = (committed ?? -1) < answer.sourceOffset! ? "commit" : "keep"
+                    action = (committed ?? -1) < (answer.sourceOffset ?? -1) ? "commit" : "keep"
                 case .nothingCopied:
                     action = "none"
                 case .deleted(let logStart):
