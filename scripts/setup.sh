@@ -43,7 +43,9 @@ apt_install libpq-dev postgresql kcat pkg-config python3-pip \
 
 # 2. librdkafka >= 2.3 -----------------------------------------------------------
 rdkafka_version() { pkg-config --modversion rdkafka 2>/dev/null || echo 0; }
-debian_rdkafka_dev() { dpkg-query -W -f='${Status} ${Version}' librdkafka-dev 2>/dev/null | awk '/install ok installed/ {print $4}'; }
+# Prints nothing, and succeeds, when the package is not installed (dpkg-query fails then; with pipefail and set -e
+# that failure would stop the script on its second run, after the package was removed).
+debian_rdkafka_dev() { { dpkg-query -W -f='${Status} ${Version}' librdkafka-dev 2>/dev/null || true; } | awk '/install ok installed/ {print $4}'; }
 # Debian's own package when it is new enough (trixie and later); never bookworm's 2.0.2.
 if ! version_ge "$(rdkafka_version)" "$LIBRDKAFKA_MIN"; then
   candidate="$(apt-cache policy librdkafka-dev 2>/dev/null | awk '/Candidate:/ {print $2}' | sed 's/-.*//')"

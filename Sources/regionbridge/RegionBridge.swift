@@ -9,12 +9,13 @@ struct RegionBridge: AsyncParsableCommand {
         abstract: "Copies Kafka topics from one region's cluster to another's, record for record, exactly once.",
         discussion: """
             Exit codes: 0 done; 1 runtime error (a cluster unreachable, ...); 2 usage or configuration error; 3 RPO=0 violated (reconcile); \
-            4 refused (failover); \
+            4 refused (failover, failback); \
             5 source records were deleted before they were copied (see --accept-gap); 6 the target refused a record; 7 the target lost records it had; \
             8 NOT READY (drill: the pair could not fail over cleanly now; every cause is printed).
             """,
         subcommands: [
-            RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, ReconcileCommand.self, DrillCommand.self,
+            RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, FailbackCommand.self, ReconcileCommand.self,
+            DrillCommand.self,
             TopologyCommand.self, VersionCommand.self,
         ])
 

@@ -193,6 +193,30 @@ public final class ConsumerFailover {
         }
     }
 
+    /// The groups' committed positions in the source whose topic has no copy in the target at all (the pair never
+    /// ran, or has not created it yet), as reasons to refuse; positions at 0 need no copy. `failback` asks this of the
+    /// reverse pair before it translates, because a translation would fail on the missing topic.
+    /// - Throws: `ReplicationError` when either cluster cannot be read.
+    public func positionsWithoutCopy(groups: [String]) throws(ReplicationError) -> [String] {
+        let inTarget: Set<String>
+        do { inTarget = Set(try targetAdmin.topics(timeout: timeout).filter { $0.errorName == nil }.map(\.name)) } catch {
+            throw ReplicationError(.targetUnavailable, "cannot list topics in \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
+        }
+        var reasons: [String] = []
+        for group in groups {
+            let committed: [TopicPartition: Int64]
+            do { committed = try sourceAdmin.committedOffsets(group: group, timeout: timeout) } catch {
+                throw ReplicationError(.sourceUnavailable, "cannot read group \(group)'s offsets in \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+            }
+            for (source, position) in committed.sorted(by: { $0.key < $1.key }) where position > 0 && topology.topics.selects(source.topic) {
+                let copy = topology.topics.rename.targetTopic(for: source.topic, sourceRegion: topology.source.region)
+                guard !inTarget.contains(copy) else { continue }
+                reasons.append("group \(group) \(source) at \(position) in \(topology.source.region): \(topology.target.region) holds no copy \(copy) yet; run pair \(topology.pair) until it has caught up")
+            }
+        }
+        return reasons
+    }
+
     /// Members of the group now active in the target.
     public func activeMembers(_ group: String) throws(ReplicationError) -> Int {
         do { return try targetAdmin.describeConsumerGroups([group], timeout: timeout).first?.memberCount ?? 0 } catch {
