@@ -10,7 +10,7 @@
 #   BENCH_SIZE=200             value size in bytes (loadgen pads its JSON to it)
 #   BENCH_RATE=5000            records/s for the latency run
 #   BENCH_LATENCY_SECONDS=20   duration of the latency run
-#   BENCH_MOCK_RECORDS=200000  records for each mock-cluster run, in rounds of BENCH_MOCK_ROUND=36000
+#   BENCH_MOCK_RECORDS=240000  records for each mock-cluster run, over BENCH_MOCK_PARTITIONS=24 partitions
 #   BENCH_RTT_MS=80            round-trip time of the "remote" mock target
 #   BENCH_SOURCE_PROPERTIES={} BENCH_TARGET_PROPERTIES={}   librdkafka properties for the bridge's topology
 #   BENCH_VERIFY=1             check the copies (pipe: sorted key/value checksum; native: counts; bridge: exactly-once)
@@ -26,7 +26,7 @@ PARTITION_COUNTS=${BENCH_PARTITIONS:-"6 60"}
 SIZE=${BENCH_SIZE:-200}
 RATE=${BENCH_RATE:-5000}
 LATENCY_SECONDS=${BENCH_LATENCY_SECONDS:-20}
-MOCK_RECORDS=${BENCH_MOCK_RECORDS:-200000}
+MOCK_RECORDS=${BENCH_MOCK_RECORDS:-240000}
 RTT_MS=${BENCH_RTT_MS:-80}
 SOURCE_PROPERTIES=${BENCH_SOURCE_PROPERTIES:-"{}"}
 TARGET_PROPERTIES=${BENCH_TARGET_PROPERTIES:-"{}"}
@@ -304,60 +304,42 @@ if ! skipped latency; then
 fi
 
 # 3. Cross-region round trip on mock clusters ------------------------------------------------------------
-# The mock keeps only about 5 MB per partition and deletes older records, so 200,000 records of 3 partitions
-# cannot wait in the source for an --until-caught-up run. The records are copied in rounds instead: each
-# round loadgen writes BENCH_MOCK_ROUND records (12,000 per partition, which both sides keep) while the bridge
-# is stopped, then `run --until-caught-up` copies them, and each round's copy phase is timed from the first
-# new record on the target until the last (sum of high watermarks, polled every 20 ms), leaving out the
-# connection and start-up costs that every run pays. The first round's copy is checked exactly-once
-# (later rounds push older records out of the mock's logs).
-ROUND=${BENCH_MOCK_ROUND:-36000}
-mock_run() { # target-rtt-ms -> sets MOCK_S (sum of copy phases), MOCK_WALL_S (sum of whole runs)
-  local rtt=$1 out="$WORK/mock-$1.out" rounds copied=0 round
-  rounds=$(( (MOCK_RECORDS + ROUND - 1) / ROUND ))
-  "$BIN/mockcluster" --cluster "3/0/bench:3" --cluster "3/$rtt/src.bench:3" >"$out" 2>"$WORK/mock-$1.log" &
-  local pid=$!; pids+=($pid)
+# Two librdkafka mock clusters (3 brokers each): the target answers every request after BENCH_RTT_MS, or at once.
+# The mock keeps only about 5 MB per partition, so the records are spread over 24 partitions (10,000 each at the
+# default count). One bridge run per round trip, until caught up; the copy phase is what the bridge logs when it
+# has caught up (from the first record sent to the last acknowledged), which leaves out the connection and start-up
+# round trips that every run pays. Both runs are checked exactly-once.
+MOCK_PARTITIONS=${BENCH_MOCK_PARTITIONS:-24}
+mock_run() { # target-rtt-ms -> sets MOCK_S (copy phase), MOCK_WALL_S (whole run)
+  local rtt=$1 out="$WORK/mock-$1.out" pid
+  "$BIN/mockcluster" --cluster "3/0/bench:$MOCK_PARTITIONS" --cluster "3/$rtt/src.bench:$MOCK_PARTITIONS" >"$out" 2>"$WORK/mock-$1.log" &
+  pid=$!; pids+=($pid)
   for _ in $(seq 1 100); do [ "$(wc -l <"$out")" -ge 2 ] && break; sleep 0.1; done
   [ "$(wc -l <"$out")" -ge 2 ] || { cat "$WORK/mock-$1.log" >&2; die "mockcluster did not start"; }
   local msrc mdst; msrc=$(sed -n 1p "$out"); mdst=$(sed -n 2p "$out")
+  "$BIN/loadgen" --bootstrap "$msrc" --topic bench --records "$MOCK_RECORDS" --size "$SIZE" >"$WORK/loadgen-mock.log" 2>&1 \
+    || { cat "$WORK/loadgen-mock.log" >&2; die "loadgen into the mock failed"; }
   topology "$WORK/mock-$rtt.yaml" "$msrc" "$mdst" bench 5s
-  MOCK_S=0; MOCK_WALL_S=0
-  for round in $(seq 1 "$rounds"); do
-    local n=$(( MOCK_RECORDS - copied < ROUND ? MOCK_RECORDS - copied : ROUND ))
-    "$BIN/loadgen" --bootstrap "$msrc" --topic bench --records "$n" --size "$SIZE" --first $((copied + 1)) >"$WORK/loadgen-mock.log" 2>&1 \
-      || { cat "$WORK/loadgen-mock.log" >&2; die "loadgen into the mock failed"; }
-    "$BIN/latencyprobe" progress --bootstrap "$mdst" --topic src.bench --records $((copied + n)) --timeout 300 \
-      >"$WORK/progress-$rtt.json" 2>"$WORK/progress-$rtt.log" &
-    local progress=$!; pids+=($progress)
-    for _ in $(seq 1 100); do grep -q watching "$WORK/progress-$rtt.log" && break; sleep 0.05; done
-    sleep 0.2
-    run_bridge_until_caught_up "$WORK/mock-$rtt.yaml" "$WORK/bridge-mock-$rtt.log"
-    MOCK_WALL_S=$(calc "$MOCK_WALL_S + $ELAPSED")
-    wait "$progress" || { cat "$WORK/progress-$rtt.log" >&2; die "the target did not receive every record"; }
-    forget "$progress"
-    local p; p=$(cat "$WORK/progress-$rtt.json")
-    MOCK_S=$(calc "$MOCK_S + $(json done_s <<<"$p") - $(json first_s <<<"$p")")
-    local this; this=$(awk 'NR > 1 {s += $3} END {print s + 0}' "$WORK/bridge-mock-$rtt.log")
-    [ "$this" = "$n" ] || { cat "$WORK/bridge-mock-$rtt.log" >&2; die "round $round: the bridge copied $this of $n records"; }
-    copied=$((copied + n))
-    if [ "$round" = 1 ] && [ "$VERIFY" = 1 ]; then  # both sides still hold all of round 1: exactly-once over it
-      "$BIN/latencyprobe" check --source "$msrc" --source-topic bench --target "$mdst" --target-topic src.bench >"$WORK/check-mock.txt" 2>&1 \
-        || { cat "$WORK/check-mock.txt" >&2; die "the bridge's copy on the mock is not exact"; }
-    fi
-  done
+  timed "$WORK/bridge-mock-$rtt.log" "$BIN/regionbridge" run --topology "$WORK/mock-$rtt.yaml" --until-caught-up --log-level notice
+  MOCK_WALL_S=$ELAPSED
+  MOCK_S=$(sed -n 's/.*caught up: copied [0-9]* records in \([0-9.]*\) s.*/\1/p' "$WORK/bridge-mock-$rtt.log")
+  [ -n "$MOCK_S" ] || { tail -20 "$WORK/bridge-mock-$rtt.log" >&2; die "the bridge did not log its copy phase"; }
+  if [ "$VERIFY" = 1 ]; then
+    "$BIN/latencyprobe" check --source "$msrc" --source-topic bench --target "$mdst" --target-topic src.bench >"$WORK/check-mock-$rtt.txt" 2>&1 \
+      || { cat "$WORK/check-mock-$rtt.txt" >&2; die "the bridge's copy on the mock is not exact"; }
+  fi
   kill "$pid"; wait "$pid" 2>/dev/null || true; forget "$pid"
 }
 if ! skipped rtt; then
-  log "3. cross-region: mock clusters (3 brokers each), target with ${RTT_MS} ms round trip on every broker vs 0 ms; $MOCK_RECORDS records"
-  echo "   in rounds of $ROUND records (the mock keeps ~5 MB per partition); copy phase = first to last new record on the target"
+  log "3. cross-region: mock clusters (3 brokers each), target with ${RTT_MS} ms round trip on every broker vs 0 ms; $MOCK_RECORDS records over $MOCK_PARTITIONS partitions"
   mock_run "$RTT_MS"; RTT_S=$MOCK_S; RTT_WALL=$MOCK_WALL_S
   mock_run 0; LOCAL_S=$MOCK_S; LOCAL_WALL=$MOCK_WALL_S
   MMB=$(calc "$MOCK_RECORDS * $RECORD_BYTES / 1e6")
   RTT_RPS=$(calc "$MOCK_RECORDS / $RTT_S"); LOCAL_RPS=$(calc "$MOCK_RECORDS / $LOCAL_S")
   RTT_RATIO=$(calc "round($RTT_RPS / $LOCAL_RPS, 3)")
-  echo "   every round's count checked (bridge summary); the first round's records checked exactly-once"
-  result "mock, target RTT 0 ms (copy phases)" "$(calc "int($LOCAL_RPS)") records/s, $(calc "round($MMB / $LOCAL_S, 1)") MB/s" "$(calc "round($LOCAL_S, 2)") s (runs $(calc "round($LOCAL_WALL, 1)") s)" ""
-  result "mock, target RTT $RTT_MS ms (copy phases)" "$(calc "int($RTT_RPS)") records/s, $(calc "round($MMB / $RTT_S, 1)") MB/s" "$(calc "round($RTT_S, 2)") s (runs $(calc "round($RTT_WALL, 1)") s)" \
+  [ "$VERIFY" = 1 ] && echo "   both copies checked exactly-once (latencyprobe check)"
+  result "mock, target RTT 0 ms (copy phase)" "$(calc "int($LOCAL_RPS)") records/s, $(calc "round($MMB / $LOCAL_S, 1)") MB/s" "$(calc "round($LOCAL_S, 2)") s (run $(calc "round($LOCAL_WALL, 1)") s)" ""
+  result "mock, target RTT $RTT_MS ms (copy phase)" "$(calc "int($RTT_RPS)") records/s, $(calc "round($MMB / $RTT_S, 1)") MB/s" "$(calc "round($RTT_S, 2)") s (run $(calc "round($RTT_WALL, 1)") s)" \
     "ratio $RTT_RATIO, target >= $TARGET_RTT_RATIO: $(verdict "$RTT_RATIO" '>=' "$TARGET_RTT_RATIO")"
 fi
 

@@ -90,12 +90,14 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// Defaults for producers; callers' properties override them, except idempotence and acks.
     ///
-    /// Batching: up to 10,000 records or 1 MB per partition batch, sent after at most `linger.ms` (2 ms) when the
-    /// batch does not fill; under load the five requests in flight per connection keep batches full. Memory: at
-    /// most 64 MB or 100,000 records wait in the queue (`queue.buffering.max.*`); past that, sending waits
-    /// (back-pressure) instead of growing.
+    /// Batching: up to 10,000 records or 1 MB per partition batch, sent after at most `linger.ms` (5 ms) when the
+    /// batch does not fill. librdkafka sends one partition per produce request, and idempotence allows five requests
+    /// in flight per connection, so with many partitions per broker or a distant target what is in flight is five
+    /// batches: a 5 ms linger lets them grow (2 ms gave 0.55 of the local rate at an 80 ms round trip, 5 ms 0.7
+    /// to 1). Memory: at most 64 MB or 100,000 records wait in the queue (`queue.buffering.max.*`); past that,
+    /// sending waits (back-pressure) instead of growing.
     public static let defaultProperties: [String: String] = [
-        "linger.ms": "2",
+        "linger.ms": "5",
         "batch.num.messages": "10000",
         "batch.size": "1000000",
         "queue.buffering.max.messages": "100000",
@@ -117,19 +119,20 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Creates a producer.
     /// - Parameters:
     ///   - configuration: the cluster and user properties.
+    ///   - defaults: properties that change this producer's defaults; user properties still win over them.
     ///   - overrides: properties that win over defaults and user properties (not over the required ones).
     ///   - transactionalID: makes the producer transactional with this `transactional.id`; call
     ///     `initTransactions` before the first transaction. Default none.
     ///   - logger: where librdkafka's log lines go.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
     public init(
-        configuration: KafkaClientConfiguration, overrides: [String: String] = [:], transactionalID: String? = nil,
-        logger: Logger
+        configuration: KafkaClientConfiguration, defaults: [String: String] = [:], overrides: [String: String] = [:],
+        transactionalID: String? = nil, logger: Logger
     ) throws(KafkaError) {
         var required = Self.requiredProperties
         if let transactionalID { required["transactional.id"] = transactionalID }
         client = try RDKafkaClient.make(
-            kind: .producer, configuration: configuration, defaults: Self.defaultProperties,
+            kind: .producer, configuration: configuration, defaults: Self.defaultProperties.merging(defaults) { $1 },
             overrides: overrides.merging(required) { $1 },
             events: Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR), logger: logger)
         mainQueue = rd_kafka_queue_get_main(client.handle)

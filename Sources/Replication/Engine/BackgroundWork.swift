@@ -139,7 +139,7 @@ final class BackgroundWork: @unchecked Sendable {
                 post(discovery.run(owned: Set(owned), initial: false))
                 nextDiscovery = clock.now + discoveryInterval
             }
-            if clock.now >= nextSample, ProcessInfo.processInfo.environment["RB_NOSAMPLE"] == nil {
+            if clock.now >= nextSample {
                 post(sampleSourceEnds(owned))
                 nextSample = clock.now + .seconds(1)
             }

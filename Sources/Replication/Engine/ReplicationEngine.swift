@@ -58,8 +58,10 @@ public final class ReplicationEngine: @unchecked Sendable {
     let logger: Logger
 
     var consumer: KafkaConsumer!
-    /// Single mode: the one idempotent producer every partition is written through.
-    var producer: KafkaProducer?
+    /// Single mode: the idempotent producer the partitions are written through. (A list, so that the copy loop
+    /// reads every producer the same way in both modes; several producers, each with its own connections, were
+    /// measured and left out: see the README's performance section.)
+    var producers: [KafkaProducer] = []
     var sourceAdmin: KafkaAdmin!
     var targetAdmin: KafkaAdmin!
     /// Reads target tails on the copy thread (group-mode take-overs, restarts after an aborted transaction).
@@ -77,8 +79,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var provenance: [UInt8] = []
     /// `<target region>/`: a record whose provenance starts with it came from the target and is not sent back.
     private let loopPrefix: [UInt8]
-    /// Target topics of the shared producer, resolved once each.
-    private var targetTopics: [String: ProducerTopic] = [:]
+    /// Target topics of the shared producers, resolved once each per producer.
+    private var targetTopics: [ObjectIdentifier: [String: ProducerTopic]] = [:]
     /// Slots whose acknowledgements were counted since the observer was last told.
     private var unreported: [PartitionSlot] = []
 
@@ -89,6 +91,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var nextLossCheck = ContinuousClock.now
     private var nextProgress = ContinuousClock.now + .seconds(10)
     private var recordsCopied: Int64 = 0
+    /// When the first record of the run was sent.
+    private var firstSent: ContinuousClock.Instant?
     private var copiedAtLastProgress: Int64 = 0
     private var ownedReported: [TopicPartition] = []
 
@@ -182,7 +186,7 @@ public final class ReplicationEngine: @unchecked Sendable {
                 consumer = try KafkaConsumer(configuration: sourceConfig, groupID: topology.consumerGroup, logger: logger)
                 let producer = try KafkaProducer(configuration: targetConfig, logger: logger)
                 producer.signal(signal)
-                self.producer = producer
+                producers = [producer]
             }
             consumer.signal(signal)
             targetReader = try makeTargetReader()
@@ -227,8 +231,20 @@ public final class ReplicationEngine: @unchecked Sendable {
             guard try copyBatch(stop: stop) else { return }
             try pollDeliveries()
             try housekeeping()
-            if options.untilCaughtUp, isCaughtUp { return }
+            if options.untilCaughtUp, isCaughtUp {
+                logCopyPhase()
+                return
+            }
         }
+    }
+
+    /// At the end of an `--until-caught-up` run: how long copying took from the first record sent to the last
+    /// one acknowledged, without the start-up (connecting, reading the target's tails) and the shutdown.
+    private func logCopyPhase() {
+        guard let firstSent, recordsCopied > 0 else { return }
+        let phase = lastAcknowledgement - firstSent
+        let seconds = Double(phase.components.seconds) + Double(phase.components.attoseconds) / 1e18
+        logger.notice("caught up: copied \(recordsCopied) records in \(String(format: "%.3f", seconds)) s from the first record sent to the last acknowledged (\(Int(Double(recordsCopied) / max(seconds, 0.001))) records/s)")
     }
 
     /// How long the loop may sleep when nothing is ready: until the next once-a-second round or commit.
@@ -285,6 +301,7 @@ public final class ReplicationEngine: @unchecked Sendable {
             }
             guard let error = outcome else {
                 slot.progress.sent(offset: message.offset)
+                if firstSent == nil { firstSent = ContinuousClock.now }
                 return true
             }
             if error.code == .queueFull {
@@ -374,11 +391,11 @@ public final class ReplicationEngine: @unchecked Sendable {
     /// Reads delivery reports and errors of every producer, waiting at most `timeout` (for the first producer).
     func pollDeliveries(timeout: Duration = .zero) throws(ReplicationError) {
         defer { reportCopied() }
-        if let producer {
-            try poll(producer, timeout: timeout)
-            return
-        }
         var wait = timeout
+        for producer in producers {
+            try poll(producer, timeout: wait)
+            wait = .zero
+        }
         for slot in table.slots {
             guard let producer = slot.producer else { continue }
             try poll(producer, timeout: wait)
@@ -519,19 +536,23 @@ public final class ReplicationEngine: @unchecked Sendable {
         }
     }
 
-    /// Single mode: starts copying newly found partitions, each right after what the target holds of it.
+    /// Single mode: starts copying newly found partitions, each right after what the target holds of it. Each
+    /// partition is written by one of the producers, always the same one (by its slot), so its records keep their
+    /// order and the idempotent producer's sequence numbers.
     private func startCopying(_ starts: [PartitionStart]) {
-        guard let producer else { return }
+        guard !producers.isEmpty else { return }
         var assignments: [(TopicPartition, StartOffset)] = []
         for start in starts {
             if let existing = table[start.source], existing.state.isCopying { continue }
+            let resume = ResumePoint.start(afterLastCopied: start.lastCopied)
+            let progress = PartitionProgress(target: start.target, start: resume)
+            let index = table[start.source]?.index ?? table.slots.count
+            let producer = producers[index % producers.count]
             let topic: ProducerTopic
             do { topic = try targetTopic(start.target.topic, producer: producer) } catch {
                 warn("topic:\(start.target.topic)", "cannot open target topic \(start.target.topic): \(error)")
                 continue
             }
-            let resume = ResumePoint.start(afterLastCopied: start.lastCopied)
-            let progress = PartitionProgress(target: start.target, start: resume)
             let slot = table.slot(for: start.source) { index in
                 PartitionSlot(
                     index: index, source: start.source, target: start.target, sourceRegion: topology.source.region,
@@ -550,9 +571,10 @@ public final class ReplicationEngine: @unchecked Sendable {
     }
 
     private func targetTopic(_ name: String, producer: KafkaProducer) throws(KafkaError) -> ProducerTopic {
-        if let topic = targetTopics[name] { return topic }
+        let key = ObjectIdentifier(producer)
+        if let topic = targetTopics[key]?[name] { return topic }
         let topic = try producer.topic(named: name)
-        targetTopics[name] = topic
+        targetTopics[key, default: [:]][name] = topic
         return topic
     }
 
@@ -665,7 +687,7 @@ public final class ReplicationEngine: @unchecked Sendable {
 
     /// Writes queued or in flight, over every producer.
     var inFlight: Int {
-        if let producer { return producer.queueLength }
+        if !producers.isEmpty { return producers.reduce(0) { $0 + $1.queueLength } }
         return table.slots.reduce(0) { $0 + ($1.producer?.queueLength ?? 0) }
     }
 
@@ -675,12 +697,11 @@ public final class ReplicationEngine: @unchecked Sendable {
             do { try commitAll(timeout: options.drainTimeout) } catch { logger.error("while draining: \(error)"); return false }
             return table.slots.allSatisfy { !$0.hasOpenTransaction || !$0.state.isCopying }
         }
-        guard let producer else { return true }
         let deadline = ContinuousClock.now + options.drainTimeout
-        while producer.queueLength > 0, ContinuousClock.now < deadline {
+        while inFlight > 0, ContinuousClock.now < deadline {
             do { try pollDeliveries(timeout: .milliseconds(50)) } catch { logger.error("while draining: \(error)"); return false }
         }
-        return producer.queueLength == 0
+        return inFlight == 0
     }
 
     /// Logs a warning at most once a minute per key, so a flapping cluster does not flood the log.
