@@ -2,7 +2,9 @@
 // write side. It consumes batches from a source topic, copies each record's headers in C and adds a provenance
 // header, and produces it to the same partition of a target topic with acks=all and idempotence (the timestamp
 // kept). It stops when every partition reached its end and every record is acknowledged, and prints JSON.
-// It has no resume, no loop guard, no lag or state: `make bench` compares the bridge with it.
+// It has no resume, no loop guard, no lag or state: `make bench` compares the bridge with it. Its clients use the
+// bridge's own librdkafka settings (KafkaConsumer.defaultProperties, KafkaProducer.defaultProperties), so the
+// comparison is of the code, not of the configuration.
 //
 //   native-forward SOURCE TARGET SOURCE_TOPIC TARGET_TOPIC PARTITIONS [key=value consumer property ...]
 #include <librdkafka/rdkafka.h>
@@ -47,6 +49,12 @@ int main(int argc, char **argv) {
     set(consumer_conf, "group.id", "native-forward");
     set(consumer_conf, "enable.auto.commit", "false");
     set(consumer_conf, "enable.partition.eof", "true");
+    set(consumer_conf, "enable.metrics.push", "false");
+    set(consumer_conf, "fetch.wait.max.ms", "10");
+    set(consumer_conf, "fetch.queue.backoff.ms", "5");
+    set(consumer_conf, "fetch.max.bytes", "16777216");
+    set(consumer_conf, "queued.max.messages.kbytes", "16384");
+    set(consumer_conf, "queued.min.messages", "1000000");
     for (int i = 6; i < argc; i++) {
         char *equals = strchr(argv[i], '=');
         if (!equals) { fprintf(stderr, "native-forward: %s is not key=value\n", argv[i]); return 2; }
@@ -61,9 +69,12 @@ int main(int argc, char **argv) {
     set(producer_conf, "bootstrap.servers", target);
     set(producer_conf, "enable.idempotence", "true");
     set(producer_conf, "acks", "all");
+    set(producer_conf, "enable.metrics.push", "false");
     set(producer_conf, "linger.ms", "5");
     set(producer_conf, "batch.num.messages", "10000");
     set(producer_conf, "batch.size", "1000000");
+    set(producer_conf, "queue.buffering.max.messages", "100000");
+    set(producer_conf, "queue.buffering.max.kbytes", "65536");
     rd_kafka_conf_set_dr_msg_cb(producer_conf, on_delivery);
     rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, producer_conf, error, sizeof error);
     if (!producer) { fprintf(stderr, "native-forward: %s\n", error); return 1; }
@@ -81,7 +92,12 @@ int main(int argc, char **argv) {
     int ends = 0;
     long sent = 0;
     while (ends < partitions) {
-        ssize_t count = rd_kafka_consume_batch_queue(queue, 5, batch, 10000);
+        // Take what is ready; wait up to 5 ms only when nothing is.
+        ssize_t count = rd_kafka_consume_batch_queue(queue, 0, batch, 10000);
+        if (count == 0) {
+            rd_kafka_message_t *first = rd_kafka_consume_queue(queue, 5);
+            if (first) { batch[0] = first; count = 1 + rd_kafka_consume_batch_queue(queue, 0, batch + 1, 9999); }
+        }
         for (ssize_t i = 0; i < count; i++) {
             rd_kafka_message_t *m = batch[i];
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
