@@ -36,8 +36,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
-        // Safe Swift above the clients.
+        // Safe Swift above the clients. Topology asks Kafka's SecretProperties which properties are secret.
         .target(name: "Topology", dependencies: [
+            "Kafka",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .target(name: "Replication", dependencies: [
@@ -96,7 +97,7 @@ let package = Package(
             "Kafka", "Postgres", "Topology",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: strict),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Replication", "Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: [

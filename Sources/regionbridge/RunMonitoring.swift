@@ -23,8 +23,9 @@ struct RunMonitoring {
         let metrics = BridgeMetrics(pair: topology.pair, factory: prometheus.factory)
         var sinks: [any AlertSink] = []
         do {
-            sinks.append(try KafkaAlertSink(topology: topology, logger: logger))
+            // The local file first: it never waits for the target (the topic sink may, while the target is down).
             if let alertsFile { sinks.append(try JSONLinesAlertSink(path: alertsFile)) }
+            sinks.append(try KafkaAlertSink(topology: topology, logger: logger))
         } catch {
             throw CommandFailure(exitCode: ExitCodes.usage, message: error.message)
         }
@@ -43,10 +44,13 @@ struct RunMonitoring {
 
 /// Runs a service whose failure must not stop replication: the failure is logged as an error and the
 /// service then waits for the group's shutdown.
-struct NonFatal<Wrapped: Service>: Service {
+struct NonFatal<Wrapped: Service>: Service, CustomStringConvertible {
     let service: Wrapped
     let what: String
     let logger: Logger
+
+    /// The wrapped service's description (configuration-free, like every service's here).
+    var description: String { "NonFatal(\(String(describing: service)))" }
 
     func run() async throws {
         do {
