@@ -113,6 +113,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport",
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
     ]
 )

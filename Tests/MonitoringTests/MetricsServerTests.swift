@@ -48,6 +48,9 @@ final class MetricsServerTests: XCTestCase {
         observer.groupSync(at: Date(timeIntervalSince1970: 1_800_000_000))
         observer.latency(partition: p0, milliseconds: 20)
         observer.latency(partition: p0, milliseconds: 700)
+        observer.clusterReachable(.source, true)
+        observer.clusterReachable(.target, true)
+        observer.clusterReachable(.target, false)
 
         let port = try freeLoopbackPort()
         let server = MetricsServer(
@@ -72,6 +75,8 @@ final class MetricsServerTests: XCTestCase {
             #"regionbridge_replication_latency_seconds_bucket{pair="us-east-to-eu-west",topic="payments",le="0.025"} 1"#,
             #"regionbridge_replication_latency_seconds_bucket{pair="us-east-to-eu-west",topic="payments",le="1.0"} 2"#,
             #"regionbridge_replication_latency_seconds_count{pair="us-east-to-eu-west",topic="payments"} 2"#,
+            #"regionbridge_cluster_reachable{pair="us-east-to-eu-west",cluster="source"} 1.0"#,
+            #"regionbridge_cluster_reachable{pair="us-east-to-eu-west",cluster="target"} 0.0"#,
             "# TYPE regionbridge_lag_seconds gauge",
             "# TYPE regionbridge_replication_latency_seconds histogram",
         ] {
