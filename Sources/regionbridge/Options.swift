@@ -1,4 +1,5 @@
 import ArgumentParser
+import Replication
 import Foundation
 import Logging
 import Topology
@@ -16,7 +17,7 @@ struct TopologyOptions: ParsableArguments {
         do {
             return try TopologyLoader.load(file: topology)
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.usage, message: "invalid topology:\n\(error)")
+            throw CommandFailure(exitCode: ExitCode.usage, message: "invalid topology:\n\(error)")
         }
     }
 

@@ -27,7 +27,7 @@ struct RunMonitoring {
             if let alertsFile { sinks.append(try JSONLinesAlertSink(path: alertsFile)) }
             sinks.append(try KafkaAlertSink(topology: topology, logger: logger))
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.usage, message: error.message)
+            throw CommandFailure(exitCode: ExitCode.usage, message: error.message)
         }
         let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, logger: logger)
         let observer = ObserverGroup([metrics, alerter, readiness])
