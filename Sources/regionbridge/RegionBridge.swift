@@ -23,7 +23,7 @@ struct RegionBridge: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("regionbridge: \(failure.message)\n".utf8))
+            FileHandle.standardError.write(Data("regionbridge: \(OutputScrubber.scrub(failure.message))\n".utf8))
             Foundation.exit(failure.exitCode.code)
         } catch {
             let code = exitCode(for: error)
@@ -31,7 +31,7 @@ struct RegionBridge: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data((OutputScrubber.scrub(fullMessage(for: error)) + "\n").utf8))
             // Usage errors exit 2, as every other configuration error does.
             Foundation.exit(code == .validationFailure ? ExitCode.usage.code : code.rawValue)
         }
