@@ -22,14 +22,20 @@ struct RunMonitoring {
         let readiness = BridgeReadiness()
         let metrics = BridgeMetrics(pair: topology.pair, factory: prometheus.factory)
         var sinks: [any AlertSink] = []
+        var unresolved: [AlertEvent] = []
         do {
             // The local file first: it never waits for the target (the topic sink may, while the target is down).
-            if let alertsFile { sinks.append(try JSONLinesAlertSink(path: alertsFile)) }
+            if let alertsFile {
+                let file = try JSONLinesAlertSink(path: alertsFile)
+                unresolved = file.firingAtOpen
+                sinks.append(file)
+            }
             sinks.append(try KafkaAlertSink(topology: topology, logger: logger))
         } catch {
             throw CommandFailure(exitCode: ExitCode.usage, message: error.message)
         }
-        let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, logger: logger)
+        // What an earlier run (killed, say) fired and did not resolve, as its alerts file says, resolves in this one.
+        let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, restoring: unresolved, logger: logger)
         let observer = ObserverGroup([metrics, alerter, readiness])
         let server = MetricsServer(
             host: topology.metrics.host, port: topology.metrics.port,

@@ -245,6 +245,53 @@ final class LagAlertRulesTests: XCTestCase {
         XCTAssertFalse(rules.isFiring(cluster: .target))
     }
 
+    /// A bridge killed while alerts fire starts again with them taken over from its alerts file: they resolve
+    /// once their condition clears; one of a partition it never observes (another instance copies it) resolves
+    /// after a minute.
+    func testAlertsOfAnEarlierRunAreTakenOverAndResolve() {
+        var rules = rules(holdFor: .seconds(2))
+        let cluster = AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: "us-east-to-eu-west", cluster: .target, at: at(-50))
+        rules.restore(firing: [
+            lagEvent(.firing, .warning, p0, records: 9, seconds: 30, at: -60),
+            lagEvent(.firing, .critical, p0, records: 90, seconds: 80, at: -55),
+            lagEvent(.firing, .warning, p1, records: 5, seconds: 10, at: -60),
+            cluster,
+            AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: "another-pair", cluster: .source, at: at(-50)),
+        ], at: at(0))
+        XCTAssertEqual(rules.firing(p0), .critical)
+        XCTAssertTrue(rules.isFiring(cluster: .target))
+        XCTAssertFalse(rules.isFiring(cluster: .source), "another pair's alert is not this one's")
+        XCTAssertEqual(rules.observe(p0, records: 0, seconds: 0, at: at(1)), [])
+        XCTAssertEqual(rules.observe(cluster: .target, reachable: true, at: at(1)), [])
+        XCTAssertEqual(rules.evaluate(at: at(3)), [
+            lagEvent(.resolved, .critical, p0, records: 0, seconds: 0, at: 3),
+            lagEvent(.resolved, .warning, p0, records: 0, seconds: 0, at: 3),
+            AlertEvent(alert: .clusterUnreachable, state: .resolved, severity: .critical, pair: "us-east-to-eu-west", cluster: .target, at: at(3)),
+        ])
+        XCTAssertEqual(rules.evaluate(at: at(59)), [])
+        XCTAssertEqual(rules.evaluate(at: at(60)), [lagEvent(.resolved, .warning, p1, records: 5, seconds: 10, at: 60)])
+        XCTAssertEqual(rules.evaluate(at: at(200)), [])
+    }
+
+    func testAlertsFileSaysWhatStillFires() throws {
+        let lines = [
+            lagEvent(.firing, .warning, p0, records: 1, seconds: 6, at: 0),
+            lagEvent(.firing, .critical, p0, records: 9, seconds: 61.5, at: 1),
+            lagEvent(.resolved, .critical, p0, records: 0, seconds: 0, at: 2),
+            AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: "us-east-to-eu-west", cluster: .target, at: at(3.25)),
+            lagEvent(.firing, .warning, p1, records: 1, seconds: 6, at: 4),
+            lagEvent(.resolved, .warning, p1, records: 0, seconds: 0, at: 5),
+        ]
+        for event in lines { XCTAssertEqual(AlertEvent(jsonLine: event.jsonLine), event) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("alerts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("alerts.jsonl").path
+        try (lines.map(\.jsonLine) + ["not an event"]).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try JSONLinesAlertSink(path: path).firingAtOpen, [lines[0], lines[3]])
+        XCTAssertEqual(try JSONLinesAlertSink(path: folder.appendingPathComponent("new.jsonl").path).firingAtOpen, [])
+    }
+
     func testEventsAsJSONLines() {
         let lag = lagEvent(.firing, .critical, p1, records: 120, seconds: 61.5, at: 0)
         XCTAssertEqual(lag.jsonLine, #"{"alert":"replication_lag","state":"firing","severity":"critical","pair":"us-east-to-eu-west","cluster":null,"topic":"payments","partition":1,"lag_records":120,"lag_seconds":61.5,"at":"2027-01-15T08:00:00Z"}"#)

@@ -35,10 +35,16 @@ public final class JSONLinesAlertSink: AlertSink {
     public let path: String
     private let handle: Mutex<FileHandle>
 
+    /// Alerts the file says are firing: for each (alert, severity, partition or cluster, pair), the last event when
+    /// it is a `firing` one. What an earlier run of the bridge fired and never resolved (it was killed), for
+    /// ``LagAlerter`` to take over so that every alert that fired resolves.
+    public let firingAtOpen: [AlertEvent]
+
     /// Opens `path` for appending.
     /// - Throws: ``AlertSinkError`` when the file cannot be created or opened.
     public init(path: String) throws(AlertSinkError) {
         self.path = path
+        firingAtOpen = Self.firing(in: (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw AlertSinkError("cannot create alerts file \(path)")
@@ -51,6 +57,18 @@ public final class JSONLinesAlertSink: AlertSink {
         } catch {
             throw AlertSinkError("cannot open alerts file \(path): \(error.localizedDescription)")
         }
+    }
+
+    /// The alerts whose last event in `text` (JSON lines) is `firing`, in file order; lines that are no alert
+    /// event are skipped.
+    static func firing(in text: String) -> [AlertEvent] {
+        var last: [String: (index: Int, event: AlertEvent)] = [:]
+        for (index, line) in text.split(separator: "\n").enumerated() {
+            guard let event = AlertEvent(jsonLine: String(line)) else { continue }
+            let key = "\(event.alert.rawValue)|\(event.severity.rawValue)|\(event.pair)|\(event.cluster?.rawValue ?? "")|\(event.partition?.description ?? "")"
+            last[key] = (index, event)
+        }
+        return last.values.filter { $0.event.state == .firing }.sorted { $0.index < $1.index }.map(\.event)
     }
 
     public func deliver(_ events: [AlertEvent]) throws(AlertSinkError) {

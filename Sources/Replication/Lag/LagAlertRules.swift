@@ -28,6 +28,8 @@ public struct LagAlertRules: Sendable {
 
     private var partitions: [TopicPartition: PartitionTracks] = [:]
     private var clusters: [ClusterRole: Track] = [:]
+    /// Restored lag alerts of partitions not observed by then are resolved (see ``restore(firing:at:unobservedAfter:)``).
+    private var restoredDeadline: Date?
 
     /// Creates rules with nothing firing.
     public init(settings: LagSettings, pair: String) {
@@ -45,6 +47,7 @@ public struct LagAlertRules: Sendable {
     /// Records one lag observation of a source partition; returns the changes it causes.
     public mutating func observe(_ partition: TopicPartition, records: Int64, seconds: Double, at time: Date) -> [AlertEvent] {
         var tracks = partitions[partition] ?? PartitionTracks()
+        tracks.restored = false
         tracks.lastRecords = records
         tracks.lastSeconds = seconds
         tracks.warning.observe(seconds > settings.warnSeconds, at: time)
@@ -64,6 +67,12 @@ public struct LagAlertRules: Sendable {
     /// Lets time pass to `time` without a new observation; returns the changes whose hold time has now passed.
     public mutating func evaluate(at time: Date) -> [AlertEvent] {
         var events: [AlertEvent] = []
+        if let deadline = restoredDeadline, time >= deadline {
+            restoredDeadline = nil
+            for partition in partitions.keys.sorted() where partitions[partition]?.restored == true {
+                events += forget(partition, at: time)
+            }
+        }
         for partition in partitions.keys.sorted() {
             guard var tracks = partitions[partition] else { continue }
             events += settle(&tracks, partition, at: time)
@@ -77,6 +86,30 @@ public struct LagAlertRules: Sendable {
             clusters[cluster] = track
         }
         return events
+    }
+
+    /// Takes over alerts an earlier run of the bridge fired and did not resolve (it was killed, or lost its
+    /// partitions), as their last `firing` events say: they fire now, without an event, and resolve like any
+    /// other once their condition has been clear for `holdFor`. A restored lag alert of a partition that is not
+    /// observed at all within `unobservedAfter` (another instance of a group copies it now) is resolved then.
+    public mutating func restore(firing events: [AlertEvent], at time: Date, unobservedAfter: Duration = .seconds(60)) {
+        restoredDeadline = time.addingTimeInterval(max(unobservedAfter.seconds, settings.holdFor.seconds))
+        for event in events where event.state == .firing && event.pair == pair {
+            switch event.alert {
+            case .replicationLag:
+                guard let partition = event.partition else { continue }
+                var tracks = partitions[partition] ?? PartitionTracks(restored: true)
+                if event.severity == .critical { tracks.critical.firing = true } else { tracks.warning.firing = true }
+                tracks.lastRecords = event.lagRecords
+                tracks.lastSeconds = event.lagSeconds
+                partitions[partition] = tracks
+            case .clusterUnreachable:
+                guard let cluster = event.cluster else { continue }
+                var track = clusters[cluster] ?? Track()
+                track.firing = true
+                clusters[cluster] = track
+            }
+        }
     }
 
     /// Stops tracking a partition (no longer replicated). Its firing alerts are resolved, critical first.
@@ -131,6 +164,8 @@ public struct LagAlertRules: Sendable {
 private struct PartitionTracks: Sendable {
     var warning = Track()
     var critical = Track()
+    /// Restored from an earlier run and not observed since.
+    var restored = false
     var lastRecords: Int64?
     var lastSeconds: Double?
 }

@@ -32,11 +32,18 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
     ///   - tick: how often `run` lets time pass. Default 1 s.
     ///   - now: the clock; default the system's.
     ///   - logger: where sink failures (and every event, at notice level) are logged.
+    ///   - restoring: alerts an earlier run fired and did not resolve (``JSONLinesAlertSink/firingAtOpen``): they
+    ///     are taken over, and resolve once their condition clears. Default none.
     public init(
         settings: LagSettings, pair: String, sinks: [any AlertSink], tick: Duration = .seconds(1),
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        now: @escaping @Sendable () -> Date = { Date() }, restoring: [AlertEvent] = [], logger: Logger
     ) {
-        rules = Mutex(LagAlertRules(settings: settings, pair: pair))
+        var rules = LagAlertRules(settings: settings, pair: pair)
+        if !restoring.isEmpty {
+            rules.restore(firing: restoring, at: now())
+            logger.notice("\(restoring.count) alert(s) fired by an earlier run and not resolved are taken over: they resolve once their condition clears")
+        }
+        self.rules = Mutex(rules)
         self.sinks = sinks
         failing = Mutex(Array(repeating: false, count: sinks.count))
         self.tick = tick
