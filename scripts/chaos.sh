@@ -146,7 +146,7 @@ supervise() { # restarts instances that exited; counts exits we did not cause
     else
       unexpected=$((unexpected + 1)); unexpected_codes="$unexpected_codes $code"
       note "exit $slot $pid $code"
-      echo "   $(date +%T) instance $slot exited $code by itself: $(grep -E 'error|critical' "$WORK/bridge-$slot.log" | tail -1 | cut -c1-200)"
+      echo "   $(date +%T) instance $slot exited $code by itself: $(grep -E '^regionbridge: ' "$WORK/bridge-$slot.log" | tail -1 | cut -c1-200)"
     fi
     start_instance "$slot"
   done

@@ -83,6 +83,17 @@ final class MetricsServerTests: XCTestCase {
             XCTAssertTrue(lines.contains(expected), "missing \(expected) in:\n\(body)")
         }
 
+        // A partition handed to another instance loses its lag gauges here (a stale gauge would keep an alert
+        // firing); its counters stay.
+        observer.released(partition: p0)
+        let afterRelease = try await get(port, "/metrics").1
+        XCTAssertFalse(afterRelease.contains(#"regionbridge_lag_seconds{pair="us-east-to-eu-west",topic="payments",partition="0"}"#), afterRelease)
+        XCTAssertTrue(afterRelease.contains(#"regionbridge_lag_seconds{pair="us-east-to-eu-west",topic="payments",partition="1"} 0.0"#), afterRelease)
+        XCTAssertTrue(afterRelease.contains(#"regionbridge_records_replicated_total{pair="us-east-to-eu-west",topic="payments",partition="0"} 5"#), afterRelease)
+        observer.lag(partition: p0, records: 1, seconds: 0.5)
+        let afterReturn = try await get(port, "/metrics").1
+        XCTAssertTrue(afterReturn.contains(#"regionbridge_lag_seconds{pair="us-east-to-eu-west",topic="payments",partition="0"} 0.5"#), afterReturn)
+
         var (readyStatus, readyBody, _) = try await get(port, "/health/ready")
         XCTAssertEqual(readyStatus, 503)
         XCTAssertEqual(readyBody, "not ready\n")

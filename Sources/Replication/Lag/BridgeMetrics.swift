@@ -96,6 +96,14 @@ public final class BridgeMetrics: ReplicationObserver {
         metrics.lagSeconds.record(seconds)
     }
 
+    /// Removes the partition's lag gauges: this instance no longer copies it, and a gauge left at its last value
+    /// would keep a Prometheus lag alert firing for ever (the new owner exports its own). Counters stay.
+    public func released(partition: TopicPartition) {
+        guard let removed = partitions.withLock({ $0.removeValue(forKey: partition) }) else { return }
+        removed.lagRecords.destroy()
+        removed.lagSeconds.destroy()
+    }
+
     public func error(kind: String) {
         errors.withLock { cache in
             if let found = cache[kind] { return found }

@@ -67,12 +67,7 @@ public struct LagAlertRules: Sendable {
     /// Lets time pass to `time` without a new observation; returns the changes whose hold time has now passed.
     public mutating func evaluate(at time: Date) -> [AlertEvent] {
         var events: [AlertEvent] = []
-        if let deadline = restoredDeadline, time >= deadline {
-            restoredDeadline = nil
-            for partition in partitions.keys.sorted() where partitions[partition]?.restored == true {
-                events += forget(partition, at: time)
-            }
-        }
+        if let deadline = restoredDeadline, time >= deadline { events += resolveUnobservedRestored(at: time) }
         for partition in partitions.keys.sorted() {
             guard var tracks = partitions[partition] else { continue }
             events += settle(&tracks, partition, at: time)
@@ -91,8 +86,9 @@ public struct LagAlertRules: Sendable {
     /// Takes over alerts an earlier run of the bridge fired and did not resolve (it was killed, or lost its
     /// partitions), as their last `firing` events say: they fire now, without an event, and resolve like any
     /// other once their condition has been clear for `holdFor`. A restored lag alert of a partition that is not
-    /// observed at all within `unobservedAfter` (another instance of a group copies it now) is resolved then.
-    public mutating func restore(firing events: [AlertEvent], at time: Date, unobservedAfter: Duration = .seconds(60)) {
+    /// observed at all within `unobservedAfter` (another instance of a group copies it now) is resolved then, or
+    /// by ``resolveUnobservedRestored(at:)`` when the bridge stops first.
+    public mutating func restore(firing events: [AlertEvent], at time: Date, unobservedAfter: Duration = .seconds(30)) {
         restoredDeadline = time.addingTimeInterval(max(unobservedAfter.seconds, settings.holdFor.seconds))
         for event in events where event.state == .firing && event.pair == pair {
             switch event.alert {
@@ -112,7 +108,19 @@ public struct LagAlertRules: Sendable {
         }
     }
 
-    /// Stops tracking a partition (no longer replicated). Its firing alerts are resolved, critical first.
+    /// Resolves the restored lag alerts of partitions not observed since they were restored: this run has no
+    /// evidence for them (it does not copy those partitions), and nothing else would ever resolve them.
+    public mutating func resolveUnobservedRestored(at time: Date) -> [AlertEvent] {
+        restoredDeadline = nil
+        var events: [AlertEvent] = []
+        for partition in partitions.keys.sorted() where partitions[partition]?.restored == true {
+            events += forget(partition, at: time)
+        }
+        return events
+    }
+
+    /// Stops tracking a partition (no longer replicated, or handed to another instance). Its firing alerts are
+    /// resolved, critical first: this instance no longer watches it (the new owner raises its own).
     public mutating func forget(_ partition: TopicPartition, at time: Date) -> [AlertEvent] {
         guard let tracks = partitions.removeValue(forKey: partition) else { return [] }
         return [(AlertEvent.Severity.critical, tracks.critical), (.warning, tracks.warning)]

@@ -60,6 +60,11 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
         enqueue(rules.withLock { $0.observe(partition, records: records, seconds: seconds, at: time) })
     }
 
+    public func released(partition: TopicPartition) {
+        let time = now()
+        enqueue(rules.withLock { $0.forget(partition, at: time) })
+    }
+
     public func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {
         let time = now()
         enqueue(rules.withLock { $0.observe(cluster: cluster, reachable: reachable, at: time) })
@@ -105,6 +110,9 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
                 Thread.sleep(forTimeInterval: min(0.05, max(0, (next - clock.now).seconds)))
             }
         }
+        // Alerts taken over from an earlier run for partitions this run never watched would stay firing for ever.
+        let time = now()
+        enqueue(rules.withLock { $0.resolveUnobservedRestored(at: time) })
         evaluate()
         for sink in sinks { sink.close(timeout: .seconds(5)) }
     }
