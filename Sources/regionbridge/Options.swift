@@ -17,7 +17,7 @@ struct TopologyOptions: ParsableArguments {
     func load() throws(CommandFailure) -> Topology {
         do {
             let loaded = try TopologyLoader.load(file: topology)
-            OutputScrubber.register(loaded.secrets)
+            OutputScrubber.register(loaded)
             return loaded
         } catch {
             throw CommandFailure(exitCode: ExitCode.usage, message: "invalid topology:\n\(error)")

@@ -16,10 +16,33 @@ enum OutputScrubber {
 
     private static let values = Mutex<[String]>([])
 
-    /// Looks for these secrets' values from now on (longest first, so that one value inside another goes too).
-    static func register(_ secrets: [Secret]) {
-        let texts = Set(secrets.map { $0.reveal() }.filter { $0.count >= minimumLength })
+    /// Looks for the topology's secret values from now on: the secret cluster properties, and the password in
+    /// `reconcile.postgres_dsn` (not the whole connection string, which errors show with its password redacted).
+    static func register(_ topology: Topology) {
+        let dsn = topology.reconcile.map { passwords(inDSN: $0.postgresDSN.reveal()) } ?? []
+        register(texts: topology.source.properties.secrets.map { $0.reveal() } + topology.target.properties.secrets.map { $0.reveal() } + dsn)
+    }
+
+    /// Looks for these values from now on (longest first, so that one value inside another goes too).
+    static func register(texts: [String]) {
+        let texts = Set(texts.filter { $0.count >= minimumLength })
         values.withLock { $0 = texts.sorted { $0.count > $1.count } }
+    }
+
+    /// The passwords in a libpq connection string: `password=...` (quoted or not), `scheme://user:password@`, and a
+    /// `password` URI parameter.
+    static func passwords(inDSN dsn: String) -> [String] {
+        var found: [String] = []
+        for match in dsn.matches(of: #/(?:^|\s)password\s*=\s*(?:'((?:[^'\\]|\\.|'')*)'|(\S+))/#.ignoresCase()) {
+            if let quoted = match.output.1 {
+                found.append(String(quoted).replacing("\\'", with: "'").replacing("''", with: "'"))
+            } else if let plain = match.output.2 {
+                found.append(String(plain))
+            }
+        }
+        for match in dsn.matches(of: #/postgres(?:ql)?://[^:@/\s]*:([^@\s]*)@/#.ignoresCase()) { found.append(String(match.output.1)) }
+        for match in dsn.matches(of: #/[?&]password=([^&#\s]*)/#.ignoresCase()) { found.append(String(match.output.1)) }
+        return found
     }
 
     /// `text` with every registered secret value replaced by `******`.
