@@ -140,7 +140,7 @@ supervise() { # restarts instances that exited; counts exits we did not cause
     pid=${INSTANCE_PIDS[$slot]}
     [ -n "$pid" ] || continue
     kill -0 "$pid" 2>/dev/null && continue
-    code=0; wait "$pid" 2>/dev/null || code=$?
+    code=0; { wait "$pid"; } 2>/dev/null || code=$?   # (the braces also silence bash's "Killed" notice)
     if [ -n "${KILLED[$pid]:-}" ]; then
       note "restart $slot after kill -9"
     else
@@ -156,7 +156,7 @@ stop_instances() { # SIGTERM every instance, wait; sets STOP_CODES to "slot:code
   for slot in "${!INSTANCE_PIDS[@]}"; do kill -TERM "${INSTANCE_PIDS[$slot]}" 2>/dev/null || true; done
   for slot in "${!INSTANCE_PIDS[@]}"; do
     pid=${INSTANCE_PIDS[$slot]}; code=0
-    wait "$pid" 2>/dev/null || code=$?
+    { wait "$pid"; } 2>/dev/null || code=$?
     [ -n "${KILLED[$pid]:-}" ] || codes="$codes $slot:$code"
   done
   INSTANCE_PIDS=()
