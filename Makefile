@@ -1,7 +1,7 @@
 # RegionBridge: the two commands are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test demo bench soak clean
+.PHONY: setup build test demo bench soak chaos clean
 
 ## Installs what the project needs (idempotent).
 setup:
@@ -29,6 +29,13 @@ bench: setup
 soak: setup
 	$(SWIFT) build -c release --scratch-path "$${SCRATCH_PATH:-.build}"
 	@SCRATCH_PATH="$${SCRATCH_PATH:-.build}" bash scripts/soak.sh
+
+## Chaos soak (not part of test): kill -9 of the bridge and SIGSTOP of either broker at random moments, in single
+## and group mode, under payment traffic for CHAOS_MINUTES (default 10; CHAOS_SEED replays); then exactly-once,
+## alerts resolved and reconcile checks, and the figures.
+chaos: setup
+	$(SWIFT) build -c release --scratch-path "$${SCRATCH_PATH:-.build}"
+	@SCRATCH_PATH="$${SCRATCH_PATH:-.build}" bash scripts/chaos.sh
 
 clean:
 	rm -rf .build

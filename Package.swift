@@ -37,8 +37,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
-        // Safe Swift above the clients.
+        // Safe Swift above the clients. Topology asks Kafka's SecretProperties which properties are secret.
         .target(name: "Topology", dependencies: [
+            "Kafka",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .target(name: "Replication", dependencies: [
@@ -103,7 +104,7 @@ let package = Package(
             "Kafka", "Postgres", "Topology",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"], swiftSettings: strict),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Replication", "Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "Replication", "Topology", "Kafka"], swiftSettings: strict),
@@ -119,7 +120,8 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport", .product(name: "Yams", package: "Yams"),
+            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport",
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
     ]
 )

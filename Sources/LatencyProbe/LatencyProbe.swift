@@ -56,6 +56,9 @@ struct Latency: ParsableCommand {
     @Option(help: "fetch.wait.max.ms of the probe's consumer (how long the broker may hold an empty fetch).")
     var fetchWaitMs = 5
 
+    @Option(help: ArgumentHelp("Also write each record's key and arrival time (microseconds since the epoch), one per line, to FILE.", valueName: "FILE"))
+    var arrivals: String?
+
     func run() throws {
         let logger = Logger(label: "latencyprobe")
         let start: StartOffset
@@ -75,6 +78,7 @@ struct Latency: ParsableCommand {
         try consumer.assign(assigned.map { ($0, start) })
         FileHandle.standardError.write(Data("latencyprobe: reading \(topic) (\(assigned.count) partitions) from the \(from)\n".utf8))
 
+        var arrivalLines = ""
         var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
         var negative = 0
         var withoutTimestamp = 0
@@ -95,6 +99,9 @@ struct Latency: ParsableCommand {
             lastRecord = clock.now
             for record in batch.records where count < records {
                 count += 1
+                if arrivals != nil, let key = record.key {
+                    arrivalLines += "\(String(decoding: key, as: UTF8.self))\t\(nowMicros)\n"
+                }
                 guard let timestamp = record.timestamp else { withoutTimestamp += 1; continue }
                 let latency = nowMicros - timestamp.milliseconds * 1000
                 if latency < 0 { negative += 1 }
@@ -104,6 +111,7 @@ struct Latency: ParsableCommand {
                 FileHandle.standardError.write(Data("latencyprobe: \(error.error)\n".utf8))
             }
         }
+        if let arrivals { try arrivalLines.write(toFile: arrivals, atomically: true, encoding: .utf8) }
         let measured = histogram.totalCount
         print("""
             {"topic":"\(topic)","count":\(count),"measured":\(measured),"stop":"\(stopReason)",\

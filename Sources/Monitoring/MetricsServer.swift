@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// A minimal HTTP/1.1 server for ``MonitoringRoutes``, run as a swift-service-lifecycle `Service`
 /// (put it in the same `ServiceGroup` as the bridge). It stops on graceful shutdown or cancellation.
-public struct MetricsServer: Service {
+public struct MetricsServer: Service, CustomStringConvertible {
     /// Host name or address to listen on. Loopback by default in the topology (`metrics.listen`).
     public let host: String
     /// TCP port.
@@ -21,6 +21,9 @@ public struct MetricsServer: Service {
         self.routes = routes
         self.logger = logger
     }
+
+    /// `MetricsServer(<host>:<port>)`: what it listens on, nothing else (services are logged with their description).
+    public var description: String { "MetricsServer(\(host):\(port))" }
 
     /// Listens and answers until graceful shutdown or cancellation.
     /// - Throws: when the address cannot be bound (in use, not local, ...).

@@ -1,3 +1,5 @@
+import Replication
+
 /// Why a reconciliation could not give a verdict.
 public struct ReconcileError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
@@ -15,8 +17,8 @@ public struct ReconcileError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// 2 for configuration, 1 otherwise.
-    public var exitCode: Int32 { kind == .configuration ? 2 : 1 }
+    /// ``ExitCode/usage`` (2) for configuration, ``ExitCode/runtime`` (1) otherwise.
+    public var exitCode: ExitCode { kind == .configuration ? .usage : .runtime }
 
     public var description: String { message }
 }

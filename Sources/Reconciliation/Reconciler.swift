@@ -80,7 +80,7 @@ public final class Reconciler {
 
         let db: PostgresConnection
         do {
-            db = try PostgresConnection.connect(settings.postgresDSN, logger: logger)
+            db = try PostgresConnection.connect(settings.postgresDSN.reveal(), logger: logger)
         } catch {
             throw ReconcileError(.unreachable, "cannot connect to Postgres: \(error)")
         }

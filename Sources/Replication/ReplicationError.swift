@@ -29,14 +29,14 @@ public struct ReplicationError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// The process exit code for this error: 5 for a source gap, 6 for a refused record, 7 for a target that
-    /// lost data, 1 otherwise.
-    public var exitCode: Int32 {
+    /// The process exit code for this error: ``ExitCode/sourceGap`` (5), ``ExitCode/refusedRecord`` (6),
+    /// ``ExitCode/targetLostData`` (7), ``ExitCode/runtime`` (1) otherwise.
+    public var exitCode: ExitCode {
         switch kind {
-        case .sourceGap: return 5
-        case .targetRefusedRecord: return 6
-        case .targetDataLost: return 7
-        default: return 1
+        case .sourceGap: .sourceGap
+        case .targetRefusedRecord: .refusedRecord
+        case .targetDataLost: .targetLostData
+        case .sourceUnavailable, .targetUnavailable, .targetTopicSetup, .fatal: .runtime
         }
     }
 

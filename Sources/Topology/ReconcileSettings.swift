@@ -12,9 +12,10 @@
 ///   compare: {amount: amount, currency: currency}   # JSON field of the record -> query column
 ///   state_schema: regionbridge    # where the scan cursor and event index live (default regionbridge)
 /// ```
-public struct ReconcileSettings: Sendable, Equatable {
-    /// libpq connection string, `${VAR}` already expanded. Holds a password: never log it unredacted.
-    public var postgresDSN: String
+public struct ReconcileSettings: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// libpq connection string, `${VAR}` already expanded. It may hold a password, so it is a ``Secret``:
+    /// only the connection to Postgres reveals it.
+    public var postgresDSN: Secret
     /// SQL returning `event_id` and `committed_at` (plus the compared columns) for `$1 <= committed_at < $2`.
     public var committedQuery: String
     /// Source topics whose records are the events of committed rows.
@@ -28,7 +29,7 @@ public struct ReconcileSettings: Sendable, Equatable {
 
     /// Creates settings; the defaults are those of a section that leaves the optional keys out.
     public init(
-        postgresDSN: String, committedQuery: String, topics: [String], eventID: EventIDLocation = .key,
+        postgresDSN: Secret, committedQuery: String, topics: [String], eventID: EventIDLocation = .key,
         compare: [FieldComparison] = [], stateSchema: String = "regionbridge"
     ) {
         self.postgresDSN = postgresDSN
@@ -38,6 +39,14 @@ public struct ReconcileSettings: Sendable, Equatable {
         self.compare = compare.sorted { $0.field < $1.field }
         self.stateSchema = stateSchema
     }
+
+    /// The settings without the connection string (shown as `******`).
+    public var description: String {
+        "ReconcileSettings(postgres_dsn: \(postgresDSN), topics: \(topics), event_id: \(eventID), "
+            + "compare: \(compare.map { "\($0.field)=\($0.column)" }), state_schema: \(stateSchema))"
+    }
+
+    public var debugDescription: String { description }
 }
 
 /// One field compared between a record's JSON value and a row of the committed query.

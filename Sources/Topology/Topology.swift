@@ -4,7 +4,10 @@ import Foundation
 let bridgeTopicPrefix = "regionbridge."
 
 /// One replication direction: a source cluster, a target cluster and the topics copied between them.
-public struct Topology: Sendable, Equatable {
+///
+/// Its description, `dump` and `Mirror` never show a secret: cluster properties that hold one are ``Secret``s
+/// (see ``ClusterProperties``), and so is the Postgres connection string of ``ReconcileSettings``.
+public struct Topology: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Name of the region pair, e.g. `us-east-to-eu-west`; used inside Kafka topic names.
     public var pair: String
     /// The cluster records are read from.
@@ -58,19 +61,34 @@ public struct Topology: Sendable, Equatable {
     public var internalTopicPrefix: String {
         "\(bridgeTopicPrefix)\(pair)."
     }
+
+    /// Every secret the topology holds (secret cluster properties, the Postgres connection string), so that
+    /// output can be scrubbed of their values.
+    public var secrets: [Secret] {
+        source.properties.secrets + target.properties.secrets + (reconcile.map { [$0.postgresDSN] } ?? [])
+    }
+
+    /// The pair, both clusters and the topic patterns; secrets as `******`.
+    public var description: String {
+        "Topology(pair: \(pair), source: \(source), target: \(target), topics: \(topics.include), mode: \(instances.mode.rawValue)"
+            + (reconcile.map { ", reconcile: \($0)" } ?? "") + ")"
+    }
+
+    public var debugDescription: String { description }
 }
 
-/// How to reach one Kafka cluster.
-public struct ClusterEndpoint: Sendable, Equatable {
+/// How to reach one Kafka cluster. Its description, `dump` and `Mirror` show secret properties as `******`.
+public struct ClusterEndpoint: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Region name, matching `[a-z0-9-]+`.
     public var region: String
     /// Comma-separated `host:port` list, as written.
     public var bootstrapServers: String
-    /// Extra librdkafka properties (`security.protocol`, `sasl.*`, `ssl.*`, ...), with `${VAR}` already expanded.
-    public var properties: [String: String]
+    /// Extra librdkafka properties (`security.protocol`, `sasl.*`, `ssl.*`, ...), with `${VAR}` already expanded;
+    /// secret ones are held as ``Secret``s.
+    public var properties: ClusterProperties
 
     /// Creates an endpoint from its parts.
-    public init(region: String, bootstrapServers: String, properties: [String: String] = [:]) {
+    public init(region: String, bootstrapServers: String, properties: ClusterProperties = [:]) {
         self.region = region
         self.bootstrapServers = bootstrapServers
         self.properties = properties
@@ -84,6 +102,13 @@ public struct ClusterEndpoint: Sendable, Equatable {
             .filter { !$0.isEmpty })
             .sorted()
     }
+
+    /// `<region> [<bootstrap servers>]` and the properties, secrets as `******`.
+    public var description: String {
+        "\(region) [\(bootstrapServers)]" + (properties.isEmpty ? "" : " \(properties)")
+    }
+
+    public var debugDescription: String { "ClusterEndpoint(\(description))" }
 }
 
 /// How a source topic's name maps to the target topic's name.

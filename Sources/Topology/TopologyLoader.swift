@@ -157,7 +157,7 @@ private struct TopologyReader {
         }
         let properties = fields["properties"].map { self.properties($0) } ?? [:]
         guard let region, let servers else { return nil }
-        return ClusterEndpoint(region: region, bootstrapServers: servers, properties: properties)
+        return ClusterEndpoint(region: region, bootstrapServers: servers, properties: ClusterProperties(properties))
     }
 
     private mutating func topicSelection(_ entry: Entry, sameCluster: Bool) -> TopicSelection? {
@@ -317,7 +317,7 @@ private struct TopologyReader {
         }
         guard let dsn, let query, let topics else { return nil }
         return ReconcileSettings(
-            postgresDSN: dsn, committedQuery: query, topics: topics, eventID: eventID ?? .key, compare: compare,
+            postgresDSN: Secret(dsn), committedQuery: query, topics: topics, eventID: eventID ?? .key, compare: compare,
             stateSchema: schema ?? "regionbridge")
     }
 

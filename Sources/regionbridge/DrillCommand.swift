@@ -1,6 +1,7 @@
 import ArgumentParser
 import Drill
 import Foundation
+import Replication
 
 /// `regionbridge drill`: could the pair fail over right now, and what would it cost? Read-only.
 struct DrillCommand: ParsableCommand {
@@ -66,21 +67,21 @@ struct DrillCommand: ParsableCommand {
                 logger: logger)
             report = runner.run()
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.runtime, message: error.message)
+            throw CommandFailure(exitCode: .runtime, message: error.message)
         }
         let text = format.render(report)
         if let output {
             do {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
             } catch {
-                throw CommandFailure(exitCode: ExitCodes.runtime, message: "cannot write the report to \(output): \(error.localizedDescription)")
+                throw CommandFailure(exitCode: .runtime, message: "cannot write the report to \(output): \(error.localizedDescription)")
             }
             print(report.verdictLine)
         } else {
             print(text)
         }
         if !report.verdict.ready {
-            throw ExitCode(ExitCodes.notReady)
+            throw ArgumentParser.ExitCode(ExitCode.notReady.code)
         }
     }
 }

@@ -82,14 +82,14 @@ struct FailbackCommand: ParsableCommand {
                 }
             }
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.runtime, message: "\(error)")
+            throw CommandFailure(exitCode: .runtime, message: "\(error)")
         }
         output.refusals = output.refusals.reduce(into: []) { kept, reason in if !kept.contains(reason) { kept.append(reason) } }
         output.payments = namePayments(topology, plan: output.plan, logger: logger)
 
         if !output.refusals.isEmpty {
             print(output.render(format))
-            throw CommandFailure(exitCode: ExitCodes.refused, message: "refused:\n\(output.refusals.joined(separator: "\n"))")
+            throw CommandFailure(exitCode: .refused, message: "refused:\n\(output.refusals.joined(separator: "\n"))")
         }
         guard apply else {
             output.summary = "dry run: nothing committed; run again with --apply"
@@ -100,9 +100,9 @@ struct FailbackCommand: ParsableCommand {
             try failback.apply(output.plan.positions)
             if let reverseFailover { try reverseFailover.apply(output.reversePositions) }
         } catch let refusal as FailoverRefusal {
-            throw CommandFailure(exitCode: ExitCodes.refused, message: "refused:\n\(refusal)")
+            throw CommandFailure(exitCode: .refused, message: "refused:\n\(refusal)")
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.runtime, message: "\(error)")
+            throw CommandFailure(exitCode: .runtime, message: "\(error)")
         }
         let moved = output.plan.positions.filter(\.moves).count
         let kept = output.plan.positions.count - moved
@@ -123,12 +123,12 @@ struct FailbackCommand: ParsableCommand {
         case .found(let file, let reverseTopology):
             guard reverseTopology.source.region == topology.target.region, reverseTopology.target.region == topology.source.region else {
                 throw CommandFailure(
-                    exitCode: ExitCodes.usage,
+                    exitCode: .usage,
                     message: "reverse pair topology \(file) copies \(reverseTopology.source.region) -> \(reverseTopology.target.region), not \(topology.target.region) -> \(topology.source.region)")
             }
             return (file, reverseTopology)
         case .invalid(let file, let problems):
-            throw CommandFailure(exitCode: ExitCodes.usage, message: "reverse pair topology \(file) does not validate:\n\(problems)")
+            throw CommandFailure(exitCode: .usage, message: "reverse pair topology \(file) does not validate:\n\(problems)")
         case .missing:
             return nil
         }

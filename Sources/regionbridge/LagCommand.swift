@@ -48,7 +48,7 @@ struct LagCommand: ParsableCommand {
                 let report = try reader.report()
                 print(format == .json ? report.json() : LagTable.render(report))
             } catch {
-                throw CommandFailure(exitCode: ExitCodes.runtime, message: error.message)
+                throw CommandFailure(exitCode: ExitCode.runtime, message: error.message)
             }
             return
         }

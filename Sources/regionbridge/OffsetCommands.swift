@@ -31,7 +31,7 @@ struct TranslateOffsetsCommand: ParsableCommand {
             let failover = try ConsumerFailover(topology: topology, timeout: requestTimeout.duration, logger: logger)
             print(PositionTable.render(try failover.translate(group: group), format: format))
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.runtime, message: error.message)
+            throw CommandFailure(exitCode: ExitCode.runtime, message: error.message)
         }
     }
 }
@@ -81,9 +81,9 @@ struct FailoverCommand: ParsableCommand {
                 print("dry run: nothing committed; run again with --apply")
             }
         } catch let refusal as FailoverRefusal {
-            throw CommandFailure(exitCode: ExitCodes.refused, message: "refused:\n\(refusal)")
+            throw CommandFailure(exitCode: ExitCode.refused, message: "refused:\n\(refusal)")
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.runtime, message: "\(error)")
+            throw CommandFailure(exitCode: ExitCode.runtime, message: "\(error)")
         }
     }
 }

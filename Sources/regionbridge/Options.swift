@@ -1,4 +1,5 @@
 import ArgumentParser
+import Replication
 import Foundation
 import Logging
 import Topology
@@ -11,20 +12,23 @@ struct TopologyOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
-    /// Loads the topology, turning every problem into exit code 2 with file, line and key.
+    /// Loads the topology, turning every problem into exit code 2 with file, line and key. Its secrets' values are
+    /// scrubbed from every log line and error message from then on (``OutputScrubber``).
     func load() throws(CommandFailure) -> Topology {
         do {
-            return try TopologyLoader.load(file: topology)
+            let loaded = try TopologyLoader.load(file: topology)
+            OutputScrubber.register(loaded)
+            return loaded
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.usage, message: "invalid topology:\n\(error)")
+            throw CommandFailure(exitCode: ExitCode.usage, message: "invalid topology:\n\(error)")
         }
     }
 
-    /// Sends logs to stderr (stdout is for command output).
+    /// Sends logs to stderr (stdout is for command output), with the topology's secrets scrubbed.
     func bootstrapLogging() -> Logger {
         let level = logLevel
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = ScrubbingLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }

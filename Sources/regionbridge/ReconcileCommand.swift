@@ -1,4 +1,5 @@
 import ArgumentParser
+import Replication
 import Foundation
 import Reconciliation
 
@@ -60,14 +61,14 @@ struct ReconcileCommand: ParsableCommand {
             do {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
             } catch {
-                throw CommandFailure(exitCode: ExitCodes.runtime, message: "cannot write the report to \(output): \(error.localizedDescription)")
+                throw CommandFailure(exitCode: ExitCode.runtime, message: "cannot write the report to \(output): \(error.localizedDescription)")
             }
             print(report.verdict)
         } else {
             print(text)
         }
-        if report.exitCode != 0 {
-            throw ExitCode(report.exitCode)
+        if report.exitCode != .done {
+            throw ArgumentParser.ExitCode(report.exitCode.code)
         }
     }
 }

@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
             guard let slash = text.lastIndex(of: "/"), let partition = Int32(text[text.index(after: slash)...]),
                   slash != text.startIndex
             else {
-                throw CommandFailure(exitCode: ExitCodes.usage, message: "--accept-gap \(text): expected TOPIC/PARTITION, e.g. payment-events/0")
+                throw CommandFailure(exitCode: ExitCode.usage, message: "--accept-gap \(text): expected TOPIC/PARTITION, e.g. payment-events/0")
             }
             replication.acceptGaps.insert(TopicPartition(String(text[..<slash]), partition))
         }

@@ -22,13 +22,20 @@ struct RunMonitoring {
         let readiness = BridgeReadiness()
         let metrics = BridgeMetrics(pair: topology.pair, factory: prometheus.factory)
         var sinks: [any AlertSink] = []
+        var unresolved: [AlertEvent] = []
         do {
+            // The local file first: it never waits for the target (the topic sink may, while the target is down).
+            if let alertsFile {
+                let file = try JSONLinesAlertSink(path: alertsFile)
+                unresolved = file.firingAtOpen
+                sinks.append(file)
+            }
             sinks.append(try KafkaAlertSink(topology: topology, logger: logger))
-            if let alertsFile { sinks.append(try JSONLinesAlertSink(path: alertsFile)) }
         } catch {
-            throw CommandFailure(exitCode: ExitCodes.usage, message: error.message)
+            throw CommandFailure(exitCode: ExitCode.usage, message: error.message)
         }
-        let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, logger: logger)
+        // What an earlier run (killed, say) fired and did not resolve, as its alerts file says, resolves in this one.
+        let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, restoring: unresolved, logger: logger)
         let observer = ObserverGroup([metrics, alerter, readiness])
         let server = MetricsServer(
             host: topology.metrics.host, port: topology.metrics.port,
@@ -43,10 +50,13 @@ struct RunMonitoring {
 
 /// Runs a service whose failure must not stop replication: the failure is logged as an error and the
 /// service then waits for the group's shutdown.
-struct NonFatal<Wrapped: Service>: Service {
+struct NonFatal<Wrapped: Service>: Service, CustomStringConvertible {
     let service: Wrapped
     let what: String
     let logger: Logger
+
+    /// The wrapped service's description (configuration-free, like every service's here).
+    var description: String { "NonFatal(\(String(describing: service)))" }
 
     func run() async throws {
         do {

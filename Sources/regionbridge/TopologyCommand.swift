@@ -1,4 +1,5 @@
 import ArgumentParser
+import Replication
 import Topology
 
 struct TopologyCommand: ParsableCommand {
@@ -17,7 +18,7 @@ struct TopologyCommand: ParsableCommand {
             do {
                 topology = try TopologyLoader.load(file: file)
             } catch {
-                throw CommandFailure(exitCode: ExitCodes.usage, message: "\(error)")
+                throw CommandFailure(exitCode: ExitCode.usage, message: "\(error)")
             }
             print("\(file): ok: pair \(topology.pair), \(topology.source.region) -> \(topology.target.region), \(topology.topics.include.count) include pattern(s), rename \(topology.topics.rename.rawValue)")
         }

@@ -5,7 +5,7 @@ import XCTest
 
 /// Lag alerts from a running bridge when the target region stops taking writes (SIGSTOP on its broker).
 final class AlertsOnTansuTests: TwoRegionTestCase {
-    func testAFrozenTargetFiresWarningThenCriticalOnceAndResolvesAfterwards() throws {
+    func testAFrozenTargetFiresWarningThenCriticalAndBothResolveInPairs() throws {
         try sourceClient.createTopic("payments", partitions: 1)
         let bridge = try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}")
         let handle = try FileHandle(forWritingTo: bridge.topologyURL)
@@ -29,24 +29,34 @@ final class AlertsOnTansuTests: TwoRegionTestCase {
             lagEvents().contains { $0["severity"] as? String == "critical" && $0["state"] as? String == "firing" }
         }
         target.thaw()
-        try waitUntil("lag alert resolved", timeout: .seconds(90)) {
-            lagEvents().contains { $0["state"] as? String == "resolved" }
+        // Every alert is its own (alert, severity, topic, partition): each one that fired must resolve.
+        let key = { (event: [String: Any]) in
+            "\(event["alert"] as? String ?? "?")/\(event["severity"] as? String ?? "?")/\(event["topic"] as? String ?? "?")/\(event["partition"] as? Int ?? -1)"
+        }
+        let statesByAlert = { () -> [String: [String]] in
+            Dictionary(grouping: lagEvents(), by: key).mapValues { $0.map { $0["state"] as? String ?? "?" } }
+        }
+        try waitUntil("every lag alert that fired resolved", timeout: .seconds(90)) {
+            let states = statesByAlert()
+            return states.keys.count >= 2 && states.values.allSatisfy { $0.last == "resolved" }
         }
         XCTAssertEqual(load.waitForExit(timeout: .seconds(60)), 0, load.stderrText)
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
 
-        let sequence = lagEvents().map { "\($0["state"] as? String ?? "?")/\($0["severity"] as? String ?? "?")/\($0["topic"] as? String ?? "?")/\($0["partition"] as? Int ?? -1)" }
-        // The freeze: warning, critical, possibly warning again on the way down (a transition too), then resolved.
-        let resolvedAt = try XCTUnwrap(sequence.firstIndex { $0.hasPrefix("resolved/") }, "\(sequence)")
-        let freeze = Array(sequence[...resolvedAt])
-        XCTAssertEqual(Array(freeze.prefix(2)), ["firing/warning/payments/0", "firing/critical/payments/0"], "\(sequence)")
-        XCTAssertEqual(freeze.filter { $0.hasPrefix("firing/critical") }.count, 1, "critical fires once: \(sequence)")
-        XCTAssertLessThanOrEqual(freeze.count, 4, "one event per transition, no storm: \(sequence)")
-        // With warn_seconds 1 and for 1s, the catch-up after the thaw may cross the warning line once more: a new
-        // episode, which must start with a firing event. Anything beyond one such episode would be a storm.
-        let after = Array(sequence[(resolvedAt + 1)...])
-        XCTAssertTrue(after.isEmpty || after.first?.hasPrefix("firing/") == true, "\(sequence)")
-        XCTAssertLessThanOrEqual(after.count, 2, "no storm after the freeze: \(sequence)")
+        let states = statesByAlert()
+        let sequence = lagEvents().map { "\($0["state"] as? String ?? "?") \(key($0))" }
+        XCTAssertEqual(Set(states.keys), ["replication_lag/warning/payments/0", "replication_lag/critical/payments/0"], "\(sequence)")
+        for (alert, transitions) in states {
+            // Firing and resolved in pairs: one event per transition, never two firings in a row, and the last resolves.
+            let pairs = (0..<transitions.count).map { $0 % 2 == 0 ? "firing" : "resolved" }
+            XCTAssertEqual(transitions, pairs, "\(alert): \(sequence)")
+            XCTAssertEqual(transitions.count % 2, 0, "\(alert) resolved: \(sequence)")
+            // The freeze is one episode; with warn_seconds 1 and for 1s the catch-up after the thaw may cross the
+            // warning line once more (a new episode, in pairs too). More would be a storm.
+            XCTAssertLessThanOrEqual(transitions.count, 4, "no storm: \(alert): \(sequence)")
+        }
+        // The warning fired before the critical one.
+        XCTAssertEqual(Array(sequence.prefix(2)), ["firing replication_lag/warning/payments/0", "firing replication_lag/critical/payments/0"], "\(sequence)")
 
         // The alerts topic in the target holds the same events as the file.
         let fileLines = try String(contentsOf: alerts, encoding: .utf8).split(separator: "\n").map(String.init)

@@ -79,6 +79,33 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(undefined.stderr.contains("source.properties.sasl.password"), undefined.stderr)
     }
 
+    /// librdkafka's own log lines can quote a secret property's value; the bridge's log handler scrubs every value
+    /// of the topology's secrets from what it writes. (Without the scrubbing this line shows the secret.)
+    func testLibrdkafkaLogLinesThatQuoteASecretAreScrubbed() throws {
+        let path = try write("""
+            pair: p
+            source:
+              region: us-east
+              bootstrap_servers: "127.0.0.1:\(try freeLoopbackPort())"
+              properties:
+                security.protocol: SASL_PLAINTEXT
+                sasl.mechanisms: OAUTHBEARER
+                enable.sasl.oauthbearer.unsecure.jwt: true
+                sasl.oauthbearer.config: "${RB_SECRET}"
+            target: {region: eu-west, bootstrap_servers: "127.0.0.1:\(try freeLoopbackPort())"}
+            topics: {include: ["payments"]}
+
+            """)
+        var environment = ProcessInfo.processInfo.environment
+        environment["RB_SECRET"] = "Rb-oauth-5d1c93e7"
+        let result = try runProcess(
+            RepoPaths.regionbridge, ["lag", "--topology", path, "--request-timeout", "2s", "--log-level", "trace"],
+            environment: environment, timeout: .seconds(30))
+        XCTAssertEqual(result.exitCode, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("Unrecognized sasl.oauthbearer.config beginning at: ******"), result.stderr)
+        XCTAssertFalse((result.stdout + result.stderr).contains("5d1c93e7"), result.stderr)
+    }
+
     func testUsageErrorsExitTwo() throws {
         let path = RepoPaths.root.appendingPathComponent("topologies/us-east-to-eu-west.yaml").path
         let badGap = try regionbridge(["run", "--topology", path, "--accept-gap", "payments"])

@@ -35,7 +35,7 @@ final class LagAlertRulesTests: XCTestCase {
         XCTAssertEqual(rules.level(seconds: 60.5), .critical)
     }
 
-    func testWarnThenCriticalThenResolvedIsThreeEventsAtTheHoldTimes() {
+    func testWarnThenCriticalThenResolvedIsFourEventsAtTheHoldTimes() {
         var rules = rules()
         var events: [AlertEvent] = []
         // Warning-level lag from t=0; fires once it has held 30 s.
@@ -56,14 +56,19 @@ final class LagAlertRulesTests: XCTestCase {
         events += rules.observe(p0, records: 120, seconds: 122, at: at(61))
         XCTAssertEqual(events, [lagEvent(.firing, .critical, p0, records: 120, seconds: 122, at: 61)])
 
-        // Caught up from t=70; resolves at t=100, naming the severity that ended.
+        XCTAssertTrue(rules.isFiring(p0, severity: .warning), "the warning keeps firing while critical fires")
+
+        // Caught up from t=70; both alerts resolve at t=100, each with its own event, critical first.
         events = []
         for second in stride(from: 70.0, through: 99, by: 1) {
             events += rules.observe(p0, records: 0, seconds: 0, at: at(second))
         }
         XCTAssertEqual(events, [])
         events += rules.observe(p0, records: 0, seconds: 0, at: at(100))
-        XCTAssertEqual(events, [lagEvent(.resolved, .critical, p0, records: 0, seconds: 0, at: 100)])
+        XCTAssertEqual(events, [
+            lagEvent(.resolved, .critical, p0, records: 0, seconds: 0, at: 100),
+            lagEvent(.resolved, .warning, p0, records: 0, seconds: 0, at: 100),
+        ])
         XCTAssertNil(rules.firing(p0))
 
         // Staying fine produces nothing more.
@@ -113,22 +118,70 @@ final class LagAlertRulesTests: XCTestCase {
 
     func testWithoutHoldTimeEveryChangeIsImmediate() {
         var rules = rules(holdFor: .zero)
-        XCTAssertEqual(rules.observe(p0, records: 1, seconds: 61, at: at(0)), [lagEvent(.firing, .critical, p0, records: 1, seconds: 61, at: 0)])
-        XCTAssertEqual(rules.observe(p0, records: 1, seconds: 6, at: at(1)), [lagEvent(.firing, .warning, p0, records: 1, seconds: 6, at: 1)])
+        XCTAssertEqual(rules.observe(p0, records: 1, seconds: 61, at: at(0)), [
+            lagEvent(.firing, .warning, p0, records: 1, seconds: 61, at: 0),
+            lagEvent(.firing, .critical, p0, records: 1, seconds: 61, at: 0),
+        ])
+        XCTAssertEqual(rules.observe(p0, records: 1, seconds: 6, at: at(1)), [lagEvent(.resolved, .critical, p0, records: 1, seconds: 6, at: 1)])
         XCTAssertEqual(rules.observe(p0, records: 0, seconds: 0, at: at(2)), [lagEvent(.resolved, .warning, p0, records: 0, seconds: 0, at: 2)])
     }
 
-    func testStraightToCriticalFiresCriticalOnlyAndDeEscalationWaitsToo() {
+    /// The issue's case: warning fired, then critical, then everything cleared: the warning resolves too.
+    func testAWarningThatFiredResolvesAfterACriticalOne() {
+        var rules = LagAlertRules(settings: LagSettings(warnSeconds: 2, criticalSeconds: 4, holdFor: .seconds(1)), pair: "us-east-to-eu-west")
+        var events: [AlertEvent] = []
+        for (time, seconds) in [(0.0, 3.0), (1, 3), (2, 5), (3, 9), (4, 20), (5, 0.5), (6, 0.2), (7, 0)] {
+            events += rules.observe(p0, records: 1, seconds: seconds, at: at(time))
+        }
+        XCTAssertEqual(events.map { "\($0.state.rawValue) \($0.severity.rawValue)" },
+                       ["firing warning", "firing critical", "resolved critical", "resolved warning"])
+    }
+
+    /// Whatever the lag does, each (severity, partition) alternates firing and resolved, starting with firing, and
+    /// once the lag has stayed at 0 for the hold time nothing fires any more.
+    func testEveryAlertThatFiredResolvesOnceTheLagClears() {
+        var generator = SplitMix(seed: 12)
+        for _ in 0..<200 {
+            let hold = Double(generator.next() % 4)
+            var rules = LagAlertRules(
+                settings: LagSettings(warnSeconds: 2, criticalSeconds: 4, holdFor: .seconds(Int64(hold))), pair: "p")
+            var events: [AlertEvent] = []
+            var time = 0.0
+            for _ in 0..<Int(generator.next() % 60) {
+                time += Double(generator.next() % 3) * 0.5
+                let partition = generator.next() % 2 == 0 ? p0 : p1
+                events += rules.observe(partition, records: 1, seconds: Double(generator.next() % 9), at: at(time))
+                if generator.next() % 3 == 0 { events += rules.evaluate(at: at(time + 0.25)) }
+            }
+            for partition in [p0, p1] { events += rules.observe(partition, records: 0, seconds: 0, at: at(time + 1)) }
+            events += rules.evaluate(at: at(time + 1 + hold))
+            XCTAssertEqual(rules.evaluate(at: at(time + 100)), [])
+            for partition in [p0, p1] {
+                for severity in [AlertEvent.Severity.warning, .critical] {
+                    let states = events.filter { $0.partition == partition && $0.severity == severity }.map(\.state)
+                    let expected = (0..<states.count).map { $0 % 2 == 0 ? AlertEvent.State.firing : .resolved }
+                    XCTAssertEqual(states, expected, "\(partition) \(severity): \(events.map(\.jsonLine))")
+                    XCTAssertEqual(states.count % 2, 0, "\(partition) \(severity) resolved: \(states)")
+                }
+            }
+        }
+    }
+
+    func testStraightToCriticalFiresBothAndTheCriticalResolvesAloneAfterTheHoldTime() {
         var rules = rules()
         var events: [AlertEvent] = []
         for second in stride(from: 0.0, through: 30, by: 5) {
             events += rules.observe(p0, records: 500, seconds: 90, at: at(second))
         }
-        XCTAssertEqual(events, [lagEvent(.firing, .critical, p0, records: 500, seconds: 90, at: 30)])
-        // Back to warning-level lag at t=40: critical holds until warning-or-better has lasted 30 s.
+        XCTAssertEqual(events, [
+            lagEvent(.firing, .warning, p0, records: 500, seconds: 90, at: 30),
+            lagEvent(.firing, .critical, p0, records: 500, seconds: 90, at: 30),
+        ])
+        // Back to warning-level lag at t=40: the critical alert resolves once that has lasted 30 s; the warning goes on.
         XCTAssertEqual(rules.observe(p0, records: 40, seconds: 20, at: at(40)), [])
         XCTAssertEqual(rules.observe(p0, records: 40, seconds: 20, at: at(69)), [])
-        XCTAssertEqual(rules.observe(p0, records: 40, seconds: 20, at: at(70)), [lagEvent(.firing, .warning, p0, records: 40, seconds: 20, at: 70)])
+        XCTAssertEqual(rules.observe(p0, records: 40, seconds: 20, at: at(70)), [lagEvent(.resolved, .critical, p0, records: 40, seconds: 20, at: 70)])
+        XCTAssertEqual(rules.firing(p0), .warning)
     }
 
     func testWarningHeldWhileClimbingToCriticalStillFiresWarningFirst() {
@@ -155,8 +208,14 @@ final class LagAlertRulesTests: XCTestCase {
         _ = rules.observe(p1, records: 0, seconds: 0, at: at(0))
         _ = rules.observe(p1, records: 9, seconds: 100, at: at(5))
         XCTAssertEqual(rules.evaluate(at: at(10)), [lagEvent(.firing, .warning, p0, records: 1, seconds: 10, at: 10)])
-        XCTAssertEqual(rules.evaluate(at: at(15)), [lagEvent(.firing, .critical, p1, records: 9, seconds: 100, at: 15)])
-        XCTAssertEqual(rules.forget(p1, at: at(16)), [lagEvent(.resolved, .critical, p1, records: 9, seconds: 100, at: 16)])
+        XCTAssertEqual(rules.evaluate(at: at(15)), [
+            lagEvent(.firing, .warning, p1, records: 9, seconds: 100, at: 15),
+            lagEvent(.firing, .critical, p1, records: 9, seconds: 100, at: 15),
+        ])
+        XCTAssertEqual(rules.forget(p1, at: at(16)), [
+            lagEvent(.resolved, .critical, p1, records: 9, seconds: 100, at: 16),
+            lagEvent(.resolved, .warning, p1, records: 9, seconds: 100, at: 16),
+        ])
         XCTAssertEqual(rules.forget(p1, at: at(17)), [])
         XCTAssertEqual(rules.firing(p0), .warning)
     }
@@ -186,6 +245,53 @@ final class LagAlertRulesTests: XCTestCase {
         XCTAssertFalse(rules.isFiring(cluster: .target))
     }
 
+    /// A bridge killed while alerts fire starts again with them taken over from its alerts file: they resolve
+    /// once their condition clears; one of a partition it never observes (another instance copies it) resolves
+    /// after 30 s.
+    func testAlertsOfAnEarlierRunAreTakenOverAndResolve() {
+        var rules = rules(holdFor: .seconds(2))
+        let cluster = AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: "us-east-to-eu-west", cluster: .target, at: at(-50))
+        rules.restore(firing: [
+            lagEvent(.firing, .warning, p0, records: 9, seconds: 30, at: -60),
+            lagEvent(.firing, .critical, p0, records: 90, seconds: 80, at: -55),
+            lagEvent(.firing, .warning, p1, records: 5, seconds: 10, at: -60),
+            cluster,
+            AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: "another-pair", cluster: .source, at: at(-50)),
+        ], at: at(0))
+        XCTAssertEqual(rules.firing(p0), .critical)
+        XCTAssertTrue(rules.isFiring(cluster: .target))
+        XCTAssertFalse(rules.isFiring(cluster: .source), "another pair's alert is not this one's")
+        XCTAssertEqual(rules.observe(p0, records: 0, seconds: 0, at: at(1)), [])
+        XCTAssertEqual(rules.observe(cluster: .target, reachable: true, at: at(1)), [])
+        XCTAssertEqual(rules.evaluate(at: at(3)), [
+            lagEvent(.resolved, .critical, p0, records: 0, seconds: 0, at: 3),
+            lagEvent(.resolved, .warning, p0, records: 0, seconds: 0, at: 3),
+            AlertEvent(alert: .clusterUnreachable, state: .resolved, severity: .critical, pair: "us-east-to-eu-west", cluster: .target, at: at(3)),
+        ])
+        XCTAssertEqual(rules.evaluate(at: at(29)), [])
+        XCTAssertEqual(rules.evaluate(at: at(30)), [lagEvent(.resolved, .warning, p1, records: 5, seconds: 10, at: 30)])
+        XCTAssertEqual(rules.evaluate(at: at(200)), [])
+    }
+
+    func testAlertsFileSaysWhatStillFires() throws {
+        let lines = [
+            lagEvent(.firing, .warning, p0, records: 1, seconds: 6, at: 0),
+            lagEvent(.firing, .critical, p0, records: 9, seconds: 61.5, at: 1),
+            lagEvent(.resolved, .critical, p0, records: 0, seconds: 0, at: 2),
+            AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: "us-east-to-eu-west", cluster: .target, at: at(3.25)),
+            lagEvent(.firing, .warning, p1, records: 1, seconds: 6, at: 4),
+            lagEvent(.resolved, .warning, p1, records: 0, seconds: 0, at: 5),
+        ]
+        for event in lines { XCTAssertEqual(AlertEvent(jsonLine: event.jsonLine), event) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("alerts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("alerts.jsonl").path
+        try (lines.map(\.jsonLine) + ["not an event"]).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try JSONLinesAlertSink(path: path).firingAtOpen, [lines[0], lines[3]])
+        XCTAssertEqual(try JSONLinesAlertSink(path: folder.appendingPathComponent("new.jsonl").path).firingAtOpen, [])
+    }
+
     func testEventsAsJSONLines() {
         let lag = lagEvent(.firing, .critical, p1, records: 120, seconds: 61.5, at: 0)
         XCTAssertEqual(lag.jsonLine, #"{"alert":"replication_lag","state":"firing","severity":"critical","pair":"us-east-to-eu-west","cluster":null,"topic":"payments","partition":1,"lag_records":120,"lag_seconds":61.5,"at":"2027-01-15T08:00:00Z"}"#)
@@ -195,5 +301,18 @@ final class LagAlertRulesTests: XCTestCase {
         XCTAssertEqual(cluster.jsonLine, #"{"alert":"cluster_unreachable","state":"resolved","severity":"critical","pair":"p\"q","cluster":"source","topic":null,"partition":null,"lag_records":null,"lag_seconds":null,"at":"2027-01-15T08:00:00.250Z"}"#)
         let parsed = try? JSONSerialization.jsonObject(with: Data(lag.jsonLine.utf8)) as? [String: Any]
         XCTAssertEqual(parsed?.keys.sorted(), ["alert", "at", "cluster", "lag_records", "lag_seconds", "pair", "partition", "severity", "state", "topic"])
+    }
+}
+
+/// A small deterministic generator for the randomised rule test.
+private struct SplitMix {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

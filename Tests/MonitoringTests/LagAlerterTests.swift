@@ -82,6 +82,29 @@ final class LagAlerterTests: XCTestCase {
         XCTAssertEqual(recording.events.withLock { $0.map(\.alert) }, [.clusterUnreachable])
     }
 
+    /// A partition handed to another instance resolves its alerts here; restored alerts this run never watched
+    /// resolve when the alerter stops.
+    func testReleasedPartitionsAndUnwatchedRestoredAlertsResolve() async throws {
+        let clock = ManualClock()
+        let recording = RecordingSink()
+        let p0 = TopicPartition("payments", 0)
+        let p1 = TopicPartition("payments", 1)
+        let restored = AlertEvent(alert: .replicationLag, state: .firing, severity: .warning, pair: "p", partition: p1, lagRecords: 3, lagSeconds: 9, at: clock.now)
+        let alerter = LagAlerter(
+            settings: LagSettings(warnSeconds: 5, criticalSeconds: 60, holdFor: .zero), pair: "p", sinks: [recording],
+            tick: .milliseconds(10), now: { clock.now }, restoring: [restored], logger: Logger(label: "test"))
+        alerter.lag(partition: p0, records: 10, seconds: 30)
+        alerter.evaluate()
+        alerter.released(partition: p0)
+        alerter.evaluate()
+        XCTAssertEqual(recording.events.withLock { $0.map { "\($0.state.rawValue) \($0.partition!)" } }, ["firing payments/0", "resolved payments/0"])
+        let task = Task { try await alerter.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        try await task.value
+        XCTAssertEqual(recording.events.withLock { $0.map { "\($0.state.rawValue) \($0.partition!)" } }, ["firing payments/0", "resolved payments/0", "resolved payments/1"])
+    }
+
     func testReadinessNeedsBothClustersAndARunningPair() {
         let readiness = BridgeReadiness()
         let observer: any ReplicationObserver = ObserverGroup([readiness])

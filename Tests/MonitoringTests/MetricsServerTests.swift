@@ -48,6 +48,9 @@ final class MetricsServerTests: XCTestCase {
         observer.groupSync(at: Date(timeIntervalSince1970: 1_800_000_000))
         observer.latency(partition: p0, milliseconds: 20)
         observer.latency(partition: p0, milliseconds: 700)
+        observer.clusterReachable(.source, true)
+        observer.clusterReachable(.target, true)
+        observer.clusterReachable(.target, false)
 
         let port = try freeLoopbackPort()
         let server = MetricsServer(
@@ -72,11 +75,24 @@ final class MetricsServerTests: XCTestCase {
             #"regionbridge_replication_latency_seconds_bucket{pair="us-east-to-eu-west",topic="payments",le="0.025"} 1"#,
             #"regionbridge_replication_latency_seconds_bucket{pair="us-east-to-eu-west",topic="payments",le="1.0"} 2"#,
             #"regionbridge_replication_latency_seconds_count{pair="us-east-to-eu-west",topic="payments"} 2"#,
+            #"regionbridge_cluster_reachable{pair="us-east-to-eu-west",cluster="source"} 1.0"#,
+            #"regionbridge_cluster_reachable{pair="us-east-to-eu-west",cluster="target"} 0.0"#,
             "# TYPE regionbridge_lag_seconds gauge",
             "# TYPE regionbridge_replication_latency_seconds histogram",
         ] {
             XCTAssertTrue(lines.contains(expected), "missing \(expected) in:\n\(body)")
         }
+
+        // A partition handed to another instance loses its lag gauges here (a stale gauge would keep an alert
+        // firing); its counters stay.
+        observer.released(partition: p0)
+        let afterRelease = try await get(port, "/metrics").1
+        XCTAssertFalse(afterRelease.contains(#"regionbridge_lag_seconds{pair="us-east-to-eu-west",topic="payments",partition="0"}"#), afterRelease)
+        XCTAssertTrue(afterRelease.contains(#"regionbridge_lag_seconds{pair="us-east-to-eu-west",topic="payments",partition="1"} 0.0"#), afterRelease)
+        XCTAssertTrue(afterRelease.contains(#"regionbridge_records_replicated_total{pair="us-east-to-eu-west",topic="payments",partition="0"} 5"#), afterRelease)
+        observer.lag(partition: p0, records: 1, seconds: 0.5)
+        let afterReturn = try await get(port, "/metrics").1
+        XCTAssertTrue(afterReturn.contains(#"regionbridge_lag_seconds{pair="us-east-to-eu-west",topic="payments",partition="0"} 0.5"#), afterReturn)
 
         var (readyStatus, readyBody, _) = try await get(port, "/health/ready")
         XCTAssertEqual(readyStatus, 503)

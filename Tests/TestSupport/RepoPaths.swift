@@ -35,6 +35,29 @@ public enum RepoPaths {
         get throws(FixtureError) { try builtExecutable("loadgen", override: "REGIONBRIDGE_LOADGEN") }
     }
 
+    /// Debian's `prometheus` server (installed by scripts/setup.sh): `$REGIONBRIDGE_PROMETHEUS` when set, else
+    /// the first `prometheus` on `PATH`.
+    public static var prometheus: URL {
+        get throws(FixtureError) { try onPath("prometheus", override: "REGIONBRIDGE_PROMETHEUS") }
+    }
+
+    /// Debian's `promtool` (from the same package): `$REGIONBRIDGE_PROMTOOL` when set, else the first on `PATH`.
+    public static var promtool: URL {
+        get throws(FixtureError) { try onPath("promtool", override: "REGIONBRIDGE_PROMTOOL") }
+    }
+
+    private static func onPath(_ name: String, override variable: String) throws(FixtureError) -> URL {
+        let environment = ProcessInfo.processInfo.environment
+        if let override = environment[variable], !override.isEmpty {
+            return try requireExecutable(URL(fileURLWithPath: override), what: "\(name) (\(variable))")
+        }
+        for folder in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin"] {
+            let candidate = URL(fileURLWithPath: folder).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw FixtureError("\(name) not found on PATH: run scripts/setup.sh (it installs Debian's prometheus package)")
+    }
+
     private static func builtExecutable(_ name: String, override variable: String) throws(FixtureError) -> URL {
         do {
             let environment = ProcessInfo.processInfo.environment

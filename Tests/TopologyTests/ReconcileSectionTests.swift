@@ -18,7 +18,7 @@ final class ReconcileSectionTests: XCTestCase {
               compare: {currency: currency_code, amount: amount_minor}
             """), environment: ["PGPASSWORD": "s3cret"])
         let settings = try XCTUnwrap(topology.reconcile)
-        XCTAssertEqual(settings.postgresDSN, "host=db dbname=payments user=rb password=s3cret")
+        XCTAssertEqual(settings.postgresDSN.reveal(), "host=db dbname=payments user=rb password=s3cret")
         XCTAssertEqual(settings.topics, ["payments"])
         XCTAssertEqual(settings.eventID, .key)
         XCTAssertEqual(settings.stateSchema, "regionbridge")

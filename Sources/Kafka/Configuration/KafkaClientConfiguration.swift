@@ -1,5 +1,9 @@
 /// How to reach one Kafka cluster, shared by consumers, producers and admin clients.
-public struct KafkaClientConfiguration: Sendable, Equatable {
+///
+/// Its description, `dump` and `Mirror` show the values of secret properties (``SecretProperties``) as `******`.
+public struct KafkaClientConfiguration: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// Comma-separated `host:port` list. No default: every cluster must be named.
     public var bootstrapServers: String
     /// librdkafka properties passed through as they are (`security.protocol`, `sasl.*`, `ssl.*`, ...).
@@ -18,17 +22,47 @@ public struct KafkaClientConfiguration: Sendable, Equatable {
         self.properties = properties
         self.clientID = clientID
     }
+
+    /// The properties as they may be shown, sorted by name, secrets as `******`.
+    private var printableProperties: [(name: String, value: String)] {
+        properties.keys.sorted().map { ($0, SecretProperties.printable(key: $0, value: properties[$0]!)) }
+    }
+
+    /// Bootstrap servers, client id and properties, secrets as `******`.
+    public var description: String {
+        let shown = printableProperties.map { "\($0.name): \($0.value)" }.joined(separator: ", ")
+        return "KafkaClientConfiguration(bootstrapServers: \(bootstrapServers), clientID: \(clientID), properties: [\(shown)])"
+    }
+
+    public var debugDescription: String { description }
+
+    /// Children as in the description: secrets as `******`.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            (label: "bootstrapServers", value: bootstrapServers as Any),
+            (label: "clientID", value: clientID as Any),
+            (label: "properties", value: printableProperties.map { "\($0.name): \($0.value)" } as Any),
+        ], displayStyle: .struct)
+    }
 }
 
 /// Recognises configuration properties whose values are secrets, so that logs and errors never show them.
+///
+/// The one place that decides what is secret: the topology's `ClusterProperties` wrap exactly these values
+/// in a `Secret`, and client configurations, errors and logs show them as `******`.
 public enum SecretProperties {
-    private static let exact: Set<String> = ["sasl.jaas.config", "ssl.key.pem", "ssl.keystore.location", "sasl.oauthbearer.config"]
+    /// Secret properties whose names do not say so.
+    private static let exact: Set<String> = [
+        "sasl.jaas.config", "ssl.key.pem", "ssl_key", "ssl.keystore.location", "sasl.oauthbearer.config",
+        "sasl.oauthbearer.assertion.private.key.pem",
+    ]
 
-    /// `true` when the value of `key` must never be printed.
+    /// `true` when the value of `key` must never be printed: the names above, and every name that contains
+    /// `password`, `secret`, `token` or `credential`, or ends in `.key` (case-insensitive).
     public static func isSecret(_ key: String) -> Bool {
         let lower = key.lowercased()
         return exact.contains(lower) || lower.contains("password") || lower.contains("secret")
-            || lower.hasSuffix(".key") || lower.contains("token")
+            || lower.hasSuffix(".key") || lower.contains("token") || lower.contains("credential")
     }
 
     /// The value as it may be shown: `******` for secrets.

@@ -64,7 +64,7 @@ public struct ReconcileReport: Sendable {
     }
 
     /// Process exit code: 0 when RPO=0 holds, 3 when it does not.
-    public var exitCode: Int32 { rpoZero ? 0 : 3 }
+    public var exitCode: ExitCode { rpoZero ? .done : .rpoViolated }
 
     /// Every kept finding, class by class.
     public var shownFindings: [Finding] {

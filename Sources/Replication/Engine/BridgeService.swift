@@ -6,8 +6,9 @@ import ServiceLifecycle
 ///
 /// The engine's blocking loop runs on a dedicated thread, never on the cooperative pool.
 /// Graceful shutdown (SIGTERM, SIGINT through a `ServiceGroup`) sets the engine's stop signal:
-/// it stops reading, drains the writes in flight and returns.
-public struct BridgeService: Service {
+/// it stops reading, drains the writes in flight and returns. Cancellation does the same: when another
+/// service of the group fails, the group cancels its services, and the engine must not run on alone.
+public struct BridgeService: Service, CustomStringConvertible {
     private let engine: ReplicationEngine
     private let onFinish: @Sendable ([PartitionSummary]) -> Void
 
@@ -32,12 +33,17 @@ public struct BridgeService: Service {
         }
         let outcome: Result<[PartitionSummary], ReplicationError>
         do {
-            outcome = .success(try await withGracefulShutdownHandler {
-                try await onDedicatedThread(name: "regionbridge-engine") { () throws(ReplicationError) in
-                    try engine.run(until: stop)
+            outcome = .success(try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await onDedicatedThread(name: "regionbridge-engine") { () throws(ReplicationError) in
+                        try engine.run(until: stop)
+                    }
+                } onGracefulShutdown: {
+                    stop.stop()
                 }
-            } onGracefulShutdown: {
+            } onCancel: {
                 stop.stop()
+                syncStop.stop()
             })
         } catch let error as ReplicationError {
             outcome = .failure(error)
@@ -45,18 +51,25 @@ public struct BridgeService: Service {
         syncStop.stop()
         try await syncing
         let summaries = try outcome.get()
-        // A last round, so that the checkpoints reflect where the run ended.
-        try await onDedicatedThread(name: "regionbridge-groups") { () throws(ReplicationError) in
-            groupSync.finalSync()
+        // A last round, so that the checkpoints reflect where the run ended; not when the group was cancelled
+        // (another service failed), which wants everything to stop now.
+        if !Task.isCancelled {
+            try await onDedicatedThread(name: "regionbridge-groups") { () throws(ReplicationError) in
+                groupSync.finalSync()
+            }
         }
         onFinish(summaries)
     }
+
+    /// `BridgeService`: no configuration (services are logged with their description).
+    public var description: String { "BridgeService" }
 }
 
 /// Runs a blocking function on its own thread and waits for it without blocking the cooperative pool.
 func onDedicatedThread<T: Sendable>(name: String, _ body: @escaping @Sendable () throws(ReplicationError) -> T) async throws(ReplicationError) -> T {
     let result: Result<T, ReplicationError> = await withCheckedContinuation { continuation in
         let thread = Thread {
+            Thread.current.threadDictionary[dedicatedThreadKey] = name
             do throws(ReplicationError) {
                 continuation.resume(returning: .success(try body()))
             } catch {
@@ -68,4 +81,12 @@ func onDedicatedThread<T: Sendable>(name: String, _ body: @escaping @Sendable ()
         thread.start()
     }
     return try result.get()
+}
+
+private let dedicatedThreadKey = "regionbridge.dedicated-thread"
+
+/// The name given to ``onDedicatedThread(name:_:)`` when the caller runs on such a thread (e.g.
+/// `regionbridge-alerts`), nil on any other thread: lets tests check where blocking work runs.
+public var currentDedicatedThreadName: String? {
+    Thread.current.threadDictionary[dedicatedThreadKey] as? String
 }

@@ -75,6 +75,25 @@ public struct AlertEvent: Sendable, Equatable {
         self.at = at
     }
 
+    /// Reads an event back from its ``jsonLine``; nil for anything else.
+    public init?(jsonLine: String) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any],
+              let alert = (object["alert"] as? String).flatMap(Name.init(rawValue:)),
+              let state = (object["state"] as? String).flatMap(State.init(rawValue:)),
+              let severity = (object["severity"] as? String).flatMap(Severity.init(rawValue:)),
+              let pair = object["pair"] as? String,
+              let at = (object["at"] as? String).flatMap(ISOTime.date(_:))
+        else { return nil }
+        let partition = (object["topic"] as? String).flatMap { topic in
+            (object["partition"] as? Int).map { TopicPartition(topic, Int32($0)) }
+        }
+        self.init(
+            alert: alert, state: state, severity: severity, pair: pair,
+            cluster: (object["cluster"] as? String).flatMap(ClusterRole.init(rawValue:)), partition: partition,
+            lagRecords: (object["lag_records"] as? NSNumber)?.int64Value, lagSeconds: (object["lag_seconds"] as? NSNumber)?.doubleValue,
+            at: at)
+    }
+
     /// The event as one line of JSON (no trailing newline); absent values are `null`, `at` is ISO-8601 UTC.
     ///
     /// `{"alert":"replication_lag","state":"firing","severity":"critical","pair":"us-east-to-eu-west",`

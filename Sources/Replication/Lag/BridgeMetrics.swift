@@ -17,6 +17,7 @@ import Synchronization
 /// | `regionbridge_replication_latency_seconds` | histogram | pair, topic |
 /// | `regionbridge_errors_total` | counter | pair, kind |
 /// | `regionbridge_last_group_sync_timestamp_seconds` | gauge | pair |
+/// | `regionbridge_cluster_reachable` | gauge, 1 or 0 | pair, cluster (`source`, `target`) |
 ///
 /// The latency histogram is labelled by topic, not partition, to keep the number of series small.
 public final class BridgeMetrics: ReplicationObserver {
@@ -29,6 +30,7 @@ public final class BridgeMetrics: ReplicationObserver {
         public static let latency = "regionbridge_replication_latency_seconds"
         public static let errors = "regionbridge_errors_total"
         public static let lastGroupSync = "regionbridge_last_group_sync_timestamp_seconds"
+        public static let clusterReachable = "regionbridge_cluster_reachable"
     }
 
     private struct PartitionMetrics {
@@ -45,6 +47,7 @@ public final class BridgeMetrics: ReplicationObserver {
     private let latencies = Mutex<[String: Metrics.Timer]>([:])
     private let errors = Mutex<[String: Counter]>([:])
     private let groupSyncGauge: Gauge
+    private let reachability = Mutex<[ClusterRole: Gauge]>([:])
 
     /// Creates the metrics of one pair.
     /// - Parameters:
@@ -93,6 +96,14 @@ public final class BridgeMetrics: ReplicationObserver {
         metrics.lagSeconds.record(seconds)
     }
 
+    /// Removes the partition's lag gauges: this instance no longer copies it, and a gauge left at its last value
+    /// would keep a Prometheus lag alert firing for ever (the new owner exports its own). Counters stay.
+    public func released(partition: TopicPartition) {
+        guard let removed = partitions.withLock({ $0.removeValue(forKey: partition) }) else { return }
+        removed.lagRecords.destroy()
+        removed.lagSeconds.destroy()
+    }
+
     public func error(kind: String) {
         errors.withLock { cache in
             if let found = cache[kind] { return found }
@@ -104,5 +115,16 @@ public final class BridgeMetrics: ReplicationObserver {
 
     public func groupSync(at: Date) {
         groupSyncGauge.record(at.timeIntervalSince1970)
+    }
+
+    /// `regionbridge_cluster_reachable{pair, cluster}`: 1 when the cluster answered the last look, 0 when not.
+    /// The series appears with the first look, so a bridge that has not looked yet shows no 0.
+    public func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {
+        reachability.withLock { cache in
+            if let found = cache[cluster] { return found }
+            let made = Gauge(label: Name.clusterReachable, dimensions: [("pair", pair), ("cluster", cluster.rawValue)], factory: factory)
+            cache[cluster] = made
+            return made
+        }.record(reachable ? 1 : 0)
     }
 }

@@ -5,14 +5,18 @@ import Topology
 /// The alerting rules as a pure state machine: feed it observations with their times, it returns
 /// the alert state changes they cause, each exactly once.
 ///
-/// - A partition's lag is a **warning** while its seconds behind exceed `warnSeconds`, **critical**
-///   while they exceed `criticalSeconds`.
-/// - A cluster is **unreachable** (critical) while observations say it does not answer.
-/// - Every change of state waits until the new condition has held, without interruption, for
-///   `holdFor` (`lag.for`): firing, changing severity (either way) and resolving alike. A condition that
-///   flaps faster than that changes nothing, so there are no alert storms.
-/// - Each change is one ``AlertEvent``: `firing` with the new severity, or `resolved` with the severity
-///   that ended. Warning then critical then back to normal is three events.
+/// Every (alert, severity, partition or cluster) is an alert of its own, as each rule of a Prometheus rule file
+/// is, with its own `firing` and `resolved` events:
+/// - a partition's **warning** lag alert's condition is seconds behind above `warnSeconds`;
+/// - its **critical** lag alert's condition is seconds behind above `criticalSeconds` (the warning one holds too);
+/// - a cluster's **unreachable** alert (critical) holds while observations say it does not answer.
+///
+/// An alert fires once its condition has held, without interruption, for `holdFor` (`lag.for`), and resolves
+/// once the condition has been clear, without interruption, for `holdFor`. A condition that flaps faster than
+/// that changes nothing, so there are no alert storms. Each alert that fired resolves once its condition
+/// clears: a lag that went warning, then critical, then back to nothing gives four events, `firing warning`,
+/// `firing critical`, `resolved critical`, `resolved warning`. When several alerts change at the same time,
+/// firing events come warning first and resolved events critical first.
 ///
 /// Time only moves forward through the `at` arguments; ``evaluate(at:)`` lets time pass without an
 /// observation (e.g. once a second), so an alert fires on time even when observations stop.
@@ -22,8 +26,10 @@ public struct LagAlertRules: Sendable {
     /// The pair named in events.
     public let pair: String
 
-    private var partitions: [TopicPartition: Track] = [:]
+    private var partitions: [TopicPartition: PartitionTracks] = [:]
     private var clusters: [ClusterRole: Track] = [:]
+    /// Restored lag alerts of partitions not observed by then are resolved (see ``restore(firing:at:unobservedAfter:)``).
+    private var restoredDeadline: Date?
 
     /// Creates rules with nothing firing.
     public init(settings: LagSettings, pair: String) {
@@ -31,7 +37,7 @@ public struct LagAlertRules: Sendable {
         self.pair = pair
     }
 
-    /// The level a lag of `seconds` is at: nil (fine), warning or critical.
+    /// The highest level a lag of `seconds` is at: nil (fine), warning or critical.
     public func level(seconds: Double) -> AlertEvent.Severity? {
         if seconds > settings.criticalSeconds { return .critical }
         if seconds > settings.warnSeconds { return .warning }
@@ -40,111 +46,169 @@ public struct LagAlertRules: Sendable {
 
     /// Records one lag observation of a source partition; returns the changes it causes.
     public mutating func observe(_ partition: TopicPartition, records: Int64, seconds: Double, at time: Date) -> [AlertEvent] {
-        var track = partitions[partition] ?? Track()
-        track.lastRecords = records
-        track.lastSeconds = seconds
-        track.observe(level(seconds: seconds), at: time)
-        defer { partitions[partition] = track }
-        return track.settle(at: time, holdFor: settings.holdFor).map { lagEvent($0, partition, track, time) }.map { [$0] } ?? []
+        var tracks = partitions[partition] ?? PartitionTracks()
+        tracks.restored = false
+        tracks.lastRecords = records
+        tracks.lastSeconds = seconds
+        tracks.warning.observe(seconds > settings.warnSeconds, at: time)
+        tracks.critical.observe(seconds > settings.criticalSeconds, at: time)
+        defer { partitions[partition] = tracks }
+        return settle(&tracks, partition, at: time)
     }
 
     /// Records whether `cluster` answered; returns the changes it causes.
     public mutating func observe(cluster: ClusterRole, reachable: Bool, at time: Date) -> [AlertEvent] {
         var track = clusters[cluster] ?? Track()
-        track.observe(reachable ? nil : .critical, at: time)
+        track.observe(!reachable, at: time)
         defer { clusters[cluster] = track }
-        return track.settle(at: time, holdFor: settings.holdFor).map { clusterEvent($0, cluster, time) }.map { [$0] } ?? []
+        return track.settle(at: time, holdFor: settings.holdFor).map { [clusterEvent($0, cluster, time)] } ?? []
     }
 
     /// Lets time pass to `time` without a new observation; returns the changes whose hold time has now passed.
     public mutating func evaluate(at time: Date) -> [AlertEvent] {
         var events: [AlertEvent] = []
+        if let deadline = restoredDeadline, time >= deadline { events += resolveUnobservedRestored(at: time) }
         for partition in partitions.keys.sorted() {
-            guard var track = partitions[partition] else { continue }
-            if let change = track.settle(at: time, holdFor: settings.holdFor) {
-                events.append(lagEvent(change, partition, track, time))
-            }
-            partitions[partition] = track
+            guard var tracks = partitions[partition] else { continue }
+            events += settle(&tracks, partition, at: time)
+            partitions[partition] = tracks
         }
         for cluster in ClusterRole.allCases {
             guard var track = clusters[cluster] else { continue }
-            if let change = track.settle(at: time, holdFor: settings.holdFor) {
-                events.append(clusterEvent(change, cluster, time))
+            if let state = track.settle(at: time, holdFor: settings.holdFor) {
+                events.append(clusterEvent(state, cluster, time))
             }
             clusters[cluster] = track
         }
         return events
     }
 
-    /// Stops tracking a partition (no longer replicated). A firing alert for it is resolved.
-    public mutating func forget(_ partition: TopicPartition, at time: Date) -> [AlertEvent] {
-        guard let track = partitions.removeValue(forKey: partition), let firing = track.firing else { return [] }
-        return [lagEvent(Change(state: .resolved, severity: firing), partition, track, time)]
+    /// Takes over alerts an earlier run of the bridge fired and did not resolve (it was killed, or lost its
+    /// partitions), as their last `firing` events say: they fire now, without an event, and resolve like any
+    /// other once their condition has been clear for `holdFor`. A restored lag alert of a partition that is not
+    /// observed at all within `unobservedAfter` (another instance of a group copies it now) is resolved then, or
+    /// by ``resolveUnobservedRestored(at:)`` when the bridge stops first.
+    public mutating func restore(firing events: [AlertEvent], at time: Date, unobservedAfter: Duration = .seconds(30)) {
+        restoredDeadline = time.addingTimeInterval(max(unobservedAfter.seconds, settings.holdFor.seconds))
+        for event in events where event.state == .firing && event.pair == pair {
+            switch event.alert {
+            case .replicationLag:
+                guard let partition = event.partition else { continue }
+                var tracks = partitions[partition] ?? PartitionTracks(restored: true)
+                if event.severity == .critical { tracks.critical.firing = true } else { tracks.warning.firing = true }
+                tracks.lastRecords = event.lagRecords
+                tracks.lastSeconds = event.lagSeconds
+                partitions[partition] = tracks
+            case .clusterUnreachable:
+                guard let cluster = event.cluster else { continue }
+                var track = clusters[cluster] ?? Track()
+                track.firing = true
+                clusters[cluster] = track
+            }
+        }
     }
 
-    /// The severity firing now for a partition's lag, nil when none.
-    public func firing(_ partition: TopicPartition) -> AlertEvent.Severity? { partitions[partition]?.firing }
+    /// Resolves the restored lag alerts of partitions not observed since they were restored: this run has no
+    /// evidence for them (it does not copy those partitions), and nothing else would ever resolve them.
+    public mutating func resolveUnobservedRestored(at time: Date) -> [AlertEvent] {
+        restoredDeadline = nil
+        var events: [AlertEvent] = []
+        for partition in partitions.keys.sorted() where partitions[partition]?.restored == true {
+            events += forget(partition, at: time)
+        }
+        return events
+    }
+
+    /// Stops tracking a partition (no longer replicated, or handed to another instance). Its firing alerts are
+    /// resolved, critical first: this instance no longer watches it (the new owner raises its own).
+    public mutating func forget(_ partition: TopicPartition, at time: Date) -> [AlertEvent] {
+        guard let tracks = partitions.removeValue(forKey: partition) else { return [] }
+        return [(AlertEvent.Severity.critical, tracks.critical), (.warning, tracks.warning)]
+            .filter { $0.1.firing }
+            .map { lagEvent(.resolved, $0.0, partition, tracks, time) }
+    }
+
+    /// The highest severity firing now for a partition's lag, nil when none.
+    public func firing(_ partition: TopicPartition) -> AlertEvent.Severity? {
+        guard let tracks = partitions[partition] else { return nil }
+        return tracks.critical.firing ? .critical : tracks.warning.firing ? .warning : nil
+    }
+
+    /// Whether the lag alert of `severity` fires now for a partition.
+    public func isFiring(_ partition: TopicPartition, severity: AlertEvent.Severity) -> Bool {
+        guard let tracks = partitions[partition] else { return false }
+        return severity == .critical ? tracks.critical.firing : tracks.warning.firing
+    }
 
     /// Whether the cluster-unreachable alert fires now for `cluster`.
-    public func isFiring(cluster: ClusterRole) -> Bool { clusters[cluster]?.firing != nil }
+    public func isFiring(cluster: ClusterRole) -> Bool { clusters[cluster]?.firing == true }
 
-    private func lagEvent(_ change: Change, _ partition: TopicPartition, _ track: Track, _ time: Date) -> AlertEvent {
+    /// Settles both of a partition's alerts: firing events warning first, resolved events critical first.
+    private func settle(_ tracks: inout PartitionTracks, _ partition: TopicPartition, at time: Date) -> [AlertEvent] {
+        let warning = tracks.warning.settle(at: time, holdFor: settings.holdFor)
+        let critical = tracks.critical.settle(at: time, holdFor: settings.holdFor)
+        var events: [AlertEvent] = []
+        if warning == .firing { events.append(lagEvent(.firing, .warning, partition, tracks, time)) }
+        if let critical { events.append(lagEvent(critical, .critical, partition, tracks, time)) }
+        if warning == .resolved { events.append(lagEvent(.resolved, .warning, partition, tracks, time)) }
+        return events
+    }
+
+    private func lagEvent(
+        _ state: AlertEvent.State, _ severity: AlertEvent.Severity, _ partition: TopicPartition, _ tracks: PartitionTracks,
+        _ time: Date
+    ) -> AlertEvent {
         AlertEvent(
-            alert: .replicationLag, state: change.state, severity: change.severity, pair: pair, partition: partition,
-            lagRecords: track.lastRecords, lagSeconds: track.lastSeconds, at: time)
+            alert: .replicationLag, state: state, severity: severity, pair: pair, partition: partition,
+            lagRecords: tracks.lastRecords, lagSeconds: tracks.lastSeconds, at: time)
     }
 
-    private func clusterEvent(_ change: Change, _ cluster: ClusterRole, _ time: Date) -> AlertEvent {
-        AlertEvent(alert: .clusterUnreachable, state: change.state, severity: change.severity, pair: pair, cluster: cluster, at: time)
+    private func clusterEvent(_ state: AlertEvent.State, _ cluster: ClusterRole, _ time: Date) -> AlertEvent {
+        AlertEvent(alert: .clusterUnreachable, state: state, severity: .critical, pair: pair, cluster: cluster, at: time)
     }
 }
 
-/// A state change of one track.
-private struct Change {
-    var state: AlertEvent.State
-    var severity: AlertEvent.Severity
-}
-
-/// One alert's state: what fires, and since when each candidate condition has held.
-private struct Track: Sendable {
-    /// The severity firing now; nil when the alert is not firing.
-    var firing: AlertEvent.Severity?
-    /// Since when the observed level has been at least warning / at least critical, without a break.
-    var atLeastWarningSince: Date?
-    var atLeastCriticalSince: Date?
-    /// Since when the observed level has been below warning (fine) / at most warning, without a break.
-    var fineSince: Date?
-    var atMostWarningSince: Date?
+/// A partition's two lag alerts and its last figures.
+private struct PartitionTracks: Sendable {
+    var warning = Track()
+    var critical = Track()
+    /// Restored from an earlier run and not observed since.
+    var restored = false
     var lastRecords: Int64?
     var lastSeconds: Double?
+}
 
-    mutating func observe(_ level: AlertEvent.Severity?, at time: Date) {
-        func hold(_ since: inout Date?, _ holds: Bool) { since = holds ? (since ?? time) : nil }
-        hold(&atLeastWarningSince, level != nil)
-        hold(&atLeastCriticalSince, level == .critical)
-        hold(&fineSince, level == nil)
-        hold(&atMostWarningSince, level != .critical)
+/// One alert's state: whether it fires, and since when its condition has held or been clear.
+private struct Track: Sendable {
+    /// Whether the alert is firing now.
+    var firing = false
+    /// Since when the condition has held, without a break; nil while it is clear.
+    var holdsSince: Date?
+    /// Since when the condition has been clear, without a break; nil while it holds.
+    var clearSince: Date?
+
+    mutating func observe(_ holds: Bool, at time: Date) {
+        if holds {
+            holdsSince = holdsSince ?? time
+            clearSince = nil
+        } else {
+            clearSince = clearSince ?? time
+            holdsSince = nil
+        }
     }
 
-    /// Moves to the level that has held for `holdFor`, if that differs from what fires; returns the change.
-    mutating func settle(at time: Date, holdFor: Duration) -> Change? {
+    /// Fires once the condition has held for `holdFor`, resolves once it has been clear for `holdFor`;
+    /// returns the change, if any.
+    mutating func settle(at time: Date, holdFor: Duration) -> AlertEvent.State? {
         let hold = holdFor.seconds
         func held(_ since: Date?) -> Bool { since.map { time.timeIntervalSince($0) >= hold } ?? false }
-        // Escalate to the highest level that has held long enough.
-        let up: AlertEvent.Severity? = held(atLeastCriticalSince) ? .critical : held(atLeastWarningSince) ? .warning : nil
-        if let up, firing.map({ up > $0 }) ?? true {
-            firing = up
-            return Change(state: .firing, severity: up)
+        if !firing, held(holdsSince) {
+            firing = true
+            return .firing
         }
-        // De-escalate to the lowest level that has held long enough.
-        guard let current = firing else { return nil }
-        if held(fineSince) {
-            firing = nil
-            return Change(state: .resolved, severity: current)
-        }
-        if current == .critical, held(atMostWarningSince) {
-            firing = .warning
-            return Change(state: .firing, severity: .warning)
+        if firing, held(clearSince) {
+            firing = false
+            return .resolved
         }
         return nil
     }

@@ -9,7 +9,7 @@ import Topology
 ///
 /// It keeps readiness, the cluster-unreachable alert and, until the engine reports lag itself, the lag gauges
 /// and alerts going. A `Service`: blocking client calls run on a dedicated thread; it stops on graceful shutdown.
-public struct MonitorProbe: Service {
+public struct MonitorProbe: Service, CustomStringConvertible {
     private let topology: Topology
     private let observer: any ReplicationObserver
     private let interval: Duration
@@ -36,6 +36,10 @@ public struct MonitorProbe: Service {
         self.measuresLag = measuresLag
         self.logger = logger
     }
+
+    /// `MonitorProbe(pair: <pair>)`: no configuration, so that logging the service (swift-service-lifecycle does,
+    /// at debug and trace level) never shows a cluster property.
+    public var description: String { "MonitorProbe(pair: \(topology.pair))" }
 
     /// Looks once per interval until graceful shutdown or cancellation.
     public func run() async throws {

@@ -21,6 +21,10 @@ public protocol ReplicationObserver: Sendable {
     func groupSync(at: Date)
     /// Whether `cluster` answered the last request made to it.
     func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool)
+    /// This instance no longer copies `partition` (group mode: the group moved it to another instance, or its
+    /// writer was fenced; or the partition is no longer replicated). Its lag alerts resolve here: the new owner
+    /// raises its own.
+    func released(partition: TopicPartition)
     /// Whether the pair is running (copying or ready to copy).
     func running(_ running: Bool)
 }
@@ -32,6 +36,7 @@ extension ReplicationObserver {
     public func error(kind: String) {}
     public func groupSync(at: Date) {}
     public func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {}
+    public func released(partition: TopicPartition) {}
     public func running(_ running: Bool) {}
 }
 
@@ -60,6 +65,9 @@ public struct ObserverGroup: ReplicationObserver {
     }
     public func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {
         for observer in observers { observer.clusterReachable(cluster, reachable) }
+    }
+    public func released(partition: TopicPartition) {
+        for observer in observers { observer.released(partition: partition) }
     }
     public func running(_ running: Bool) {
         for observer in observers { observer.running(running) }

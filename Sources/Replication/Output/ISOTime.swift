@@ -18,4 +18,12 @@ public enum ISOTime {
         let base = String(format: "%04d", parts.year ?? 0) + "-\(two(parts.month))-\(two(parts.day))T\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))"
         return fraction == 0 ? base + "Z" : base + String(format: ".%03dZ", Int(fraction))
     }
+
+    /// Reads a time written by ``string(_:)`` (with or without milliseconds); nil for anything else.
+    public static func date(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return plain.date(from: text) ?? fractional.date(from: text)
+    }
 }
