@@ -28,6 +28,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How long shutdown waits for writes in flight, e.g. 30s.")
     var drainTimeout: DurationArgument = DurationArgument(argument: "30s")!
 
+    @Option(help: "How long a cluster that does not answer at start is waited for before exiting 1, e.g. 2m (0s: exit at once).")
+    var startTimeout: DurationArgument = DurationArgument(argument: "2m")!
+
     @Option(help: ArgumentHelp("Also append alert events to FILE as JSON lines.", valueName: "FILE"))
     var alertsFile: String?
 
@@ -37,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         replication.untilCaughtUp = untilCaughtUp
         replication.requestTimeout = requestTimeout.duration
         replication.drainTimeout = drainTimeout.duration
+        replication.startTimeout = startTimeout.duration
         for text in acceptGaps {
             guard let slash = text.lastIndex(of: "/"), let partition = Int32(text[text.index(after: slash)...]),
                   slash != text.startIndex

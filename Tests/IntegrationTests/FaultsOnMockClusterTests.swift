@@ -174,7 +174,7 @@ final class FaultsOnMockClusterTests: TwoMockClusterTestCase {
             let bridge = try BridgeFixture(source: pair.source, target: pair.target, include: ["payments"], groups: "{include: []}")
             let started = ContinuousClock.now
             let result = try runProcess(
-                RepoPaths.regionbridge, ["run", "--topology", bridge.topologyURL.path, "--request-timeout", "2s"],
+                RepoPaths.regionbridge, ["run", "--topology", bridge.topologyURL.path, "--request-timeout", "2s", "--start-timeout", "0s"],
                 timeout: .seconds(60))
             let took = ContinuousClock.now - started
             XCTAssertEqual(result.exitCode, 1, result.stderr)

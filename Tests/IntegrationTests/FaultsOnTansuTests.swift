@@ -73,3 +73,75 @@ final class FaultsOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(try (0..<2).map { try targetClient.readAll("us-east.payments", partition: Int32($0)).count }.reduce(0, +), 600)
     }
 }
+
+/// A paused target broker (SIGSTOP) is an outage, not a loss: in single and group mode the bridge waits it out
+/// under steady load, at start and while copying, and every record lands once.
+final class PausedTargetOnTansuTests: TwoRegionTestCase {
+    private func load(_ records: Int, rate: Int) throws -> BackgroundProcess {
+        try BackgroundProcess(RepoPaths.loadgen, [
+            "--bootstrap", source.bootstrap, "--topic", "payments", "--partitions", "3", "--records", String(records), "--rate", String(rate),
+        ])
+    }
+
+    private func assertEveryRecordOnce(_ total: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        var copied = 0
+        for partition: Int32 in 0..<3 {
+            let offsets = try sourceClient.readAll("payments", partition: partition).map(\.offset)
+            let provenance = try targetClient.readAll("us-east.payments", partition: partition).map { $0.provenanceText ?? "missing" }
+            XCTAssertEqual(provenance, offsets.map { "us-east/payments/\(partition)/\($0)" }, "payments/\(partition)", file: file, line: line)
+            copied += provenance.count
+        }
+        XCTAssertEqual(copied, total, file: file, line: line)
+    }
+
+    /// Steady load, the target paused for longer than the request timeout (the engine's loss check and the
+    /// acknowledgements of retried writes at offset -1 both run into it), then resumed.
+    private func pauseUnderLoad(mode: String) throws {
+        try sourceClient.createTopic("payments", partitions: 3)
+        let bridge = try BridgeFixture(
+            source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
+            extra: "instances: {mode: \(mode), session_timeout: 6s, commit_interval: 200ms}")
+        let process = try bridge.start(["--request-timeout", "4s"])
+        let loadgen = try load(6_000, rate: 300)
+        try waitUntil("copying", timeout: .seconds(30)) { ((try? self.targetClient.readAll("us-east.payments", partition: 0, timeout: .seconds(2)).count) ?? 0) > 100 }
+        target.freeze()
+        Thread.sleep(forTimeInterval: 14)
+        XCTAssertTrue(process.isRunning, "the bridge exited while the target was paused: \(process.stderrText)")
+        target.thaw()
+        XCTAssertEqual(loadgen.waitForExit(timeout: .seconds(60)), 0, loadgen.stderrText)
+        do {
+            try waitUntil("caught up after the pause", timeout: .seconds(60)) {
+                ((try? (0..<3).map { try self.targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(5)).count }.reduce(0, +)) ?? 0) >= 6_000
+            }
+        } catch {
+            XCTFail("\(error); the bridge said:\n\(process.stderrText)")
+            throw error
+        }
+        XCTAssertTrue(process.isRunning, process.stderrText)
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        XCTAssertFalse(process.stderrText.contains("lost records"), process.stderrText)
+        try assertEveryRecordOnce(6_000)
+    }
+
+    func testAPausedTargetIsWaitedOutInSingleMode() throws {
+        try pauseUnderLoad(mode: "single")
+    }
+
+    func testAPausedTargetIsWaitedOutInGroupMode() throws {
+        try pauseUnderLoad(mode: "group")
+    }
+
+    func testABridgeStartedWhileTheTargetIsPausedWaitsForIt() throws {
+        try sourceClient.createTopic("payments", partitions: 3)
+        XCTAssertEqual(try load(3_000, rate: 0).waitForExit(timeout: .seconds(60)), 0)
+        let bridge = try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}")
+        target.freeze()
+        let process = try bridge.start(["--until-caught-up", "--request-timeout", "2s", "--start-timeout", "60s"])
+        Thread.sleep(forTimeInterval: 8)
+        XCTAssertTrue(process.isRunning, "gave up at start while the target was paused: \(process.stderrText)")
+        target.thaw()
+        XCTAssertEqual(process.waitForExit(timeout: .seconds(90)), 0, process.stderrText)
+        XCTAssertTrue(process.stderrText.contains("trying again until --start-timeout"), process.stderrText)
+        try assertEveryRecordOnce(3_000)
+    }
+}

@@ -215,7 +215,7 @@ final class ReplicationOnTansuTests: TwoRegionTestCase {
     func testUnreachableSourceIsAClearRuntimeError() throws {
         let bridge = try BridgeFixture(source: "127.0.0.1:\(try freeLoopbackPort())", target: target.bootstrap, include: ["payments"])
         let result = try runProcess(
-            RepoPaths.regionbridge, ["run", "--topology", bridge.topologyURL.path, "--request-timeout", "2s"], timeout: .seconds(60))
+            RepoPaths.regionbridge, ["run", "--topology", bridge.topologyURL.path, "--request-timeout", "2s", "--start-timeout", "0s"], timeout: .seconds(60))
         XCTAssertEqual(result.exitCode, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("cannot reach source cluster us-east at 127.0.0.1:"), result.stderr)
     }

@@ -174,6 +174,20 @@ final class KafkaClientTests: XCTestCase {
         }
     }
 
+    func testLibrdkafkasOwnErrorsNeverQuoteASecretValue() {
+        // rd_kafka_new quotes the keystore it cannot open; the path is a secret property's value.
+        let keystore = "/nonexistent/keystore-s3cret-\(UInt32.random(in: 0...UInt32.max)).p12"
+        let configuration = KafkaClientConfiguration(
+            bootstrapServers: "127.0.0.1:1",
+            properties: ["security.protocol": "ssl", "ssl.keystore.location": keystore, "ssl.keystore.password": "pw"])
+        XCTAssertThrowsError(try KafkaProducer(configuration: configuration, logger: logger)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("ssl.keystore.location") || text.contains("keystore"), text)
+            XCTAssertFalse(text.contains(keystore), text)
+            XCTAssertTrue(text.contains("******"), "librdkafka quoted the path and it was masked: \(text)")
+        }
+    }
+
     func testLibrdkafkaIsAtLeast2_3() {
         // 2.1 parses tansu's ApiVersions; 2.3 has the admin ListOffsets the engine samples source ends with.
         let parts = librdkafkaVersion.split(separator: ".").compactMap { Int($0) }

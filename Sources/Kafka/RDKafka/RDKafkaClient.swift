@@ -15,13 +15,28 @@ final class RDKafkaClient: @unchecked Sendable {
     /// An object librdkafka refers to through the configuration's opaque pointer (a rebalance handler); kept
     /// alive until after `rd_kafka_destroy`, which may still call back into it while it closes a consumer.
     private let retained: AnyObject?
+    /// The values of the configuration's secret properties: librdkafka's log lines and errors can quote them
+    /// (an unparsable `sasl.oauthbearer.config`, a keystore path), so they are masked before anything is printed.
+    private let secrets: [String]
 
-    private init(handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger, retained: AnyObject?) {
+    private init(handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger, retained: AnyObject?, secrets: [String]) {
         self.handle = handle
         self.logQueue = logQueue
         self.kind = kind
         self.logger = logger
         self.retained = retained
+        self.secrets = secrets
+    }
+
+    /// The secret property values of a configuration, longest first (so a value containing another is masked whole).
+    static func secretValues(of configuration: KafkaClientConfiguration) -> [String] {
+        configuration.properties.filter { SecretProperties.isSecret($0.key) && !$0.value.isEmpty }.map(\.value)
+            .sorted { $0.count > $1.count }
+    }
+
+    /// `text` with every secret value of `secrets` replaced by `******`.
+    static func masking(_ text: String, _ secrets: [String]) -> String {
+        secrets.reduce(text) { $0.replacing($1, with: "******") }
     }
 
     deinit {
@@ -63,11 +78,12 @@ final class RDKafkaClient: @unchecked Sendable {
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
         guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)  // not taken over when rd_kafka_new fails
-            throw KafkaError(code: .clientCreation, message: "cannot create Kafka client: \(errstr.nulTerminatedString)")
+            throw KafkaError(code: .clientCreation, message: "cannot create Kafka client: \(masking(errstr.nulTerminatedString, secretValues(of: configuration)))")
         }
         let logQueue = rd_kafka_queue_new(handle)!
         rd_kafka_set_log_queue(handle, logQueue)
-        return RDKafkaClient(handle: handle, logQueue: logQueue, kind: kind, logger: logger, retained: retained)
+        return RDKafkaClient(
+            handle: handle, logQueue: logQueue, kind: kind, logger: logger, retained: retained, secrets: secretValues(of: configuration))
     }
 
     /// Defaults of every client, under the kind's own defaults and the user's properties.
@@ -98,7 +114,7 @@ final class RDKafkaClient: @unchecked Sendable {
             var text: UnsafePointer<CChar>?
             var level: Int32 = 0
             guard rd_kafka_event_log(event, &facility, &text, &level) == 0, let text else { continue }
-            let line = String(cString: text)
+            let line = Self.masking(String(cString: text), secrets)
             let fac = facility.map { String(cString: $0) } ?? "-"
             // The gapless guarantee is chosen on purpose; librdkafka warns that it is experimental on every start.
             let expected = fac == "CONFWARN" && line.contains("enable.gapless.guarantee")

@@ -32,7 +32,12 @@ extension ReplicationEngine {
             guard slot.takesRecords else { return nil }
             return (slot.source, slot.progress.next.map { .offset($0) } ?? .beginning)
         }
-        do { try consumer.seek(seeks, timeout: options.requestTimeout) } catch {
+        do {
+            try consumer.seek(seeks, timeout: options.requestTimeout)
+            // librdkafka keeps a partition paused across a revocation and a new assignment: one this instance had
+            // paused (waiting for room, or dropped when fenced) and now owns again must fetch.
+            try consumer.resume(seeks.map(\.0))
+        } catch {
             throw ReplicationError(.sourceUnavailable, "cannot read the owned partitions again after a rebalance: \(error)")
         }
     }
@@ -154,6 +159,7 @@ extension ReplicationEngine {
         slot.transaction = nil
         slot.producer = nil
         slot.topic = nil
+        options.observer?.released(partition: source)
     }
 
     /// Group mode: opens the slot's transaction when none is open; `false` when the record cannot be sent now.
@@ -268,6 +274,7 @@ extension ReplicationEngine {
             slot.producer = nil
             slot.topic = nil
             try? consumer.pause([source])
+            options.observer?.released(partition: source)
             reportOwned()
             publishState()
             logOwnership("dropped \(source)")

@@ -58,9 +58,13 @@ final class PartitionSlot {
         self.topic = topic
     }
 
-    /// Records of the partition are copied now: it is owned and (group mode) no commit of it is pending.
+    /// The producer's queue was full: the partition's fetching is paused until there is room again.
+    var waitsForRoom = false
+
+    /// Records of the partition are copied now: it is owned, it does not wait for room in the producer's queue,
+    /// and (group mode) no commit of it is pending.
     var takesRecords: Bool {
-        state.isCopying && transaction?.lifecycle.state != .commitPending
+        state.isCopying && !waitsForRoom && transaction?.lifecycle.state != .commitPending
     }
 
     /// Group mode: a transaction of the partition is open.
@@ -75,6 +79,7 @@ final class PartitionSlot {
         generation &+= 1
         self.progress = progress
         state = .copying
+        waitsForRoom = false
         if let producer { self.producer = producer }
         if let topic { self.topic = topic }
     }

@@ -15,6 +15,8 @@ public struct ReplicationOptions: Sendable {
     public var drainTimeout: Duration = .seconds(30)
     /// Timeout of one metadata, admin or tail-reading request. Default 30 s.
     public var requestTimeout: Duration = .seconds(30)
+    /// How long a cluster that does not answer at start is waited for before the run stops. Default 2 minutes.
+    public var startTimeout: Duration = .seconds(120)
     /// How often progress is logged. Default 10 s.
     public var progressInterval: Duration = .seconds(10)
     /// Receives copy counts, latencies, errors and group-sync times (metrics and alerts). Default none.
@@ -91,6 +93,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     private var nextLossCheck = ContinuousClock.now
     private var nextProgress = ContinuousClock.now + .seconds(10)
     private var recordsCopied: Int64 = 0
+    /// Back-pressure: partitions that waited for room read on once the queues are at or below this.
+    private var roomAt: Int?
     /// When the first record of the run was sent.
     private var firstSent: ContinuousClock.Instant?
     private var copiedAtLastProgress: Int64 = 0
@@ -214,7 +218,7 @@ public final class ReplicationEngine: @unchecked Sendable {
     // MARK: - The copy loop
 
     private func copyLoop(stop: StopSignal) throws(ReplicationError) {
-        for result in discovery.run(owned: [], initial: true) { try apply(result) }
+        try startUp(stop: stop)
         reportOwned()
         background.start()
         var moreReady = true
@@ -228,9 +232,10 @@ public final class ReplicationEngine: @unchecked Sendable {
                 continue
             }
             moreReady = batch.count == batch.capacity
-            guard try copyBatch(stop: stop) else { return }
+            try copyBatch()
             try pollDeliveries()
             try housekeeping()
+            resumeWhenRoom()
             if options.untilCaughtUp, isCaughtUp {
                 logCopyPhase()
                 return
@@ -247,6 +252,30 @@ public final class ReplicationEngine: @unchecked Sendable {
         logger.notice("caught up: copied \(recordsCopied) records in \(String(format: "%.3f", seconds)) s from the first record sent to the last acknowledged (\(Int(Double(recordsCopied) / max(seconds, 0.001))) records/s)")
     }
 
+    /// The first discovery. A cluster that does not answer is asked again every few seconds until
+    /// `startTimeout` has passed (a bridge restarted during an outage waits it out instead of exiting, which under
+    /// Kubernetes would become a crash loop whose back-off outlasts the outage); then the run stops naming it.
+    private func startUp(stop: StopSignal) throws(ReplicationError) {
+        let deadline = ContinuousClock.now + options.startTimeout
+        while true {
+            let results = discovery.run(owned: [], initial: true)
+            let unreachable = results.lazy.compactMap { result -> ReplicationError? in
+                guard case .failed(let error) = result, error.kind == .sourceUnavailable || error.kind == .targetUnavailable else { return nil }
+                return error
+            }.first
+            if let unreachable, ContinuousClock.now < deadline, !stop.isStopped {
+                warn("start", "\(unreachable.message); trying again until --start-timeout (\(options.startTimeout)) has passed")
+                signal.wait(timeout: min(.seconds(2), max(.zero, deadline - ContinuousClock.now)))
+                continue
+            }
+            if let unreachable, options.startTimeout > .zero {
+                throw ReplicationError(unreachable.kind, "\(unreachable.message) (still after --start-timeout \(options.startTimeout))")
+            }
+            for result in results { try apply(result) }
+            return
+        }
+    }
+
     /// How long the loop may sleep when nothing is ready: until the next once-a-second round or commit.
     private func nextWait() -> Duration {
         let now = ContinuousClock.now
@@ -256,7 +285,7 @@ public final class ReplicationEngine: @unchecked Sendable {
     }
 
     /// Copies the records of the batch; `false` when a stop was requested while waiting for room in the queue.
-    private func copyBatch(stop: StopSignal) throws(ReplicationError) -> Bool {
+    private func copyBatch() throws(ReplicationError) {
         restartedInBatch.removeAll(keepingCapacity: true)
         defer { batch.release() }
         for index in 0..<batch.count {
@@ -272,56 +301,72 @@ public final class ReplicationEngine: @unchecked Sendable {
             else { continue }
             // A record that came from the target's own region (active-active pairs) is not sent back there.
             if message.hasHeader(named: Provenance.headerName, valuePrefix: loopPrefix) { continue }
-            guard try send(message, slot, stop: stop) else { return false }
+            try send(message, slot)
         }
-        return true
     }
 
-    /// Sends one accepted record; `false` when a stop was requested while waiting for room in the queue.
-    private func send(_ message: ConsumedMessage, _ slot: PartitionSlot, stop: StopSignal) throws(ReplicationError) -> Bool {
-        guard try transactionReady(slot) else {
+    /// Sends one accepted record. When the producer's queue is full, the partition waits for room (see
+    /// ``waitForRoom(_:)``) and the record is read again later.
+    private func send(_ message: ConsumedMessage, _ slot: PartitionSlot) throws(ReplicationError) {
+        guard try transactionReady(slot), let producer = slot.producer, let topic = slot.topic else {
             slot.progress.putBack(offset: message.offset)
-            return true
+            return
         }
-        let generation = slot.generation
         provenance.removeAll(keepingCapacity: true)
         provenance.append(contentsOf: slot.provenancePrefix)
         Self.appendDecimal(message.offset, to: &provenance)
-        while true {
-            guard let producer = slot.producer, let topic = slot.topic else { return true }
-            let id = slot.deliveryID
-            let partition = slot.target.partition
-            let outcome: KafkaError? = provenance.withUnsafeBytes { value in
-                do throws(KafkaError) {
-                    try producer.forward(message, to: topic, partition: partition, header: Provenance.headerName, value: value, id: id)
-                    return nil
-                } catch {
-                    return error
-                }
+        let id = slot.deliveryID
+        let partition = slot.target.partition
+        let outcome: KafkaError? = provenance.withUnsafeBytes { value in
+            do throws(KafkaError) {
+                try producer.forward(message, to: topic, partition: partition, header: Provenance.headerName, value: value, id: id)
+                return nil
+            } catch {
+                return error
             }
-            guard let error = outcome else {
-                slot.progress.sent(offset: message.offset)
-                if firstSent == nil { firstSent = ContinuousClock.now }
-                return true
-            }
-            if error.code == .queueFull {
-                // Back-pressure: the target takes writes more slowly than the source gives records. Wait for room,
-                // reporting lag and serving the background meanwhile.
-                try pollDeliveries(timeout: .milliseconds(10))
-                try housekeeping()
-                guard slot.generation == generation, slot.takesRecords else {
-                    if slot.generation == generation { slot.progress.putBack(offset: message.offset) }
-                    return true
-                }
-                if stop.isStopped {
-                    slot.progress.putBack(offset: message.offset)
-                    return false
-                }
-                continue
-            }
-            try writeFailed(slot, error, sourceOffset: message.offset, producer: producer)
-            if slot.generation == generation, slot.state.isCopying { slot.progress.putBack(offset: message.offset) }
-            return true
+        }
+        guard let error = outcome else {
+            slot.progress.sent(offset: message.offset)
+            if firstSent == nil { firstSent = ContinuousClock.now }
+            return
+        }
+        slot.progress.putBack(offset: message.offset)
+        if error.code == .queueFull {
+            waitForRoom(slot)
+            return
+        }
+        try writeFailed(slot, error, sourceOffset: message.offset, producer: producer)
+    }
+
+    /// Back-pressure: the target takes writes more slowly than the source gives records, and the producer's queue
+    /// is full. The partition stops fetching (pausing drops what librdkafka had fetched ahead for it) until the
+    /// queue has drained to half of where it was full; then it reads on from its next offset. The copy loop
+    /// meanwhile goes on as usual: it reads acknowledgements, reports lag, serves the background, and polls the
+    /// consumer, which keeps a group member's place in its group however long the target takes.
+    private func waitForRoom(_ slot: PartitionSlot) {
+        guard !slot.waitsForRoom else { return }
+        slot.waitsForRoom = true
+        try? consumer.pause([slot.source])
+        let queued = slot.producer?.queueLength ?? 0
+        roomAt = roomAt.map { min($0, queued / 2) } ?? queued / 2
+    }
+
+    /// Partitions that waited for room read on once the queues have drained to half of where they were full.
+    private func resumeWhenRoom() {
+        guard let threshold = roomAt, inFlight <= threshold else { return }
+        roomAt = nil
+        var resumed: [(TopicPartition, StartOffset)] = []
+        for slot in table.slots where slot.waitsForRoom {
+            slot.waitsForRoom = false
+            guard slot.takesRecords else { continue }
+            resumed.append((slot.source, slot.progress.next.map { .offset($0) } ?? .beginning))
+        }
+        guard !resumed.isEmpty else { return }
+        do {
+            try consumer.seek(resumed, timeout: .zero)
+            try consumer.resume(resumed.map(\.0))
+        } catch {
+            warn("resume", "cannot read on after waiting for room in the target's queue: \(error)")
         }
     }
 
@@ -515,6 +560,7 @@ public final class ReplicationEngine: @unchecked Sendable {
                 guard let slot = table[source], slot.state.isCopying else { continue }
                 slot.state = .vanished
                 try? consumer.unassign([source])
+                options.observer?.released(partition: source)
                 let last = slot.progress.lastDelivered.map(String.init) ?? "none this run"
                 logger.warning("source \(source) is gone (topic deleted or no longer selected); last offset copied: \(last). Its target copy is kept")
             }
@@ -652,8 +698,10 @@ public final class ReplicationEngine: @unchecked Sendable {
         guard inFlight > 0, now - lastAcknowledgement > .seconds(10), now >= nextLossCheck else { return }
         nextLossCheck = now + .seconds(10)
         warn("stalled", "no write acknowledged by target \(topology.target.region) for \(now - lastAcknowledgement) with \(inFlight) in flight")
+        // Durable pairs: in group mode an acknowledged record of an open transaction is below the target's last
+        // stable offset until the commit, so only committed ones can show a loss.
         let acknowledged = table.slots.compactMap { slot -> (target: TopicPartition, source: TopicPartition, sourceOffset: Int64, targetOffset: Int64)? in
-            guard slot.state.isCopying, let last = slot.progress.lastPair else { return nil }
+            guard slot.state.isCopying, let last = slot.progress.durablePair else { return nil }
             return (slot.target, slot.source, last.source, last.target)
         }
         background.request(.lossCheck(acknowledged: acknowledged))
