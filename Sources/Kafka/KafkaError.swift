@@ -50,6 +50,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         public static let partitionEOF = Code(name: "partitionEOF")
         /// A fetch position lies outside the partition's log (`OFFSET_OUT_OF_RANGE`, `_AUTO_OFFSET_RESET`).
         public static let offsetOutOfRange = Code(name: "offsetOutOfRange")
+        /// The broker refuses the record itself, and would refuse it again: too large (`MSG_SIZE_TOO_LARGE`,
+        /// `RECORD_LIST_TOO_LARGE`), not allowed (`TOPIC_AUTHORIZATION_FAILED`, `POLICY_VIOLATION`), or not valid
+        /// there (`INVALID_MSG`, `INVALID_RECORD`, `INVALID_TIMESTAMP`, `UNSUPPORTED_FOR_MESSAGE_FORMAT`).
+        public static let recordRefused = Code(name: "recordRefused")
         public var description: String { name }
 
         /// The code for a librdkafka response code.
@@ -74,6 +78,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
             case RD_KAFKA_RESP_ERR__STATE, RD_KAFKA_RESP_ERR_INVALID_TXN_STATE: self = .invalidState
             case RD_KAFKA_RESP_ERR__PARTITION_EOF: self = .partitionEOF
             case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE, RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET: self = .offsetOutOfRange
+            case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+                 RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_POLICY_VIOLATION, RD_KAFKA_RESP_ERR_INVALID_MSG,
+                 RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP, RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+                self = .recordRefused
             default: self = .librdkafka
             }
         }

@@ -17,7 +17,7 @@ final class DashboardTests: XCTestCase {
     /// The names BridgeMetrics registers, with the histogram's series.
     private let exported: Set<String> = [
         BridgeMetrics.Name.recordsReplicated, BridgeMetrics.Name.bytesReplicated, BridgeMetrics.Name.lagRecords, BridgeMetrics.Name.lagSeconds,
-        BridgeMetrics.Name.errors, BridgeMetrics.Name.lastGroupSync,
+        BridgeMetrics.Name.errors, BridgeMetrics.Name.lastGroupSync, BridgeMetrics.Name.clusterReachable,
         BridgeMetrics.Name.latency + "_bucket", BridgeMetrics.Name.latency + "_sum", BridgeMetrics.Name.latency + "_count",
     ]
 

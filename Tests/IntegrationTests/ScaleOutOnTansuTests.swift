@@ -159,7 +159,8 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
         XCTAssertTrue(zombie.isRunning, "the woken zombie stopped instead of dropping its partitions:\n\(zombieLines)")
         try load.wait()
         try assertExactlyOnce(total: load.sent + late.count)
-        XCTAssertEqual(zombie.stop(gracePeriod: .seconds(30)), 0, "the woken zombie:\n\(zombieLines)")
+        let stopped = zombie.stop(gracePeriod: .seconds(30))
+        XCTAssertEqual(stopped, 0, "the woken zombie:\n\(zombieLines)\n\(zombie.stderrText.split(separator: "\n").suffix(30).joined(separator: "\n"))")
         for instance in others { XCTAssertEqual(instance.stop(gracePeriod: .seconds(30)), 0, instance.stderrText) }
     }
 

@@ -11,7 +11,7 @@ final class ExitCodeTests: XCTestCase {
         let table = section.split(separator: "\n").drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
         let codes = table.compactMap { line in Int32(line.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? "") }
         XCTAssertEqual(codes, ExitCode.allCases.map(\.code))
-        XCTAssertEqual(ExitCode.allCases.map(\.code), Array(0...7))
+        XCTAssertEqual(ExitCode.allCases.map(\.code), Array(0...8))
     }
 
     func testErrorsMapToTheirCodes() {

@@ -97,7 +97,9 @@ final class TransactionLifecycleTests: XCTestCase {
         for code in [KafkaError.Code.messageTimedOut, .timedOut, .outOfOrderSequence, .unknownProducerID, .gaplessGuarantee, .invalidState] {
             XCTAssertEqual(TransactionDecision.afterWrite(error(code), producerFatal: nil), .abortAndRestart, "\(code)")
         }
-        XCTAssertEqual(TransactionDecision.afterWrite(error(.librdkafka), producerFatal: nil), .refusedRecord)
+        XCTAssertEqual(TransactionDecision.afterWrite(error(.recordRefused), producerFatal: nil), .refusedRecord)
+        XCTAssertEqual(TransactionDecision.afterWrite(error(.librdkafka), producerFatal: nil), .abortAndRestart,
+                       "an error that is not about the record itself is copied again, never reported as a refused record")
         XCTAssertEqual(TransactionDecision.afterBegin(error(.fenced), producerFatal: nil), .dropFenced)
         XCTAssertEqual(TransactionDecision.afterBegin(error(.invalidState), producerFatal: nil), .stopInstance)
         XCTAssertEqual(TransactionDecision.afterCommit(error(.librdkafka, fatal: true), producerFatal: error(.librdkafka, fatal: true)), .stopInstance)

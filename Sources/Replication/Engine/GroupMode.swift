@@ -155,10 +155,7 @@ extension ReplicationEngine {
         default:
             break
         }
-        slot.state = .handedOver
-        slot.transaction = nil
-        slot.producer = nil
-        slot.topic = nil
+        slot.retire(.handedOver)
         options.observer?.released(partition: source)
     }
 
@@ -197,15 +194,24 @@ extension ReplicationEngine {
         try commit(due, timeout: min(options.requestTimeout, .seconds(5)), final: false)
     }
 
-    /// Commits every open transaction, waiting up to `timeout` for their records (shutdown).
-    func commitAll(timeout: Duration) throws(ReplicationError) {
+    /// Shutdown: commits every open transaction, waiting up to `timeout` for their records and retrying a commit
+    /// that times out. Reading stops first (every partition is paused), and the consumer is still polled, so that a
+    /// partition the group has meanwhile given to another instance (this one was paused, say) is let go with its
+    /// transaction left to the new owner's fence rather than committed against it.
+    /// - Returns: `true` when no transaction is left open.
+    func commitAll(timeout: Duration) throws(ReplicationError) -> Bool {
         let deadline = ContinuousClock.now + timeout
+        try? consumer.pause(table.copying.map(\.source))
         while true {
+            consumer.poll(into: batch, timeout: .zero)
+            batch.release()  // records are not copied while draining: the next owner reads them again
             let open = table.slots.filter { $0.state.isCopying && $0.hasOpenTransaction }
-            if open.isEmpty || ContinuousClock.now >= deadline { return }
-            try flush(open, until: deadline)
+            if open.isEmpty { return true }
+            if ContinuousClock.now >= deadline { return false }
+            try flush(open, until: min(deadline, ContinuousClock.now + .milliseconds(200)))
             let ready = open.filter { ($0.producer?.queueLength ?? 1) == 0 }
-            try commit(ready, timeout: max(.milliseconds(100), deadline - ContinuousClock.now), final: true)
+            try commit(ready, timeout: min(options.requestTimeout, max(.milliseconds(100), deadline - ContinuousClock.now)), final: false)
+            if ready.isEmpty { signal.wait(timeout: .milliseconds(10)) }
         }
     }
 
@@ -269,10 +275,7 @@ extension ReplicationEngine {
         case .drop:
             logger.warning("\(source): a newer owner fenced this instance's writer (\(error)); the partition is dropped here and not written again unless the group assigns it back")
             options.observer?.error(kind: "fenced")
-            slot.state = .fenced
-            slot.transaction = nil
-            slot.producer = nil
-            slot.topic = nil
+            slot.retire(.fenced)
             try? consumer.pause([source])
             options.observer?.released(partition: source)
             reportOwned()

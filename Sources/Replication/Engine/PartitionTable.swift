@@ -84,6 +84,17 @@ final class PartitionSlot {
         if let topic { self.topic = topic }
     }
 
+    /// The partition is no longer copied here (gone, handed over, fenced): it lets its producer go, and delivery
+    /// reports of its records still in flight are ignored (they carry the old generation).
+    func retire(_ state: SlotState) {
+        generation &+= 1
+        self.state = state
+        waitsForRoom = false
+        transaction = nil
+        producer = nil
+        topic = nil
+    }
+
     /// The source log end as best known: from fetch responses, partition ends and ListOffsets samples.
     func sourceEnd(cachedHigh: Int64?) -> Int64 {
         max(cachedHigh ?? 0, progress.end ?? 0, sampledEnd ?? 0, progress.next ?? 0)

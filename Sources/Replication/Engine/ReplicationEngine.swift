@@ -74,7 +74,7 @@ public final class ReplicationEngine: @unchecked Sendable {
     var signal: ReadySignal!
 
     let table = PartitionTable()
-    private let batch: MessageBatch
+    let batch: MessageBatch
     /// Slots that started over while the current batch was being copied: the rest of the batch is stale for them.
     var restartedInBatch = Set<Int>()
     /// The provenance header value being built, reused for every record.
@@ -558,7 +558,7 @@ public final class ReplicationEngine: @unchecked Sendable {
         case .vanished(let sources):
             for source in sources {
                 guard let slot = table[source], slot.state.isCopying else { continue }
-                slot.state = .vanished
+                slot.retire(.vanished)
                 try? consumer.unassign([source])
                 options.observer?.released(partition: source)
                 let last = slot.progress.lastDelivered.map(String.init) ?? "none this run"
@@ -742,8 +742,7 @@ public final class ReplicationEngine: @unchecked Sendable {
     /// Waits for every write in flight; `false` when the drain timeout passed first.
     private func drain() -> Bool {
         if groupMode {
-            do { try commitAll(timeout: options.drainTimeout) } catch { logger.error("while draining: \(error)"); return false }
-            return table.slots.allSatisfy { !$0.hasOpenTransaction || !$0.state.isCopying }
+            do { return try commitAll(timeout: options.drainTimeout) } catch { logger.error("while draining: \(error)"); return false }
         }
         let deadline = ContinuousClock.now + options.drainTimeout
         while inFlight > 0, ContinuousClock.now < deadline {

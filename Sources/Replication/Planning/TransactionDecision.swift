@@ -14,7 +14,8 @@ public enum TransactionDecision: Equatable, Sendable {
     case abortAndRestart
     /// A newer owner fenced this writer: drop the partition and never write it again unless the group assigns it back.
     case dropFenced
-    /// The target refused a record for good (too large, not authorised, ...): stop with exit 6.
+    /// The target refused a record for good (``KafkaError/Code/recordRefused``: too large, not authorised, ...):
+    /// stop with exit 6.
     case refusedRecord
     /// The producer failed for good for another reason: stop the instance (the group hands its partitions on).
     case stopInstance
@@ -44,12 +45,9 @@ public enum TransactionDecision: Equatable, Sendable {
         if error.code == .purged, producerFatal == nil { return .ignore }
         if isFenced(error, producerFatal) { return .dropFenced }
         if error.isFatal || producerFatal != nil { return .stopInstance }
-        switch error.code {
-        case .timedOut, .messageTimedOut, .invalidState, .gaplessGuarantee, .outOfOrderSequence, .unknownProducerID:
-            return .abortAndRestart
-        default:
-            return error.requiresAbort ? .abortAndRestart : .refusedRecord
-        }
+        // A record the broker refuses for good would be refused again after an abort; anything else failed the
+        // transaction, not the record, and copying it again from what the target holds is safe.
+        return error.code == .recordRefused ? .refusedRecord : .abortAndRestart
     }
 
     private static func isFenced(_ error: KafkaError, _ producerFatal: KafkaError?) -> Bool {
