@@ -13,24 +13,28 @@ public struct PartitionSnapshot: Sendable, Equatable {
 
 /// The engine's per-partition state, shared with the group-offset sync thread. Thread-safe.
 public final class ReplicationState: Sendable {
-    private let partitions = Mutex<[TopicPartition: PartitionSnapshot]>([:])
-    private let leads = Mutex(true)
+    private struct Published {
+        var partitions: [TopicPartition: PartitionSnapshot] = [:]
+        var leadsGroupSync = true
+    }
+
+    /// One lock for both, so a reader never sees the partitions of one publication with the duty of another.
+    private let published = Mutex(Published())
 
     /// Creates an empty state.
     public init() {}
 
     /// Replaces the published state.
     func publish(_ snapshot: [TopicPartition: PartitionSnapshot], leadsGroupSync: Bool = true) {
-        partitions.withLock { $0 = snapshot }
-        leads.withLock { $0 = leadsGroupSync }
+        published.withLock { $0 = Published(partitions: snapshot, leadsGroupSync: leadsGroupSync) }
     }
 
     /// Whether this instance runs the group-offset sync, offset syncs and checkpoints: always in single mode;
     /// in group mode only while it owns the partition that carries that duty.
-    public var leadsGroupSync: Bool { leads.withLock { $0 } }
+    public var leadsGroupSync: Bool { published.withLock { $0.leadsGroupSync } }
 
     /// The partitions being copied, by source partition.
     public func snapshot() -> [TopicPartition: PartitionSnapshot] {
-        partitions.withLock { $0 }
+        published.withLock { $0.partitions }
     }
 }
