@@ -1,7 +1,7 @@
 # RegionBridge: the two commands are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test demo bench soak chaos clean
+.PHONY: setup build test unit demo bench soak chaos clean
 
 ## Installs what the project needs (idempotent).
 setup:
@@ -14,6 +14,11 @@ build: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## The tests that need no broker, database or Prometheus server (pure logic, mock clusters): seconds after a build.
+unit: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip IntegrationTests --skip ServicesStopTogetherTests
 
 ## Two local brokers, payment and ledger traffic, the bridge until caught up, counts per partition.
 demo: setup
