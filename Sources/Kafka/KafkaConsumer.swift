@@ -42,9 +42,9 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Defaults for consumers; callers' properties override them.
     ///
-    /// Fetching: a broker holds a fetch for new records at most `fetch.wait.max.ms` (10 ms), so an idle partition's
-    /// next record is read within about that; under load every fetch comes back full at once, so it costs nothing
-    /// then. Prefetch is bounded for memory: at most 16 MB waits in the consumer's queue
+    /// Fetching: a broker holds a fetch that finds nothing at most `fetch.wait.max.ms` (10 ms), so a reader that
+    /// reads up to the end of a partition learns it has arrived there within about that. (The copy loop, which
+    /// follows partitions for ever, sets 100 ms: see `ReplicationEngine`.) Prefetch is bounded for memory: at most 16 MB waits in the consumer's queue
     /// (`queued.max.messages.kbytes`, for all partitions together) and one fetch brings at most 16 MB
     /// (`fetch.max.bytes`; 1 MB per partition). When the queue is over that, fetching pauses for
     /// `fetch.queue.backoff.ms` (5 ms; librdkafka's default of 1 s left the copy loop waiting with an empty queue).
@@ -66,16 +66,17 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// - Parameters:
     ///   - configuration: the cluster and user properties.
     ///   - groupID: `group.id`; required by librdkafka for consumers, never used to commit here.
+    ///   - defaults: properties that change this consumer's defaults; user properties still win over them.
     ///   - overrides: properties that win over both defaults and user properties.
     ///   - rebalance: for a consumer that `subscribe`s: where each partition the group assigns starts, and what
     ///     to do when partitions are taken away. Without it a subscribing consumer starts at committed offsets.
     ///   - logger: where librdkafka's log lines go.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
     public init(
-        configuration: KafkaClientConfiguration, groupID: String, overrides: [String: String] = [:],
-        rebalance: RebalanceHandler? = nil, logger: Logger
+        configuration: KafkaClientConfiguration, groupID: String, defaults: [String: String] = [:],
+        overrides: [String: String] = [:], rebalance: RebalanceHandler? = nil, logger: Logger
     ) throws(KafkaError) {
-        var defaults = Self.defaultProperties
+        var defaults = Self.defaultProperties.merging(defaults) { $1 }
         defaults["group.id"] = groupID
         let topics = ConsumedTopics()
         let box = rebalance.map { handler in

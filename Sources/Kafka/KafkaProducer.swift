@@ -215,23 +215,10 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         _ = rd_kafka_header_add(headers, name, -1, value.baseAddress, value.count)
         let timestamp = message.timestampMilliseconds
-        let error: OpaquePointer? = withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
-            vus.initialize(repeating: rd_kafka_vu_t())
-            vus[0].vtype = RD_KAFKA_VTYPE_RKT; vus[0].u.rkt = topic.handle
-            vus[1].vtype = RD_KAFKA_VTYPE_PARTITION; vus[1].u.i32 = partition
-            vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[2].u.i = RDKafkaConstants.msgFlagCopy
-            // A null key or value stays null; an empty one keeps its (non-null) pointer and stays empty.
-            vus[3].vtype = RD_KAFKA_VTYPE_KEY; vus[3].u.mem.ptr = m.key; vus[3].u.mem.size = m.key_len
-            vus[4].vtype = RD_KAFKA_VTYPE_VALUE; vus[4].u.mem.ptr = m.payload; vus[4].u.mem.size = m.len
-            vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
-            vus[6].vtype = RD_KAFKA_VTYPE_HEADERS; vus[6].u.headers = headers
-            var count = 7
-            if let timestamp {
-                vus[7].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[7].u.i64 = timestamp
-                count = 8
-            }
-            return rd_kafka_produceva(client.handle, vus.baseAddress, count)
-        }
+        // A null key or value stays null; an empty one keeps its (non-null) pointer and stays empty.
+        let error = produce(
+            topic: topic.handle, partition: partition, key: m.key, keyCount: m.key_len, value: m.payload,
+            valueCount: m.len, headers: headers, timestamp: timestamp, id: id)
         if let error {
             rd_kafka_headers_destroy(headers)  // not taken over when produceva fails
             throw KafkaError.consuming(error)
@@ -287,29 +274,40 @@ public final class KafkaProducer: @unchecked Sendable {
                 _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
             }
         }
-        let error: OpaquePointer? = withBytes(key) { keyPointer, keyCount in
+        let error = withBytes(key) { keyPointer, keyCount in
             withBytes(value) { valuePointer, valueCount in
-                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
-                    vus.initialize(repeating: rd_kafka_vu_t())
-                    vus[0].vtype = RD_KAFKA_VTYPE_RKT; vus[0].u.rkt = rkt
-                    vus[1].vtype = RD_KAFKA_VTYPE_PARTITION; vus[1].u.i32 = partition
-                    vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[2].u.i = RDKafkaConstants.msgFlagCopy
-                    vus[3].vtype = RD_KAFKA_VTYPE_KEY; vus[3].u.mem.ptr = keyPointer; vus[3].u.mem.size = keyCount
-                    vus[4].vtype = RD_KAFKA_VTYPE_VALUE; vus[4].u.mem.ptr = valuePointer; vus[4].u.mem.size = valueCount
-                    vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
-                    vus[6].vtype = RD_KAFKA_VTYPE_HEADERS; vus[6].u.headers = list
-                    var count = 7
-                    if let timestamp {
-                        vus[7].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[7].u.i64 = timestamp
-                        count = 8
-                    }
-                    return rd_kafka_produceva(client.handle, vus.baseAddress, count)
-                }
+                produce(
+                    topic: rkt, partition: partition, key: keyPointer, keyCount: keyCount, value: valuePointer,
+                    valueCount: valueCount, headers: list, timestamp: timestamp, id: id)
             }
         }
         if let error {
             rd_kafka_headers_destroy(list)  // not taken over when produceva fails
             throw KafkaError.consuming(error)
+        }
+    }
+
+    /// One `rd_kafka_produceva` call: librdkafka copies key and value (`RD_KAFKA_MSG_F_COPY`) and takes over
+    /// `headers` unless it returns an error.
+    private func produce(
+        topic: OpaquePointer, partition: Int32, key: UnsafeMutableRawPointer?, keyCount: Int,
+        value: UnsafeMutableRawPointer?, valueCount: Int, headers: OpaquePointer, timestamp: Int64?, id: UInt64
+    ) -> OpaquePointer? {
+        withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+            vus.initialize(repeating: rd_kafka_vu_t())
+            vus[0].vtype = RD_KAFKA_VTYPE_RKT; vus[0].u.rkt = topic
+            vus[1].vtype = RD_KAFKA_VTYPE_PARTITION; vus[1].u.i32 = partition
+            vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[2].u.i = RDKafkaConstants.msgFlagCopy
+            vus[3].vtype = RD_KAFKA_VTYPE_KEY; vus[3].u.mem.ptr = key; vus[3].u.mem.size = keyCount
+            vus[4].vtype = RD_KAFKA_VTYPE_VALUE; vus[4].u.mem.ptr = value; vus[4].u.mem.size = valueCount
+            vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
+            vus[6].vtype = RD_KAFKA_VTYPE_HEADERS; vus[6].u.headers = headers
+            var count = 7
+            if let timestamp {
+                vus[7].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[7].u.i64 = timestamp
+                count = 8
+            }
+            return rd_kafka_produceva(client.handle, vus.baseAddress, count)
         }
     }
 

@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     set(consumer_conf, "enable.auto.commit", "false");
     set(consumer_conf, "enable.partition.eof", "true");
     set(consumer_conf, "enable.metrics.push", "false");
-    set(consumer_conf, "fetch.wait.max.ms", "10");
+    set(consumer_conf, "fetch.wait.max.ms", "100");
     set(consumer_conf, "fetch.queue.backoff.ms", "5");
     set(consumer_conf, "fetch.max.bytes", "16777216");
     set(consumer_conf, "queued.max.messages.kbytes", "16384");
