@@ -114,6 +114,8 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: [
             "Monitoring", "Replication", "Topology", "Kafka", "TestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

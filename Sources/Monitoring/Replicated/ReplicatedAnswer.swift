@@ -87,7 +87,7 @@ public enum ReplicatedAnswer {
         case .timedOut(let at):
             members = [("replicated", .bool(false)), ("source", source(record))]
             position(at)
-            members.append(("error", .string("not acknowledged by the target within \(timeout)")))
+            members.append(("error", .string("not acknowledged by the target within \(text(timeout))")))
         case .unavailable(let why, let at):
             members = [("replicated", .bool(false)), ("source", source(record))]
             position(at)
@@ -111,8 +111,14 @@ public enum ReplicatedAnswer {
         switch status {
         case 404: "\(count) of \(total) records are in partitions this instance does not replicate"
         case 503: "the bridge cannot answer for \(count) of \(total) records (see each record's error)"
-        default: "\(count) of \(total) records not acknowledged by the target within \(timeout)"
+        default: "\(count) of \(total) records not acknowledged by the target within \(text(timeout))"
         }
+    }
+
+    /// `2s`, `500ms`, `1.5s`.
+    static func text(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : milliseconds < 1000 ? "\(milliseconds)ms" : "\(JSONValue.seconds(Double(milliseconds) / 1000))s"
     }
 
     private static func json(_ status: Int, _ value: JSONValue) -> MonitoringResponse {
