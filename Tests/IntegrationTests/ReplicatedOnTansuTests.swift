@@ -43,10 +43,14 @@ final class ReplicatedOnTansuTests: TwoRegionTestCase {
             extra: "metrics: {listen: \"127.0.0.1:\(port)\"}")
         let process = try bridge.start()
         defer { process.kill() }
-        // Ready once an empty partition's wait runs out (504) instead of being refused (503, before the first discovery).
+        // Ready once the wait is no longer refused (503 before the first discovery); then an empty partition's record
+        // is not in the target: the wait runs out (504).
+        var empty = RawHTTP.Reply.noResponse("not asked yet")
         try waitUntil("the bridge answers /v1/replicated", timeout: .seconds(60)) {
-            RawHTTP.request(port: port, path: self.path(0, 0, timeout: "0s")).status == 504
+            empty = RawHTTP.request(port: port, path: self.path(0, 0, timeout: "0s"))
+            return empty.status != nil && empty.status != 503
         }
+        XCTAssertEqual(empty.status, 504, "\(empty)")
 
         // Each record produced is confirmed, and at that moment the target holds it.
         for index in 0..<6 {
