@@ -15,9 +15,10 @@ final class ReplicatedOnTansuTests: TwoRegionTestCase {
         try sourceClient.produce([KafkaRecord(topic: "payments", partition: partition, offset: 0, key: Array("k".utf8), value: Array(value.utf8))])[0]
     }
 
-    /// Whether the target partition holds the copy of source `payments/partition@offset` now (by provenance).
-    private func targetHolds(partition: Int32, offset: Int64) throws -> Bool {
-        try targetClient.readAll(targetTopic, partition: partition, timeout: .seconds(20))
+    /// Whether the target partition holds the copy of source `payments/partition@offset` now (by provenance);
+    /// with `committedOnly`, in a committed transaction.
+    private func targetHolds(partition: Int32, offset: Int64, committedOnly: Bool = false) throws -> Bool {
+        try targetClient.readAll(targetTopic, partition: partition, timeout: .seconds(20), committedOnly: committedOnly)
             .contains { $0.provenanceText == "us-east/payments/\(partition)/\(offset)" }
     }
 
@@ -97,6 +98,34 @@ final class ReplicatedOnTansuTests: TwoRegionTestCase {
             guard case .noResponse = reply else { return XCTFail("a wait in flight when the bridge was killed got \(reply)") }
         }
         target.thaw()
+    }
+
+    /// Group mode: only a committed transaction counts (commits every 2 s, so an answer at the acknowledgement would
+    /// come long before the commit); a partition this instance does not own is 404.
+    func testInGroupModeOnlyCommittedRecordsAreConfirmed() throws {
+        try sourceClient.createTopic("payments", partitions: 2)
+        let port = try freeLoopbackPort()
+        let bridge = try BridgeFixture(
+            source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
+            extra: "instances: {mode: group, session_timeout: 6s, commit_interval: 2s}\nmetrics: {listen: \"127.0.0.1:\(port)\"}")
+        let process = try bridge.start()
+        defer { process.kill() }
+        // Ready once the group assigned the partitions (503 before).
+        var empty = RawHTTP.Reply.noResponse("not asked yet")
+        try waitUntil("the group assigns the partitions", timeout: .seconds(60)) {
+            empty = RawHTTP.request(port: port, path: self.path(1, 0, timeout: "0s"))
+            return empty.status != nil && empty.status != 503
+        }
+        XCTAssertEqual(empty.status, 504, "\(empty)\n\(process.stderrText)")
+        for index in 0..<3 {
+            let partition = Int32(index % 2)
+            let offset = try produce(partition: partition, "group-payment-\(index)")
+            let reply = RawHTTP.request(port: port, path: path(partition, offset, timeout: "20s"))
+            XCTAssertEqual(reply.status, 200, "\(reply)\n\(process.stderrText)")
+            XCTAssertTrue(try targetHolds(partition: partition, offset: offset, committedOnly: true), "200 for payments/\(partition)@\(offset) before its transaction committed")
+        }
+        XCTAssertEqual(RawHTTP.request(port: port, path: path(4, 0, timeout: "1s")).status, 404)
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
     }
 
     func testWaitReplicatedExitsZeroForARecordInTheTargetAndThreeForOneThatIsNot() throws {
