@@ -376,8 +376,12 @@ PY
   WAITERS_PID=$!; pids+=($WAITERS_PID)
   rss0=$(rss "$BRIDGE_PID")
   for _ in $(seq 1 300); do [ -f "$WORK/syncwaits.go" ] && break; sleep 0.05; done
-  sleep 1
-  parked=$(curl -s "http://127.0.0.1:$SYNC_PORT/metrics" | awk '/^regionbridge_sync_waits_in_flight/ {print $2}')
+  # Connections beyond the listen backlog (64) are retried by the client's kernel: wait until all are parked.
+  for _ in $(seq 1 200); do
+    parked=$(curl -s "http://127.0.0.1:$SYNC_PORT/metrics" | awk '/^regionbridge_sync_waits_in_flight/ {print int($2)}')
+    [ "${parked:-0}" -ge "$SYNC_WAITS" ] && break
+    sleep 0.05
+  done
   rss1=$(rss "$BRIDGE_PID"); cpu0=$(cpu_ticks "$BRIDGE_PID"); t0=$(now)
   sleep 5
   cpu1=$(cpu_ticks "$BRIDGE_PID"); t1=$(now)

@@ -3,8 +3,8 @@ import Glibc
 import Synchronization
 
 /// `loadgen --confirm URL`: after each record's produce acknowledgement, asks the bridge's `/v1/replicated` whether
-/// the target holds it (each request on a worker of a fixed pool, so the waits overlap as a payment service's
-/// would), and times produce acknowledgement → answer.
+/// the target holds it (each request on one of `concurrency` worker threads of its own, so the waits overlap as a
+/// payment service's would and never queue behind a shared pool), and times produce acknowledgement → answer.
 final class ReplicatedConfirmer: Sendable {
     /// One confirmation.
     struct Confirmation: Sendable {
@@ -21,9 +21,20 @@ final class ReplicatedConfirmer: Sendable {
     private let port: Int
     private let timeout: String
     private let printEach: Bool
-    private let queue: DispatchQueue
-    private let group = DispatchGroup()
+    private struct Job: Sendable {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+        var key: String
+        var acknowledgedAt: ContinuousClock.Instant
+    }
+
+    /// Jobs not taken yet; `nil` tells a worker to stop.
+    private let jobs = Mutex<[Job?]>([])
+    private let available = DispatchSemaphore(value: 0)
     private let slots: DispatchSemaphore
+    private let workers: Int
+    private let stopped = DispatchGroup()
     private let results = Mutex<[Confirmation]>([])
 
     /// - Parameters:
@@ -37,19 +48,34 @@ final class ReplicatedConfirmer: Sendable {
         self.port = components.port ?? 80
         self.timeout = timeout
         self.printEach = printEach
-        self.queue = DispatchQueue(label: "loadgen-confirm", attributes: .concurrent)
-        self.slots = DispatchSemaphore(value: max(1, concurrency))
+        self.workers = max(1, concurrency)
+        self.slots = DispatchSemaphore(value: workers)
+        for index in 0..<workers {
+            stopped.enter()
+            let thread = Thread { [self] in
+                while true {
+                    available.wait()
+                    guard let job = jobs.withLock({ $0.removeFirst() }) else { break }
+                    run(job)
+                    slots.signal()
+                }
+                stopped.leave()
+            }
+            thread.name = "loadgen-confirm-\(index)"
+            thread.start()
+        }
     }
 
     /// Asks about one acknowledged record; returns at once (blocks only while `concurrency` requests are in flight).
     func confirm(topic: String, partition: Int32, offset: Int64, key: String, acknowledgedAt: ContinuousClock.Instant) {
         slots.wait()
-        group.enter()
-        queue.async { [self] in
-            defer {
-                slots.signal()
-                group.leave()
-            }
+        jobs.withLock { $0.append(Job(topic: topic, partition: partition, offset: offset, key: key, acknowledgedAt: acknowledgedAt)) }
+        available.signal()
+    }
+
+    private func run(_ job: Job) {
+        let (topic, partition, offset, key, acknowledgedAt) = (job.topic, job.partition, job.offset, job.key, job.acknowledgedAt)
+        do {
             let path = "/v1/replicated?topic=\(topic)&partition=\(partition)&offset=\(offset)&timeout=\(timeout)"
             let (status, body) = Self.get(host: host, port: port, path: path)
             let elapsed = ContinuousClock.now - acknowledgedAt
@@ -66,7 +92,9 @@ final class ReplicatedConfirmer: Sendable {
 
     /// Waits for every request; the confirmations.
     func finish() -> [Confirmation] {
-        group.wait()
+        jobs.withLock { $0.append(contentsOf: Array(repeating: nil, count: workers)) }
+        for _ in 0..<workers { available.signal() }
+        stopped.wait()
         return results.withLock { $0 }
     }
 
