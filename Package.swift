@@ -59,9 +59,12 @@ let package = Package(
             "Kafka", "Topology", "Replication", "Reconciliation",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        // The HTTP side of monitoring: /metrics (Prometheus text) and /health probes.
+        // The HTTP side of monitoring: /metrics (Prometheus text), /health probes and /v1/replicated waits.
         .target(name: "Monitoring", dependencies: [
+            "Kafka", "Replication", "Topology",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -111,6 +114,8 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: [
             "Monitoring", "Replication", "Topology", "Kafka", "TestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -16,7 +16,8 @@
 #                              (the source ones also for the native loop's consumer)
 #   BENCH_VERIFY=1             check the copies (pipe: sorted key/value checksum; native: counts; bridge: exactly-once)
 #   BENCH_SCALE_RECORDS=200000 records for the scale-out runs (1, 2 and 3 instances in group mode, 6 partitions)
-#   BENCH_SKIP=                space-separated sections to skip: throughput group latency rtt scale reconcile
+#   BENCH_SYNC_SECONDS=20      duration of the synchronous-confirmation run (at BENCH_RATE), BENCH_SYNC_WAITS=1000 parked waits
+#   BENCH_SKIP=                space-separated sections to skip: throughput group latency sync rtt scale reconcile
 #                              (reconcile reads the throughput section's copy at the first partition count)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -327,6 +328,92 @@ PY
     "p99 target <= $TARGET_ADDED_P99_MS ms: $(verdict "$ADDED_P99" '<=' "$TARGET_ADDED_P99_MS")"
   result "bridge CPU at $RATE records/s" "$(calc "round(($cpu1 - $cpu0) / 100 / ($t1 - $t0) * 100, 1)") % of one core" "" ""
   result "bridge peak RSS (VmHWM, continuous run)" "$(calc "round($LAT_HWM_KB / 1024, 1)") MB" "" "target <= $TARGET_RSS_MB MB: $(verdict "$(calc "$LAT_HWM_KB / 1024")" '<=' "$TARGET_RSS_MB")"
+fi
+
+# 2b. Synchronous confirmation (/v1/replicated) --------------------------------------------------------------
+# What a payment service pays to confirm each payment only once the target holds it: loadgen at $RATE records/s
+# asks GET /v1/replicated for every record right after its produce acknowledgement (up to 256 requests in flight)
+# and times acknowledgement -> 200. Then 1,000 waits parked at once on records not written yet: the bridge's memory
+# and CPU while they wait, and how long after the records are written all 1,000 are answered.
+if ! skipped sync; then
+  SYNC_SECONDS=${BENCH_SYNC_SECONDS:-$LATENCY_SECONDS}
+  SYNC_RECORDS=$((RATE * SYNC_SECONDS))
+  SYNC_WAITS=${BENCH_SYNC_WAITS:-1000}
+  log "2b. synchronous confirmation: loadgen --rate $RATE for ${SYNC_SECONDS} s, each record confirmed with GET /v1/replicated; then $SYNC_WAITS concurrent waits"
+  "$BIN/loadgen" --bootstrap "$SRC" --topic sync --partitions 3 --records 0 >/dev/null 2>&1
+  "$BIN/loadgen" --bootstrap "$SRC" --topic syncwaits --partitions 1 --records 0 >/dev/null 2>&1
+  topology "$WORK/sync.yaml" "$SRC" "$DST" "sync|syncwaits" 1s
+  SYNC_PORT=$(free_port)
+  echo "metrics: {listen: \"127.0.0.1:$SYNC_PORT\"}" >>"$WORK/sync.yaml"
+  "$BIN/regionbridge" run --topology "$WORK/sync.yaml" --log-level notice >"$WORK/bridge-sync.log" 2>&1 &
+  BRIDGE_PID=$!; pids+=($BRIDGE_PID)
+  sync_ready=0
+  for _ in $(seq 1 600); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SYNC_PORT/v1/replicated?topic=syncwaits&partition=0&offset=0&timeout=0s" || true)
+    if [ "$code" = 504 ]; then sync_ready=1; break; fi
+    sleep 0.1
+  done
+  [ $sync_ready = 1 ] || { tail -20 "$WORK/bridge-sync.log" >&2; die "the bridge's /v1/replicated did not answer"; }
+  "$BIN/loadgen" --bootstrap "$SRC" --topic sync --records "$SYNC_RECORDS" --size "$SIZE" --rate "$RATE" --first 200000001 \
+    --confirm "http://127.0.0.1:$SYNC_PORT" --confirm-timeout 30s >"$WORK/loadgen-sync.log" 2>&1 \
+    || { tail -20 "$WORK/loadgen-sync.log" >&2; die "loadgen --confirm failed (a record not confirmed?)"; }
+  CONFIRMED=$(grep '^confirmed with /v1/replicated' "$WORK/loadgen-sync.log")
+  echo "   $CONFIRMED"
+  read -r S50 S99 S999 SMAX SN <<<"$(python3 -c '
+import re, sys
+line = sys.argv[1]
+q = dict(re.findall(r"(p50|p99\.9|p99|max) ([0-9.]+) ms", line))
+print(q["p50"], q["p99"], q["p99.9"], q["max"], re.search(r"(\d+) of", line).group(1))' "$CONFIRMED")"
+  result "sync confirmation: ack -> 200 p50 / p99 / p99.9 / max" "$S50 / $S99 / $S999 / $SMAX ms" "$SN records at $RATE/s" "(loadgen --confirm)"
+  # Many waits parked at once, on offsets of syncwaits/0 that are not written yet.
+  rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+  python3 - "$SYNC_PORT" "$SYNC_WAITS" "$WORK/syncwaits.json" "$WORK/syncwaits.go" "$WORK/syncwaits.written" <<'PY' &
+import asyncio, json, os, sys, time
+port, count, out, go, written = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+async def wait(offset):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /v1/replicated?topic=syncwaits&partition=0&offset={offset}&timeout=30s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    return int(data[9:12]) if data.startswith(b"HTTP/1.1 ") else 0, time.time()
+async def main():
+    tasks = [asyncio.create_task(wait(offset)) for offset in range(count)]
+    await asyncio.sleep(0.5)
+    open(go, "w").close()  # all sent: the bridge may be measured
+    results = await asyncio.gather(*tasks)
+    while not os.path.exists(written): await asyncio.sleep(0.01)
+    done_writing = float(open(written).read())
+    statuses = [s for s, _ in results]
+    json.dump({"ok": statuses.count(200), "count": count, "last_answer_after_write_ms": round((max(t for _, t in results) - done_writing) * 1000, 1)}, open(out, "w"))
+asyncio.run(main())
+PY
+  WAITERS_PID=$!; pids+=($WAITERS_PID)
+  rss0=$(rss "$BRIDGE_PID")
+  for _ in $(seq 1 300); do [ -f "$WORK/syncwaits.go" ] && break; sleep 0.05; done
+  # Connections beyond the listen backlog (64) are retried by the client's kernel: wait until all are parked.
+  for _ in $(seq 1 200); do
+    parked=$(curl -s "http://127.0.0.1:$SYNC_PORT/metrics" | awk '/^regionbridge_sync_waits_in_flight/ {print int($2)}')
+    [ "${parked:-0}" -ge "$SYNC_WAITS" ] && break
+    sleep 0.05
+  done
+  rss1=$(rss "$BRIDGE_PID"); cpu0=$(cpu_ticks "$BRIDGE_PID"); t0=$(now)
+  sleep 5
+  cpu1=$(cpu_ticks "$BRIDGE_PID"); t1=$(now)
+  "$BIN/loadgen" --bootstrap "$SRC" --topic syncwaits --records "$SYNC_WAITS" --size "$SIZE" --first 300000001 >"$WORK/loadgen-syncwaits.log" 2>&1 \
+    || { cat "$WORK/loadgen-syncwaits.log" >&2; die "loadgen failed"; }
+  now >"$WORK/syncwaits.written"
+  wait "$WAITERS_PID" || die "the waiting clients failed"
+  forget "$WAITERS_PID"
+  W=$(cat "$WORK/syncwaits.json")
+  kill -TERM "$BRIDGE_PID"
+  wait "$BRIDGE_PID" || { tail -20 "$WORK/bridge-sync.log" >&2; die "the bridge did not stop cleanly on SIGTERM"; }
+  forget "$BRIDGE_PID"
+  [ "$(json ok <<<"$W")" = "$SYNC_WAITS" ] || die "only $(json ok <<<"$W") of $SYNC_WAITS parked waits were answered 200: $W"
+  result "$SYNC_WAITS parked waits: in flight (gauge)" "${parked:-?}" "" ""
+  result "$SYNC_WAITS parked waits: bridge RSS added" "$(calc "round(($rss1 - $rss0) / 1024, 1)") MB" "" "(VmRSS with them minus before)"
+  result "$SYNC_WAITS parked waits: bridge CPU while idle" "$(calc "round(($cpu1 - $cpu0) / 100 / ($t1 - $t0) * 100, 1)") % of one core" "" "(5 s, nothing written)"
+  result "$SYNC_WAITS parked waits: all answered 200" "$(json last_answer_after_write_ms <<<"$W") ms" "after loadgen's last ack" ""
 fi
 
 # 3. Cross-region round trip on mock clusters ------------------------------------------------------------

@@ -4,6 +4,8 @@
 # Then a local Postgres with deploy/postgres/payments.sql: payments committed there and published to
 # `payments` in us-east (one withheld, one published after the bridge's last run), and the reconcile
 # report, which must name exactly those two, each with its class.
+# Last, synchronous confirmation: with the bridge running, a payment publisher confirms a few payments only after
+# the bridge's GET /v1/replicated says eu-west holds them, and prints how long each confirmation waited.
 # Everything it starts is stopped on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +15,7 @@ SOURCE=127.0.0.1:19092
 TARGET=127.0.0.1:29092
 RECORDS=${DEMO_RECORDS:-20000}
 PAYMENTS=${DEMO_PAYMENTS:-2000}
+METRICS_PORT=${DEMO_METRICS_PORT:-19464}
 WORK="$(mktemp -d)"
 # shellcheck source=postgres.sh
 . "$ROOT/scripts/postgres.sh"
@@ -51,6 +54,8 @@ reconcile:
   topics: [payments]
   event_id: key
   compare: {amount: amount, currency: currency}
+metrics:
+  listen: "127.0.0.1:$METRICS_PORT"
 YAML
 
 # Commits payments with their outbox rows in one transaction each batch, committed a few minutes ago.
@@ -122,4 +127,26 @@ expect "^RPO=0 VIOLATED: 2 of $LATE committed payments" "exactly 2 violations am
 expect "^never_published +pay-1000 " "pay-1000 classified as never_published"
 expect "^not_replicated +pay-$LATE " "pay-$LATE classified as not_replicated"
 [ $status -eq 0 ] && echo "== as expected: RPO=0 holds for the other $((LATE - 2)) payments; pay-1000 was never published, pay-$LATE is not replicated yet"
+
+echo
+echo "== synchronous confirmation: regionbridge run in the background; the payment publisher confirms each new payment"
+echo "   only once GET http://127.0.0.1:$METRICS_PORT/v1/replicated says eu-west holds it (RPO=0 for these by construction)"
+"$BIN/regionbridge" run --topology "$TOPOLOGY" --log-level warning >"$WORK/bridge-sync.log" 2>&1 &
+BRIDGE_PID=$!
+pids+=("$BRIDGE_PID")
+ready=0
+for _ in $(seq 1 300); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/v1/replicated?topic=payments&partition=0&offset=0&timeout=0s" || true)
+  if [ "$code" = 200 ] || [ "$code" = 504 ]; then ready=1; break; fi
+  sleep 0.1
+done
+if [ $ready = 1 ]; then
+  "$BIN/loadgen" --bootstrap "$SOURCE" --topic payments --records 5 --rate 2 --first 900001 --kind payment \
+    --confirm "http://127.0.0.1:$METRICS_PORT" --confirm-timeout 10s --print-confirmations \
+    || { echo "demo: a payment was not confirmed by /v1/replicated; the bridge said:" >&2; tail -20 "$WORK/bridge-sync.log" >&2; status=1; }
+else
+  echo "demo: the bridge's /v1/replicated did not answer; its log:" >&2; tail -20 "$WORK/bridge-sync.log" >&2; status=1
+fi
+kill -TERM "$BRIDGE_PID" 2>/dev/null || true
+wait "$BRIDGE_PID" 2>/dev/null || true
 exit $status

@@ -34,6 +34,18 @@ struct LoadGenerator: ParsableCommand {
     @Option(help: "Records per second (0: as fast as possible).")
     var rate = 0
 
+    @Option(help: "Confirm each record with the bridge's GET /v1/replicated at this http://HOST:PORT after its produce acknowledgement, and report the wait.")
+    var confirm: String?
+
+    @Option(help: "The timeout parameter of each confirmation, e.g. 10s.")
+    var confirmTimeout = "10s"
+
+    @Option(help: "Confirmations in flight at most.")
+    var confirmConcurrency = 256
+
+    @Flag(help: "Print one line per confirmation.")
+    var printConfirmations = false
+
     func run() throws {
         let logger = Logger(label: "loadgen")
         let config = KafkaClientConfiguration(bootstrapServers: bootstrap, clientID: "regionbridge-loadgen")
@@ -52,6 +64,14 @@ struct LoadGenerator: ParsableCommand {
 
         let producer = try KafkaProducer(configuration: config, logger: logger)
         let deliveries = Deliveries(producer: producer, logger: logger)
+        if let confirm {
+            guard let confirmer = ReplicatedConfirmer(
+                url: confirm, timeout: confirmTimeout, concurrency: confirmConcurrency, printEach: printConfirmations)
+            else { throw ValidationError("--confirm \(confirm): expected http://HOST:PORT") }
+            deliveries.confirmer = confirmer
+            deliveries.topic = topic
+            deliveries.kind = kind
+        }
         let start = Date()
         for index in 0..<records {
             let number = first + index
@@ -80,6 +100,12 @@ struct LoadGenerator: ParsableCommand {
         while deliveries.pending > 0 { deliveries.collect(.milliseconds(100)) }
         guard deliveries.failures == 0 else { throw ValidationError("\(deliveries.failures) records were not written") }
         let seconds = Date().timeIntervalSince(start)
+        if let confirmer = deliveries.confirmer {
+            let confirmations = confirmer.finish()
+            print("confirmed with /v1/replicated: \(ReplicatedConfirmer.summary(confirmations))")
+            let refused = confirmations.filter { $0.status != 200 }.count
+            if refused > 0 { throw ValidationError("\(refused) records were not confirmed by /v1/replicated") }
+        }
         print("wrote \(records) \(kind) records to \(topic) (\(count) partitions) in \(String(format: "%.2f", seconds)) s")
     }
 
@@ -101,6 +127,10 @@ private final class Deliveries {
     let logger: Logger
     var pending = 0
     var failures = 0
+    /// With `--confirm`: asks `/v1/replicated` about each acknowledged record.
+    var confirmer: ReplicatedConfirmer?
+    var topic = ""
+    var kind = ""
 
     init(producer: KafkaProducer, logger: Logger) {
         self.producer = producer
@@ -113,6 +143,9 @@ private final class Deliveries {
             if let error = report.error {
                 failures += 1
                 logger.error("record \(report.id) not written: \(error)")
+            } else if let confirmer {
+                confirmer.confirm(
+                    topic: topic, partition: report.partition, offset: report.offset, key: "\(kind)-\(String(format: "%09d", Int(report.id)))", acknowledgedAt: ContinuousClock.now)
             }
         }
     }

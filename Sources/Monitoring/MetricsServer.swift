@@ -31,7 +31,7 @@ public struct MetricsServer: Service, CustomStringConvertible {
         let routes = self.routes
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.backlog, value: 1024)  // many /v1/replicated clients connect at once
             .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -41,7 +41,7 @@ public struct MetricsServer: Service, CustomStringConvertible {
             }
             .bind(host: host, port: port)
             .get()
-        logger.info("metrics and health on http://\(host.contains(":") ? "[\(host)]" : host):\(port) (/metrics, /health/live, /health/ready)")
+        logger.info("metrics and health on http://\(host.contains(":") ? "[\(host)]" : host):\(port) (/metrics, /health/live, /health/ready\(routes.replicated == nil ? "" : ", /v1/replicated"))")
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onCancelOrGracefulShutdown: {
@@ -51,12 +51,22 @@ public struct MetricsServer: Service, CustomStringConvertible {
 }
 
 /// Answers each complete request from the routes; closes the connection when the client asked to.
+///
+/// `/v1/replicated` is answered when its future completes; NIO's pipelining handler (in front) holds back the
+/// connection's next request until then, so answers keep their order. A connection that closes gives up its wait.
 private final class RouteHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Largest request body read (a POST to /v1/replicated); a bigger one is answered 413.
+    static let maximumBody = 1 << 20
+
     private let routes: MonitoringRoutes
     private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+    /// Gives up the wait in progress (the connection closed).
+    private var cancelPending: (@Sendable () -> Void)?
 
     init(routes: MonitoringRoutes) { self.routes = routes }
 
@@ -64,17 +74,43 @@ private final class RouteHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let request):
             head = request
-        case .body:
-            break
+            body.removeAll(keepingCapacity: false)
+            tooLarge = false
+        case .body(let buffer):
+            guard routes.asyncRoute(for: head?.uri ?? "") != nil, !tooLarge else { return }
+            if body.count + buffer.readableBytes > Self.maximumBody {
+                tooLarge = true
+                body = []
+            } else {
+                body.append(contentsOf: buffer.readableBytesView)
+            }
         case .end:
             guard let request = head else { return }
             head = nil
-            respond(to: request, context: context)
+            if tooLarge {
+                write(MonitoringResponse(status: 413, text: "request body larger than \(Self.maximumBody) bytes\n"), to: request, context: context)
+            } else if let endpoint = routes.asyncRoute(for: request.uri) {
+                let pending = endpoint.respond(method: request.method.rawValue, uri: request.uri, body: body, on: context.eventLoop)
+                body = []
+                cancelPending = pending.cancel
+                pending.response.assumeIsolated().whenSuccess { [self] response in
+                    cancelPending = nil
+                    guard context.channel.isActive else { return }
+                    write(response, to: request, context: context)
+                }
+            } else {
+                write(routes.respond(method: request.method.rawValue, uri: request.uri), to: request, context: context)
+            }
         }
     }
 
-    private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
-        let response = routes.respond(method: request.method.rawValue, uri: request.uri)
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelPending?()
+        cancelPending = nil
+        context.fireChannelInactive()
+    }
+
+    private func write(_ response: MonitoringResponse, to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = request.isKeepAlive
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)

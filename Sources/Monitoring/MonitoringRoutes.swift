@@ -26,25 +26,40 @@ public struct MonitoringResponse: Sendable, Equatable {
 /// - `GET /health/live`: 200 `live` while the process runs.
 /// - `GET /health/ready`: 200 `ready` when `isReady()`, else 503 `not ready`.
 /// - `HEAD` is answered like `GET`; other methods get 405, other paths 404. Query strings are ignored.
+/// - `/v1/replicated` (with ``replicated``): answered later, by ``ReplicatedEndpoint`` (see ``asyncRoute(for:)``).
 public struct MonitoringRoutes: Sendable {
     /// The Prometheus text format's content type.
     public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
     private let metrics: @Sendable () -> [UInt8]
     private let isReady: @Sendable () -> Bool
+    /// `/v1/replicated`, when the bridge publishes its acknowledged positions.
+    public let replicated: ReplicatedEndpoint?
 
     /// Creates the routes.
     /// - Parameters:
     ///   - metrics: the current metrics in Prometheus text format (e.g. `PrometheusCollectorRegistry.emitToBuffer`).
     ///   - isReady: whether the bridge is ready (both clusters answer and the pair runs).
-    public init(metrics: @escaping @Sendable () -> [UInt8], isReady: @escaping @Sendable () -> Bool) {
+    ///   - replicated: serves `/v1/replicated`; none by default (the path is then 404).
+    public init(metrics: @escaping @Sendable () -> [UInt8], isReady: @escaping @Sendable () -> Bool, replicated: ReplicatedEndpoint? = nil) {
         self.metrics = metrics
         self.isReady = isReady
+        self.replicated = replicated
+    }
+
+    /// The endpoint that answers `uri` asynchronously, if any: `/v1/replicated` when served.
+    public func asyncRoute(for uri: String) -> ReplicatedEndpoint? {
+        guard let replicated, Self.path(of: uri) == ReplicatedEndpoint.path else { return nil }
+        return replicated
+    }
+
+    static func path(of uri: String) -> String {
+        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
     }
 
     /// The response to a request.
     public func respond(method: String, uri: String) -> MonitoringResponse {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
+        let path = Self.path(of: uri)
         guard ["/metrics", "/health/live", "/health/ready"].contains(path) else {
             return MonitoringResponse(status: 404, text: "not found: try /metrics, /health/live or /health/ready\n")
         }

@@ -22,9 +22,10 @@ public struct PrometheusSetup: Sendable {
         self.factory = factory
     }
 
-    /// Routes serving this registry at `/metrics`, with readiness from `isReady`.
-    public func routes(isReady: @escaping @Sendable () -> Bool) -> MonitoringRoutes {
+    /// Routes serving this registry at `/metrics`, with readiness from `isReady`, and `/v1/replicated` with
+    /// `replicated`.
+    public func routes(isReady: @escaping @Sendable () -> Bool, replicated: ReplicatedEndpoint? = nil) -> MonitoringRoutes {
         let registry = self.registry
-        return MonitoringRoutes(metrics: { registry.emitToBuffer() }, isReady: isReady)
+        return MonitoringRoutes(metrics: { registry.emitToBuffer() }, isReady: isReady, replicated: replicated)
     }
 }

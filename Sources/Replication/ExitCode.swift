@@ -10,7 +10,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case runtime = 1
     /// Usage or configuration error: a bad topology file, a bad option.
     case usage = 2
-    /// `reconcile`: RPO=0 violated, a committed payment is missing from the target or differs from its row.
+    /// `reconcile`: RPO=0 violated, a committed payment is missing from the target or differs from its row;
+    /// `wait-replicated`: the record is not in the target by the timeout.
     case rpoViolated = 3
     /// Refused: `failover` or `failback` found a group active where it would move it, a position not yet
     /// replicated, or no checkpoint; nothing was committed.

@@ -13,7 +13,7 @@ struct RegionBridge: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, LagCommand.self, TranslateOffsetsCommand.self, FailoverCommand.self, FailbackCommand.self, ReconcileCommand.self,
-            DrillCommand.self,
+            DrillCommand.self, WaitReplicatedCommand.self,
             TopologyCommand.self, VersionCommand.self,
         ])
 

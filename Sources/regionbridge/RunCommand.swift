@@ -52,6 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = options.bootstrapLogging()
         let monitoring = try RunMonitoring.make(topology: topology, alertsFile: alertsFile, logger: logger)
         replication.observer = monitoring.observer
+        replication.positions = monitoring.positions
         let engine = ReplicationEngine(topology: topology, options: replication, logger: logger)
         let result = Mutex<[PartitionSummary]>([])
         let service = BridgeService(engine: engine) { summaries in result.withLock { $0 = summaries } }

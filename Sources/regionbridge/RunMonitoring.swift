@@ -12,6 +12,8 @@ struct RunMonitoring {
     let observer: any ReplicationObserver
     /// Set `running(true)` while the pair runs.
     let readiness: BridgeReadiness
+    /// The engine publishes the target's acknowledged positions here; `/v1/replicated` waits on them.
+    let positions: ReplicatedPositions
     /// The services to run next to the bridge.
     let services: [any Service]
 
@@ -37,14 +39,16 @@ struct RunMonitoring {
         // What an earlier run (killed, say) fired and did not resolve, as its alerts file says, resolves in this one.
         let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, restoring: unresolved, logger: logger)
         let observer = ObserverGroup([metrics, alerter, readiness])
+        let positions = ReplicatedPositions()
+        let replicated = ReplicatedEndpoint(positions: positions, metrics: SyncWaitMetrics(pair: topology.pair, factory: prometheus.factory))
         let server = MetricsServer(
             host: topology.metrics.host, port: topology.metrics.port,
-            routes: prometheus.routes(isReady: { readiness.isReady }), logger: logger)
+            routes: prometheus.routes(isReady: { readiness.isReady }, replicated: replicated), logger: logger)
         // The engine reports lag itself (once a second, also while the target stops answering); the probe only
         // watches whether both clusters answer.
         let probe = MonitorProbe(topology: topology, observer: observer, measuresLag: false, logger: logger)
         let endpoint = NonFatal(service: server, what: "metrics and health endpoint at \(topology.metrics.listen)", logger: logger)
-        return RunMonitoring(observer: observer, readiness: readiness, services: [endpoint, alerter, probe])
+        return RunMonitoring(observer: observer, readiness: readiness, positions: positions, services: [endpoint, alerter, probe])
     }
 }
 

@@ -139,10 +139,11 @@ public struct KafkaTestClient: Sendable {
     }
 
     /// Every record of the partition from its start to its end (found by partition EOF, not ListOffsets).
-    public func readAll(_ topic: String, partition: Int32, timeout: Duration = .seconds(60)) throws -> [KafkaRecord] {
+    /// - Parameter committedOnly: read with `read_committed` (records of open or aborted transactions left out).
+    public func readAll(_ topic: String, partition: Int32, timeout: Duration = .seconds(60), committedOnly: Bool = false) throws -> [KafkaRecord] {
         let consumer = try KafkaConsumer(
             configuration: configuration, groupID: "regionbridge-tests",
-            overrides: ["isolation.level": "read_uncommitted", "fetch.wait.max.ms": "10"], logger: logger)
+            overrides: ["isolation.level": committedOnly ? "read_committed" : "read_uncommitted", "fetch.wait.max.ms": "10"], logger: logger)
         defer { consumer.close() }
         let tp = TopicPartition(topic, partition)
         try consumer.assign([(tp, .beginning)])

@@ -245,6 +245,7 @@ extension ReplicationEngine {
         for (index, slot) in committing.enumerated() {
             guard let error = failures[index] else {
                 slot.progress.committed()
+                options.positions?.advance(slot.source, target: slot.target, to: slot.progress.durableUpTo)
                 if var transaction = slot.transaction {
                     let action = transaction.lifecycle.committed()
                     slot.transaction = transaction

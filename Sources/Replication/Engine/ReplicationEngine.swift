@@ -21,6 +21,8 @@ public struct ReplicationOptions: Sendable {
     public var progressInterval: Duration = .seconds(10)
     /// Receives copy counts, latencies, errors and group-sync times (metrics and alerts). Default none.
     public var observer: (any ReplicationObserver)?
+    /// Where the target's acknowledged positions are published for `/v1/replicated` waits. Default none.
+    public var positions: ReplicatedPositions?
 
     /// Creates options with every default.
     public init() {}
@@ -135,6 +137,8 @@ public final class ReplicationEngine: @unchecked Sendable {
     /// Blocks the calling thread for the whole run.
     /// - Throws: `ReplicationError` naming the cluster, topic, partition and offset concerned.
     public func run(until stop: StopSignal) throws(ReplicationError) -> [PartitionSummary] {
+        // After the drain (a defer runs last): what the drain acknowledged is answered first.
+        defer { options.positions?.close("the bridge stopped copying (shut down or failed)") }
         try connect()
         defer {
             background?.stop()
@@ -425,7 +429,9 @@ public final class ReplicationEngine: @unchecked Sendable {
     /// A partition end or an error from the consumer.
     private func consumed(nonRecord message: ConsumedMessage) throws(ReplicationError) {
         if let (partition, end) = consumer.partitionEnd(message) {
-            table[partition]?.progress.reachedEnd(end)
+            // Only for a partition whose records of this batch were all taken: after one was put back (no room in
+            // the queue) or the slot started over, an end further on would count unread records as replicated.
+            if let slot = table[partition], slot.takesRecords, !restartedInBatch.contains(slot.index) { slot.progress.reachedEnd(end) }
             return
         }
         let error = consumer.error(of: message)
@@ -545,7 +551,11 @@ public final class ReplicationEngine: @unchecked Sendable {
                 }
             }
         }
-        for slot in unreported { slot.unreported = (0, 0, nil) }
+        for slot in unreported {
+            // Once per partition per poll round; in group mode durableUpTo moves at commits (see GroupMode.commit).
+            options.positions?.advance(slot.source, target: slot.target, to: slot.progress.durableUpTo)
+            slot.unreported = (0, 0, nil)
+        }
         unreported.removeAll(keepingCapacity: true)
     }
 
@@ -728,17 +738,22 @@ public final class ReplicationEngine: @unchecked Sendable {
     /// position (``EndOffsetHistory``), never from record timestamps.
     func publishState() {
         var snapshot: [TopicPartition: PartitionSnapshot] = [:]
+        var positions: [ReplicatedPositions.Position] = []
         let now = MonotonicTime.seconds()
         for slot in table.slots where slot.state.isCopying || slot.isStoppedAtGap {
             let progress = slot.progress
             let position = progress.durableUpTo
             snapshot[slot.source] = PartitionSnapshot(target: slot.target, replicatedUpTo: position, lastPair: progress.durablePair)
+            positions.append(ReplicatedPositions.Position(
+                source: slot.source, target: slot.target, replicatedUpTo: position,
+                state: slot.stoppedAtGap.map { .stopped("stopped copying: \($0)") } ?? .copying))
             let end = slot.sourceEnd(cachedHigh: consumer.cachedWatermarks(slot.source)?.high)
             slot.ends.record(end: end, at: now)
             guard let observer = options.observer else { continue }
             let records = max(0, end - position)
             observer.lag(partition: slot.source, records: records, seconds: records == 0 ? 0 : slot.ends.secondsBehind(position: position, now: now))
         }
+        if !groupMode || everAssigned { options.positions?.publish(positions) }
         state.publish(snapshot, leadsGroupSync: !groupMode || syncLeaderPartition.map { table[$0]?.state.isCopying == true } == true)
     }
 
@@ -780,9 +795,11 @@ public final class ReplicationEngine: @unchecked Sendable {
 }
 
 extension PartitionSlot {
-    var isStoppedAtGap: Bool {
-        if case .stoppedAtGap = state { return true }
-        return false
+    var isStoppedAtGap: Bool { stoppedAtGap != nil }
+
+    var stoppedAtGap: SourceGap? {
+        if case .stoppedAtGap(let gap) = state { return gap }
+        return nil
     }
 }
 

@@ -1,0 +1,77 @@
+import Kafka
+import Logging
+import Topology
+
+/// Whether a source record is in the target, from the two clusters alone (`regionbridge wait-replicated`): the
+/// newest `regionbridge.source` offset in the target partition, read from its tail as the bridge does when it
+/// resumes (``TargetReader``, read_committed: in group mode a record of an open transaction does not count).
+/// The bridge copies each partition in order, so every source offset at or below that one is in the target.
+///
+/// Blocks the calling thread; not for concurrent use.
+public final class ReplicatedCheck {
+    private let topology: Topology
+    private let timeout: Duration
+    private let sourceAdmin: KafkaAdmin
+    private let targetAdmin: KafkaAdmin
+    private let reader: TargetReader
+
+    /// Why a record cannot be asked about.
+    public enum Problem: Error, Equatable {
+        /// The topology does not select the topic, or the source has no such topic or partition; in words.
+        case unknown(String)
+        /// A cluster did not answer; in words.
+        case unavailable(String)
+    }
+
+    /// Creates the clients (no request is made yet).
+    /// - Parameter timeout: timeout of one metadata request or partition read.
+    /// - Throws: ``ReplicationError`` of kind `.fatal` when a client cannot be created (bad properties).
+    public init(topology: Topology, timeout: Duration, logger: Logger) throws(ReplicationError) {
+        self.topology = topology
+        self.timeout = timeout
+        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "wait-replicated")
+        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "wait-replicated")
+        do {
+            sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
+            targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
+            reader = try TargetReader(target: target, groupID: "regionbridge.\(topology.pair).wait-replicated", timeout: timeout, logger: logger)
+        } catch {
+            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+        }
+    }
+
+    /// The target partition of a selected source partition that exists.
+    public func target(of source: TopicPartition) -> Result<TopicPartition, Problem> {
+        guard topology.topics.selects(source.topic) else {
+            return .failure(.unknown("topic \(source.topic) is not replicated by pair \(topology.pair) (not selected by its topics section)"))
+        }
+        let topics: [TopicMetadata]
+        do { topics = try sourceAdmin.topics(timeout: timeout) } catch {
+            return .failure(.unavailable("cannot reach source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)"))
+        }
+        guard let topic = topics.first(where: { $0.name == source.topic && $0.errorName == nil }) else {
+            return .failure(.unknown("source cluster \(topology.source.region) has no topic \(source.topic)"))
+        }
+        guard topic.partitions.contains(source.partition) else {
+            return .failure(.unknown("source topic \(source.topic) has no partition \(source.partition) (it has \(topic.partitions.count))"))
+        }
+        return .success(Discovery.targetPartition(of: source, topology: topology))
+    }
+
+    /// The newest source offset of `source` that the target partition `target` holds (committed), or `nil` when it
+    /// holds none or the target topic does not exist (yet).
+    public func lastCopied(_ source: TopicPartition, in target: TopicPartition) -> Result<Int64?, Problem> {
+        let topics: [TopicMetadata]
+        do { topics = try targetAdmin.topics(timeout: timeout) } catch {
+            return .failure(.unavailable("cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)"))
+        }
+        guard topics.contains(where: { $0.name == target.topic && $0.errorName == nil && $0.partitions.contains(target.partition) }) else {
+            return .success(nil)
+        }
+        do {
+            return .success(try reader.lastCopied(in: target, from: SourcePartition(region: topology.source.region, partition: source)).lastCopied)
+        } catch {
+            return .failure(.unavailable(error.message))
+        }
+    }
+}
