@@ -265,15 +265,16 @@ if ! skipped throughput; then
   fi
 fi
 
+# Latency runs (2 and 2b): tansu answers a fetch that finds nothing only when fetch.wait.max.ms runs out; a Kafka
+# broker answers as soon as a record arrives. The bridge's source consumer there waits 5 ms, as the probes do, so
+# that the figures show the bridge rather than its 100 ms default on this broker (BENCH_SOURCE_PROPERTIES wins).
+LAT_SOURCE_PROPERTIES=$(python3 -c 'import json,sys; print(json.dumps({"fetch.wait.max.ms": "5", **json.loads(sys.argv[1])}))' "$SOURCE_PROPERTIES")
+
 # 2. Latency at a steady rate --------------------------------------------------------------------------
 if ! skipped latency; then
   LAT_RECORDS=$((RATE * LATENCY_SECONDS))
   log "2. latency: bridge running continuously, loadgen --rate $RATE for ${LATENCY_SECONDS} s ($LAT_RECORDS records), latencyprobe on the target"
   "$BIN/loadgen" --bootstrap "$SRC" --topic latency --partitions 3 --records 0 >/dev/null 2>&1
-  # tansu answers a fetch that finds nothing only when fetch.wait.max.ms runs out; a Kafka broker answers as soon
-  # as a record arrives. The bridge's source consumer here waits 5 ms, as the probes do, so that the figures
-  # show the bridge rather than its 100 ms default on this broker (BENCH_SOURCE_PROPERTIES still wins).
-  LAT_SOURCE_PROPERTIES=$(python3 -c 'import json,sys; print(json.dumps({"fetch.wait.max.ms": "5", **json.loads(sys.argv[1])}))' "$SOURCE_PROPERTIES")
   echo "   bridge source properties: $LAT_SOURCE_PROPERTIES (tansu answers an empty fetch only at fetch.wait.max.ms)"
   SOURCE_PROPERTIES="$LAT_SOURCE_PROPERTIES" topology "$WORK/latency.yaml" "$SRC" "$DST" latency 1s
   "$BIN/regionbridge" run --topology "$WORK/latency.yaml" --log-level notice >"$WORK/bridge-latency.log" 2>&1 &
@@ -342,7 +343,8 @@ if ! skipped sync; then
   log "2b. synchronous confirmation: loadgen --rate $RATE for ${SYNC_SECONDS} s, each record confirmed with GET /v1/replicated; then $SYNC_WAITS concurrent waits"
   "$BIN/loadgen" --bootstrap "$SRC" --topic sync --partitions 3 --records 0 >/dev/null 2>&1
   "$BIN/loadgen" --bootstrap "$SRC" --topic syncwaits --partitions 1 --records 0 >/dev/null 2>&1
-  topology "$WORK/sync.yaml" "$SRC" "$DST" "sync|syncwaits" 1s
+  echo "   bridge source properties: $LAT_SOURCE_PROPERTIES (as in section 2)"
+  SOURCE_PROPERTIES="$LAT_SOURCE_PROPERTIES" topology "$WORK/sync.yaml" "$SRC" "$DST" "sync|syncwaits" 1s
   SYNC_PORT=$(free_port)
   echo "metrics: {listen: \"127.0.0.1:$SYNC_PORT\"}" >>"$WORK/sync.yaml"
   "$BIN/regionbridge" run --topology "$WORK/sync.yaml" --log-level notice >"$WORK/bridge-sync.log" 2>&1 &

@@ -41,6 +41,11 @@ final class AlertsOnTansuTests: TwoRegionTestCase {
             return states.keys.count >= 2 && states.values.allSatisfy { $0.last == "resolved" }
         }
         XCTAssertEqual(load.waitForExit(timeout: .seconds(60)), 0, load.stderrText)
+        // The catch-up under load may cross the warning line again (a new episode): that one resolves too before
+        // the bridge is stopped (a stopped bridge leaves what fires firing, for the next run to resolve).
+        try waitUntil("every lag alert resolved once the load is over", timeout: .seconds(60)) {
+            statesByAlert().values.allSatisfy { $0.last == "resolved" }
+        }
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
 
         let states = statesByAlert()
@@ -51,9 +56,9 @@ final class AlertsOnTansuTests: TwoRegionTestCase {
             let pairs = (0..<transitions.count).map { $0 % 2 == 0 ? "firing" : "resolved" }
             XCTAssertEqual(transitions, pairs, "\(alert): \(sequence)")
             XCTAssertEqual(transitions.count % 2, 0, "\(alert) resolved: \(sequence)")
-            // The freeze is one episode; with warn_seconds 1 and for 1s the catch-up after the thaw may cross the
-            // warning line once more (a new episode, in pairs too). More would be a storm.
-            XCTAssertLessThanOrEqual(transitions.count, 4, "no storm: \(alert): \(sequence)")
+            // The freeze is one episode; with warn_seconds 1 and for 1s the catch-up after the thaw, on a loaded
+            // machine, may cross the warning line again (new episodes, in pairs too). An event a second would be a storm.
+            XCTAssertLessThanOrEqual(transitions.count, 6, "no storm: \(alert): \(sequence)")
         }
         // The warning fired before the critical one.
         XCTAssertEqual(Array(sequence.prefix(2)), ["firing replication_lag/warning/payments/0", "firing replication_lag/critical/payments/0"], "\(sequence)")
