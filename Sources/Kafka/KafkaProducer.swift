@@ -155,9 +155,21 @@ public final class KafkaProducer: @unchecked Sendable {
         if let error = rd_kafka_commit_transaction(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
     }
 
-    /// Aborts the open transaction. Blocks until done.
+    /// Aborts the open transaction. Blocks until done, at most `timeout`.
+    ///
+    /// librdkafka purges the transaction's records not yet acknowledged and finishes the abort only once their
+    /// delivery reports have been served. Those reports would wait for the thread that polls this producer, which
+    /// is the one blocked here, so the abort is asked in steps and between them the reports (all of the aborted
+    /// transaction: the records are not in the target) are served and dropped.
     public func abortTransaction(timeout: Duration) throws(KafkaError) {
-        if let error = rd_kafka_abort_transaction(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let step = min(.milliseconds(200), max(.zero, deadline - .now))
+            guard let pointer = rd_kafka_abort_transaction(client.handle, step.milliseconds) else { return }
+            let error = KafkaError.consuming(pointer)
+            guard error.code == .timedOut, ContinuousClock.now < deadline else { throw error }
+            while let event = rd_kafka_queue_poll(mainQueue, 0) { rd_kafka_event_destroy(event) }
+        }
     }
 
     /// Kept alive while librdkafka may write to it.

@@ -32,6 +32,34 @@ final class KafkaClientTests: XCTestCase {
         XCTAssertEqual(read.map(\.offset), [0, 1, 2])
     }
 
+    func testAnAbortWithRecordsInFlightFinishesWithoutAnotherThreadPollingTheProducer() throws {
+        // The copy loop aborts on the thread that polls the producer. librdkafka finishes an abort only once the
+        // purged records' delivery reports are served; a single blocking call timed out with every one unserved.
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("t", partitions: 1)
+        try cluster.setRoundTrip(broker: 1, milliseconds: 200)
+        let producer = try KafkaProducer(
+            configuration: KafkaClientConfiguration(bootstrapServers: cluster.bootstrapServers), transactionalID: "abort-test",
+            logger: logger)
+        try producer.initTransactions(timeout: .seconds(10))
+        try producer.beginTransaction()
+        for index in 0..<2_000 {
+            try producer.send(topic: "t", partition: 0, key: nil, value: [UInt8(index % 256)], headers: [], timestamp: nil, id: UInt64(index))
+        }
+        XCTAssertGreaterThan(producer.queueLength, 0)
+        try producer.abortTransaction(timeout: .seconds(5))
+        XCTAssertEqual(producer.queueLength, 0)
+        // The producer is usable again: a new transaction's record is acknowledged and the transaction commits.
+        try producer.beginTransaction()
+        try producer.send(topic: "t", partition: 0, key: nil, value: [42], headers: [], timestamp: nil, id: 7)
+        var reports: [DeliveryReport] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while reports.isEmpty, ContinuousClock.now < deadline { reports += producer.poll(timeout: .milliseconds(100)).deliveries }
+        XCTAssertEqual(reports.map(\.id), [7])
+        XCTAssertNil(reports.first?.error)
+        try producer.commitTransaction(timeout: .seconds(10))
+    }
+
     func testWatermarksAndOutOfRangePositions() throws {
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("t", partitions: 1)
