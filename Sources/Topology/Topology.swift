@@ -185,6 +185,13 @@ public struct TopicSelection: Sendable, Equatable {
         self.discoveryInterval = discoveryInterval
     }
 
+    /// Equal when the patterns, rename policy, replication factor and discovery interval are: ``bridgeTopics``
+    /// follows from the topology that holds the selection, not from the `topics:` section.
+    public static func == (lhs: TopicSelection, rhs: TopicSelection) -> Bool {
+        lhs.filter == rhs.filter && lhs.rename == rhs.rename && lhs.replicationFactor == rhs.replicationFactor
+            && lhs.discoveryInterval == rhs.discoveryInterval
+    }
+
     /// Whether `topic` is replicated: its whole name matches an include pattern and no exclude
     /// pattern. Kafka-internal topics (`__*`) and the bridge's own (`regionbridge.*`) never are, except the
     /// pair's heartbeat topic while heartbeats are on, which always is (``bridgeTopics``).
