@@ -106,16 +106,17 @@ enum LagTable {
         let at = ISO8601DateFormatter().string(from: report.at)
         let summary = "pair \(report.pair) (\(report.sourceRegion) -> \(report.targetRegion)) at \(at): "
             + "\(report.totalRecordsBehind) records behind, at most \(String(format: "%.3f", report.maxSecondsBehind)) s"
-        return summary + "\n" + heartbeatLine(report) + table
+        // The heartbeat comes last, so that the summary stays the first line and the table right under it.
+        return summary + "\n" + table + heartbeatLine(report)
     }
 
-    /// `heartbeat: ...` and a newline, or nothing when heartbeats are off.
+    /// A newline and `heartbeat: ...`, or nothing when heartbeats are off.
     static func heartbeatLine(_ report: LagReport) -> String {
         guard let heartbeat = report.heartbeat else { return "" }
-        guard heartbeat.exists else { return "heartbeat: no \(heartbeat.topic) in \(report.targetRegion) yet\n" }
+        guard heartbeat.exists else { return "\nheartbeat: no \(heartbeat.topic) in \(report.targetRegion) yet" }
         guard let age = heartbeat.age(at: report.at), let written = heartbeat.newestWrittenAt else {
-            return "heartbeat: none in \(heartbeat.topic)\n"
+            return "\nheartbeat: none in \(heartbeat.topic)"
         }
-        return "heartbeat: newest in \(heartbeat.topic) written \(ISOTime.string(milliseconds: written)), \(String(format: "%.3f", age)) s old\n"
+        return "\nheartbeat: newest in \(heartbeat.topic) written \(ISOTime.string(milliseconds: written)), \(String(format: "%.3f", age)) s old"
     }
 }
