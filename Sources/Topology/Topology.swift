@@ -9,13 +9,14 @@ let bridgeTopicPrefix = "regionbridge."
 /// (see ``ClusterProperties``), and so is the Postgres connection string of ``ReconcileSettings``.
 public struct Topology: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Name of the region pair, e.g. `us-east-to-eu-west`; used inside Kafka topic names.
-    public var pair: String
+    public var pair: String { didSet { selectBridgeTopics() } }
     /// The cluster records are read from.
     public var source: ClusterEndpoint
     /// The cluster records are written to.
     public var target: ClusterEndpoint
-    /// Which topics are replicated and how they are named in the target.
-    public var topics: TopicSelection
+    /// Which topics are replicated and how they are named in the target. The heartbeat topic is always
+    /// selected while heartbeats are on (``TopicSelection/selects(_:)``), whatever the patterns say.
+    public var topics: TopicSelection { didSet { selectBridgeTopics() } }
     /// Which consumer groups' offsets are translated into the target, and how often.
     public var groups: GroupSelection
     /// When replication lag raises alerts (`lag:`; optional, defaults in ``LagSettings``).
@@ -28,12 +29,15 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible, CustomDebu
     public var reconcile: ReconcileSettings?
     /// What `regionbridge drill` holds the pair to (`drill:`; optional, defaults in ``DrillSettings``).
     public var drill: DrillSettings
+    /// How often the bridge writes heartbeats (`heartbeats:`; optional, defaults in ``HeartbeatSettings``).
+    public var heartbeats: HeartbeatSettings { didSet { selectBridgeTopics() } }
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
     public init(
         pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
         groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings(),
-        instances: InstanceSettings = InstanceSettings(), reconcile: ReconcileSettings? = nil, drill: DrillSettings = DrillSettings()
+        instances: InstanceSettings = InstanceSettings(), reconcile: ReconcileSettings? = nil, drill: DrillSettings = DrillSettings(),
+        heartbeats: HeartbeatSettings = HeartbeatSettings()
     ) {
         self.pair = pair
         self.source = source
@@ -45,7 +49,22 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible, CustomDebu
         self.instances = instances
         self.reconcile = reconcile
         self.drill = drill
+        self.heartbeats = heartbeats
+        selectBridgeTopics()
     }
+
+    /// Keeps the heartbeat topic selected (while heartbeats are on) whatever `topics` says.
+    private mutating func selectBridgeTopics() {
+        let wanted: Set<String> = heartbeats.isEnabled ? [heartbeatTopic] : []
+        if topics.bridgeTopics != wanted { topics.bridgeTopics = wanted }
+    }
+
+    /// The source topic the bridge writes heartbeats to: `regionbridge.<pair>.heartbeats`.
+    public var heartbeatTopic: String { "\(internalTopicPrefix)heartbeats" }
+
+    /// The heartbeat topic's copy in the target, named by `topics.rename` like any replicated topic:
+    /// `<source region>.regionbridge.<pair>.heartbeats` with `prefix`.
+    public var heartbeatCopyTopic: String { topics.rename.targetTopic(for: heartbeatTopic, sourceRegion: source.region) }
 
     /// The consumer group in the source through which instances share the pair (group mode), and the
     /// `group.id` the single-instance consumer names: `regionbridge.<pair>`.
@@ -145,6 +164,9 @@ public struct TopicSelection: Sendable, Equatable {
     public var replicationFactor: Int
     /// How often the source is scanned for new topics and partitions.
     public var discoveryInterval: Duration
+    /// The bridge's own topics that are replicated anyway (the pair's heartbeat topic while heartbeats are on);
+    /// kept by ``Topology``.
+    public internal(set) var bridgeTopics: Set<String> = []
 
     private var filter: NameFilter
 
@@ -163,9 +185,18 @@ public struct TopicSelection: Sendable, Equatable {
         self.discoveryInterval = discoveryInterval
     }
 
+    /// Equal when the patterns, rename policy, replication factor and discovery interval are: ``bridgeTopics``
+    /// follows from the topology that holds the selection, not from the `topics:` section.
+    public static func == (lhs: TopicSelection, rhs: TopicSelection) -> Bool {
+        lhs.filter == rhs.filter && lhs.rename == rhs.rename && lhs.replicationFactor == rhs.replicationFactor
+            && lhs.discoveryInterval == rhs.discoveryInterval
+    }
+
     /// Whether `topic` is replicated: its whole name matches an include pattern and no exclude
-    /// pattern. Kafka-internal topics (`__*`) and the bridge's own (`regionbridge.*`) never are.
+    /// pattern. Kafka-internal topics (`__*`) and the bridge's own (`regionbridge.*`) never are, except the
+    /// pair's heartbeat topic while heartbeats are on, which always is (``bridgeTopics``).
     public func selects(_ topic: String) -> Bool {
+        if bridgeTopics.contains(topic) { return true }
         guard !topic.hasPrefix("__"), !topic.hasPrefix(bridgeTopicPrefix) else { return false }
         return filter.selects(topic)
     }

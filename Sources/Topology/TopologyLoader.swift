@@ -49,7 +49,7 @@ private struct Schema {
     var required: [String]
     var optional: [String] = []
 
-    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics", "instances", "reconcile", "drill"])
+    static let topology = Schema(required: ["pair", "source", "target", "topics"], optional: ["groups", "lag", "metrics", "instances", "reconcile", "drill", "heartbeats"])
     static let endpoint = Schema(required: ["region", "bootstrap_servers"], optional: ["properties"])
     static let topics = Schema(
         required: ["include"],
@@ -64,6 +64,7 @@ private struct Schema {
         required: ["postgres_dsn", "committed_query", "topics"],
         optional: ["event_id", "compare", "state_schema"])
     static let drill = Schema(required: [], optional: ["rto", "max_lag_seconds"])
+    static let heartbeats = Schema(required: [], optional: ["interval"])
 
     var keys: [String] { required + optional }
 }
@@ -131,10 +132,11 @@ private struct TopologyReader {
         let instances = fields["instances"].map { instanceSettings($0) } ?? InstanceSettings()
         let reconcile = fields["reconcile"].flatMap { reconcileSettings($0, replicated: topics) }
         let drill = fields["drill"].map { drillSettings($0) } ?? DrillSettings()
+        let heartbeats = fields["heartbeats"].map { heartbeatSettings($0) } ?? HeartbeatSettings()
         guard let pair, let source, let target, let topics, let groups else { return nil }
         return Topology(
             pair: pair, source: source, target: target, topics: topics, groups: groups, lag: lag, metrics: metrics,
-            instances: instances, reconcile: reconcile, drill: drill)
+            instances: instances, reconcile: reconcile, drill: drill, heartbeats: heartbeats)
     }
 
     // MARK: Sections
@@ -335,6 +337,17 @@ private struct TopologyReader {
             }
         }
         return DrillSettings(rto: rto ?? defaults.rto, maxLagSeconds: maxLag ?? defaults.maxLagSeconds)
+    }
+
+    private mutating func heartbeatSettings(_ entry: Entry) -> HeartbeatSettings {
+        let defaults = HeartbeatSettings()
+        guard let fields = mapping(entry, schema: .heartbeats) else { return defaults }
+        let interval = fields["interval"].flatMap {
+            value($0, expected: "a duration", "interval must be 0 (heartbeats off) or a duration of at least 100ms, such as 1s or 5s") {
+                ($0 == "0" ? .zero : parseDuration($0)).flatMap { $0 == .zero || $0 >= .milliseconds(100) ? $0 : nil }
+            }
+        }
+        return HeartbeatSettings(interval: interval ?? defaults.interval)
     }
 
     // MARK: Values

@@ -12,7 +12,9 @@ struct LagCommand: ParsableCommand {
         discussion: """
             Works while the bridge is down. RECORDS-BEHIND counts offsets after the last copied one up to the \
             source log end (transaction markers there make it overstate by their number); SECONDS-BEHIND is now \
-            minus the source timestamp of the oldest record not yet copied, 0 when caught up. \
+            minus the source timestamp of the oldest record not yet copied, 0 when caught up. With heartbeats on, \
+            the age of the newest heartbeat in the target's copy of regionbridge.<pair>.heartbeats is shown too, \
+            read from the target alone: it says whether replication is alive even when the source is idle. \
             --format json prints the document described in docs/lag-json.md (one compact line per refresh with --watch). \
             Exit codes: 0 done; 1 a cluster could not be read; 2 usage or configuration error.
             """)
@@ -43,9 +45,23 @@ struct LagCommand: ParsableCommand {
         do { reader = try LagReader(topology: topology, timeout: requestTimeout.duration, logger: logger) } catch {
             throw CommandFailure(exitCode: error.exitCode, message: error.message)
         }
+        let report = { () throws(ReplicationError) -> LagReport in
+            var report = try reader.report()
+            if topology.heartbeats.isEnabled {
+                do {
+                    report.heartbeat = try HeartbeatTail.read(
+                        topic: topology.heartbeatCopyTopic, pair: topology.pair,
+                        configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "lag"),
+                        timeout: requestTimeout.duration, logger: logger)
+                } catch {
+                    throw ReplicationError(.targetUnavailable, "cannot read heartbeat topic \(topology.heartbeatCopyTopic) in the target cluster \(topology.target.region): \(error)")
+                }
+            }
+            return report
+        }
         guard watch else {
             do {
-                let report = try reader.report()
+                let report = try report()
                 print(format == .json ? report.json() : LagTable.render(report))
             } catch {
                 throw CommandFailure(exitCode: ExitCode.runtime, message: error.message)
@@ -56,7 +72,7 @@ struct LagCommand: ParsableCommand {
         while true {
             let text: String
             do {
-                let report = try reader.report()
+                let report = try report()
                 text = format == .json ? report.json(pretty: false) : LagTable.render(report)
             } catch {
                 text = "regionbridge lag: \(error.message) (retrying every \(interval.duration))"
@@ -90,6 +106,17 @@ enum LagTable {
         let at = ISO8601DateFormatter().string(from: report.at)
         let summary = "pair \(report.pair) (\(report.sourceRegion) -> \(report.targetRegion)) at \(at): "
             + "\(report.totalRecordsBehind) records behind, at most \(String(format: "%.3f", report.maxSecondsBehind)) s"
-        return summary + "\n" + table
+        // The heartbeat comes last, so that the summary stays the first line and the table right under it.
+        return summary + "\n" + table + heartbeatLine(report)
+    }
+
+    /// A newline and `heartbeat: ...`, or nothing when heartbeats are off.
+    static func heartbeatLine(_ report: LagReport) -> String {
+        guard let heartbeat = report.heartbeat else { return "" }
+        guard heartbeat.exists else { return "\nheartbeat: no \(heartbeat.topic) in \(report.targetRegion) yet" }
+        guard let age = heartbeat.age(at: report.at), let written = heartbeat.newestWrittenAt else {
+            return "\nheartbeat: none in \(heartbeat.topic)"
+        }
+        return "\nheartbeat: newest in \(heartbeat.topic) written \(ISOTime.string(milliseconds: written)), \(String(format: "%.3f", age)) s old"
     }
 }

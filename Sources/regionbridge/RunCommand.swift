@@ -5,6 +5,7 @@ import Logging
 import Replication
 import ServiceLifecycle
 import Synchronization
+import Topology
 import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
@@ -56,10 +57,21 @@ struct RunCommand: AsyncParsableCommand {
         let engine = ReplicationEngine(topology: topology, options: replication, logger: logger)
         let result = Mutex<[PartitionSummary]>([])
         let service = BridgeService(engine: engine) { summaries in result.withLock { $0 = summaries } }
+        // Heartbeats, on threads of their own (never the copy loop); not in a one-shot --until-caught-up copy.
+        var heartbeats: [any Service] = []
+        if topology.heartbeats.isEnabled, !untilCaughtUp {
+            let state = engine.state
+            heartbeats = [
+                NonFatal(service: HeartbeatWriter(topology: topology, leads: { state.leadsGroupSync }, logger: logger),
+                         what: "heartbeat writer", logger: logger),
+                NonFatal(service: HeartbeatReader(topology: topology, observer: monitoring.observer, logger: logger),
+                         what: "heartbeat reader", logger: logger),
+            ]
+        }
         monitoring.readiness.running(true)
         let group = ServiceGroup(configuration: .init(
             // Graceful shutdown goes from the last service to the first: the bridge drains before monitoring stops.
-            services: monitoring.services.map { .init(service: $0) }
+            services: (monitoring.services + heartbeats).map { .init(service: $0) }
                 + [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                          failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

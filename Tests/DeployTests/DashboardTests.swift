@@ -19,6 +19,7 @@ final class DashboardTests: XCTestCase {
         BridgeMetrics.Name.recordsReplicated, BridgeMetrics.Name.bytesReplicated, BridgeMetrics.Name.lagRecords, BridgeMetrics.Name.lagSeconds,
         BridgeMetrics.Name.errors, BridgeMetrics.Name.lastGroupSync, BridgeMetrics.Name.clusterReachable,
         BridgeMetrics.Name.latency + "_bucket", BridgeMetrics.Name.latency + "_sum", BridgeMetrics.Name.latency + "_count",
+        BridgeMetrics.Name.heartbeatAge, BridgeMetrics.Name.endToEndLatency + "_bucket",
     ]
 
     func testThePromQLReaderFindsMetricNamesOnly() {
@@ -68,6 +69,8 @@ final class DashboardTests: XCTestCase {
         XCTAssertTrue(has("histogram_quantile(0.99, sum by (le, pair, topic) (rate(regionbridge_replication_latency_seconds_bucket"), "p99")
         XCTAssertTrue(has("sum by (pair, kind) (increase(regionbridge_errors_total"), "errors by kind")
         XCTAssertTrue(has("time() - max by (pair) (regionbridge_last_group_sync_timestamp_seconds"), "group-sync age")
+        XCTAssertTrue(has("max by (pair) (regionbridge_heartbeat_age_seconds"), "heartbeat age")
+        XCTAssertTrue(has("histogram_quantile(0.99, sum by (pair, le) (rate(regionbridge_end_to_end_latency_seconds_bucket"), "end-to-end p99")
     }
 
     func testEveryQueryReadsOnlyExportedMetricsAndTheRuleUsesTheSameNames() throws {

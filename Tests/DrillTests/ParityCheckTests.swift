@@ -69,13 +69,13 @@ final class ParityCheckTests: XCTestCase {
     func testTheBridgesOwnTopics() {
         let topology = pairTopology()
         let all: Set = ["regionbridge.us-east-to-eu-west.offset-syncs", "regionbridge.us-east-to-eu-west.checkpoints",
-                        "regionbridge.us-east-to-eu-west.alerts", "regionbridge.us-east-to-eu-west.heartbeats"]
+                        "regionbridge.us-east-to-eu-west.alerts", "us-east.regionbridge.us-east-to-eu-west.heartbeats"]
         XCTAssertEqual(ParityCheck.bridgeTopics(existing: all, topology: topology).map(\.status), [.pass, .pass, .pass, .pass])
         XCTAssertEqual(summary(ParityCheck.bridgeTopics(existing: ["regionbridge.us-east-to-eu-west.offset-syncs"], topology: topology)), [
             "PASS regionbridge.us-east-to-eu-west.offset-syncs: exists in eu-west",
             "FAIL regionbridge.us-east-to-eu-west.checkpoints: regionbridge.us-east-to-eu-west.checkpoints does not exist in eu-west: the bridge creates it at its first group sync; without it failover has no checkpoint when the source is lost",
             "WARN regionbridge.us-east-to-eu-west.alerts: regionbridge.us-east-to-eu-west.alerts does not exist in eu-west yet: the bridge creates it with its first alert",
-            "SKIP regionbridge.us-east-to-eu-west.heartbeats: not configured",
+            "SKIP us-east.regionbridge.us-east-to-eu-west.heartbeats: not configured",
         ])
         XCTAssertEqual(ParityCheck.bridgeTopics(existing: [], topology: pairTopology(groups: [])).map(\.status), [.skip, .skip, .warn, .skip],
                        "without group sync neither sync topic is needed")

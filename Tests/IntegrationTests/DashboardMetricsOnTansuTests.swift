@@ -30,14 +30,15 @@ final class DashboardMetricsOnTansuTests: TwoRegionTestCase {
         var served: Set<String> = []
         var body = ""
         let wanted = ["regionbridge_records_replicated_total", "regionbridge_replication_latency_seconds_bucket", "regionbridge_lag_seconds",
-                      "regionbridge_last_group_sync_timestamp_seconds"]
+                      "regionbridge_last_group_sync_timestamp_seconds", "regionbridge_heartbeat_age_seconds",
+                      "regionbridge_end_to_end_latency_seconds_bucket"]
         let deadline = ContinuousClock.now + .seconds(60)
         while !wanted.allSatisfy(served.contains) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             body = await scrape(port)
             served = PromQL.servedNames(in: body)
         }
-        XCTAssertTrue(wanted.allSatisfy(served.contains), "copying, lag and group sync are served; last scrape:\n\(body)\n\(process.stderrText)")
+        XCTAssertTrue(wanted.allSatisfy(served.contains), "copying, lag, group sync and heartbeats are served; last scrape:\n\(body)\n\(process.stderrText)")
         // Errors are counted by kind once they happen: lose the source.
         source.kill()
         while !served.contains("regionbridge_errors_total") && ContinuousClock.now < deadline + .seconds(30) {

@@ -354,8 +354,8 @@ final class DrillOnTansuTests: XCTestCase {
         try writeFailback(bridge, topic: "hb-payments")
         try sourceClient.produce((0..<9).map { KafkaRecord(topic: "hb-payments", partition: Int32($0 % 3), offset: 0, key: nil, value: [UInt8($0)]) })
         XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
-        // The heartbeat topic of the pair, in the target, written by hand here: its newest record is two minutes old.
-        let topic = "regionbridge.hb-us-east-to-eu-west.heartbeats"
+        // The copy of the pair's heartbeat topic in the target, written by hand here: its newest record is two minutes old.
+        let topic = "us-east.regionbridge.hb-us-east-to-eu-west.heartbeats"
         try targetClient.createTopic(topic, partitions: 1)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try targetClient.produce([KafkaRecord(

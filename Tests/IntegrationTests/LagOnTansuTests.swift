@@ -35,7 +35,9 @@ final class LagOnTansuTests: TwoRegionTestCase {
 
         let table = try runProcess(RepoPaths.regionbridge, ["lag", "--topology", bridge.topologyURL.path], timeout: .seconds(60))
         XCTAssertEqual(table.exitCode, 0, table.stderr)
-        let rows = table.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        // The last line is the heartbeat's: a one-shot --until-caught-up run writes none.
+        XCTAssertEqual(table.stdout.split(separator: "\n").last, "heartbeat: no us-east.regionbridge.us-east-to-eu-west.heartbeats in eu-west yet")
+        let rows = table.stdout.split(separator: "\n").dropFirst().dropLast().map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         XCTAssertEqual(rows.map { Array($0.prefix(5)) }, [
             ["SOURCE", "TARGET", "SOURCE-END", "LAST-COPIED", "RECORDS-BEHIND"],
             ["ledger/0", "us-east.ledger/0", "4", "-", "4"],
@@ -63,6 +65,7 @@ final class LagOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(document["target_region"] as? String, "eu-west")
         XCTAssertEqual(document["total_records_behind"] as? Int, 20)
         XCTAssertEqual(document["version"] as? Int, 1)
+        XCTAssertEqual((document["heartbeat"] as? [String: Any])?["topic_exists"] as? Bool, false, json.stdout)
         let partitions = try XCTUnwrap(document["partitions"] as? [[String: Any]])
         XCTAssertEqual(partitions.map { "\($0["topic"]!)/\($0["partition"]!)" }, ["ledger/0", "payments/0", "payments/1", "payments/2"])
         XCTAssertEqual(partitions.map { $0["source_end"] as? Int }, [4, 35, 21, 20])

@@ -144,6 +144,7 @@ public enum ParityCheck {
 public enum DrillTopics {
     /// `regionbridge.<pair>.alerts`.
     public static func alerts(_ topology: Topology) -> String { KafkaAlertSink.topic(for: topology) }
-    /// `regionbridge.<pair>.heartbeats`: present once the bridge writes heartbeats.
-    public static func heartbeats(_ topology: Topology) -> String { topology.internalTopicPrefix + "heartbeats" }
+    /// The copy of the source's `regionbridge.<pair>.heartbeats` (``Topology/heartbeatCopyTopic``, e.g.
+    /// `us-east.regionbridge.<pair>.heartbeats`): present once the bridge writes heartbeats.
+    public static func heartbeats(_ topology: Topology) -> String { topology.heartbeatCopyTopic }
 }

@@ -20,6 +20,8 @@ public struct AlertEvent: Sendable, Equatable {
         case replicationLag = "replication_lag"
         /// A cluster did not answer for longer than `lag.for`.
         case clusterUnreachable = "cluster_unreachable"
+        /// The newest heartbeat in the target is older than `lag.critical_seconds` (its age is in `lag_seconds`).
+        case heartbeatStale = "heartbeat_stale"
     }
 
     /// Whether the alert started (or changed severity) or ended.
@@ -54,7 +56,7 @@ public struct AlertEvent: Sendable, Equatable {
     public var partition: TopicPartition?
     /// Records behind at the change (lag alerts).
     public var lagRecords: Int64?
-    /// Seconds behind at the change (lag alerts).
+    /// Seconds behind at the change (lag alerts); the heartbeat age for `heartbeat_stale`.
     public var lagSeconds: Double?
     /// When the change was decided.
     public var at: Date

@@ -18,6 +18,8 @@ import Synchronization
 /// | `regionbridge_errors_total` | counter | pair, kind |
 /// | `regionbridge_last_group_sync_timestamp_seconds` | gauge | pair |
 /// | `regionbridge_cluster_reachable` | gauge, 1 or 0 | pair, cluster (`source`, `target`) |
+/// | `regionbridge_heartbeat_age_seconds` | gauge | pair |
+/// | `regionbridge_end_to_end_latency_seconds` | histogram | pair |
 ///
 /// The latency histogram is labelled by topic, not partition, to keep the number of series small.
 public final class BridgeMetrics: ReplicationObserver {
@@ -31,6 +33,8 @@ public final class BridgeMetrics: ReplicationObserver {
         public static let errors = "regionbridge_errors_total"
         public static let lastGroupSync = "regionbridge_last_group_sync_timestamp_seconds"
         public static let clusterReachable = "regionbridge_cluster_reachable"
+        public static let heartbeatAge = "regionbridge_heartbeat_age_seconds"
+        public static let endToEndLatency = "regionbridge_end_to_end_latency_seconds"
     }
 
     private struct PartitionMetrics {
@@ -48,6 +52,8 @@ public final class BridgeMetrics: ReplicationObserver {
     private let errors = Mutex<[String: Counter]>([:])
     private let groupSyncGauge: Gauge
     private let reachability = Mutex<[ClusterRole: Gauge]>([:])
+    /// Made at the first heartbeat report, so that a bridge with heartbeats off exports no age of 0.
+    private let heartbeatSeries = Mutex<(age: Gauge, latency: Metrics.Timer)?>(nil)
 
     /// Creates the metrics of one pair.
     /// - Parameters:
@@ -57,6 +63,28 @@ public final class BridgeMetrics: ReplicationObserver {
         self.pair = pair
         self.factory = factory
         groupSyncGauge = Gauge(label: Name.lastGroupSync, dimensions: [("pair", pair)], factory: factory)
+    }
+
+    /// Both heartbeat series, made together at the first heartbeat report.
+    private func heartbeatMetrics() -> (age: Gauge, latency: Metrics.Timer) {
+        heartbeatSeries.withLock { series in
+            if let series { return series }
+            let made = (Gauge(label: Name.heartbeatAge, dimensions: [("pair", pair)], factory: factory),
+                        Metrics.Timer(label: Name.endToEndLatency, dimensions: [("pair", pair)], factory: factory))
+            series = made
+            return made
+        }
+    }
+
+    /// `regionbridge_heartbeat_age_seconds{pair}`: now minus the write time of the newest heartbeat seen in the target.
+    public func heartbeatAge(seconds: Double) {
+        heartbeatMetrics().age.record(max(0, seconds))
+    }
+
+    /// `regionbridge_end_to_end_latency_seconds{pair}`: one heartbeat's time from its write in the source to the
+    /// bridge seeing it in the target.
+    public func heartbeatLatency(seconds: Double) {
+        heartbeatMetrics().latency.recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
     private func metrics(_ partition: TopicPartition) -> PartitionMetrics {

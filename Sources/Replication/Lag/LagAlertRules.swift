@@ -9,7 +9,9 @@ import Topology
 /// is, with its own `firing` and `resolved` events:
 /// - a partition's **warning** lag alert's condition is seconds behind above `warnSeconds`;
 /// - its **critical** lag alert's condition is seconds behind above `criticalSeconds` (the warning one holds too);
-/// - a cluster's **unreachable** alert (critical) holds while observations say it does not answer.
+/// - a cluster's **unreachable** alert (critical) holds while observations say it does not answer;
+/// - the **heartbeat_stale** alert (critical) holds while the newest heartbeat in the target is older than
+///   `criticalSeconds`, whatever the lag says (an idle source has a lag of 0).
 ///
 /// An alert fires once its condition has held, without interruption, for `holdFor` (`lag.for`), and resolves
 /// once the condition has been clear, without interruption, for `holdFor`. A condition that flaps faster than
@@ -28,6 +30,11 @@ public struct LagAlertRules: Sendable {
 
     private var partitions: [TopicPartition: PartitionTracks] = [:]
     private var clusters: [ClusterRole: Track] = [:]
+    private var heartbeat: Track?
+    /// The last heartbeat age observed (or restored), reported in `heartbeat_stale` events.
+    private var heartbeatAge: Double?
+    /// The heartbeat alert was restored from an earlier run and no heartbeat age has been observed since.
+    private var heartbeatRestored = false
     /// Restored lag alerts of partitions not observed by then are resolved (see ``restore(firing:at:unobservedAfter:)``).
     private var restoredDeadline: Date?
 
@@ -64,6 +71,19 @@ public struct LagAlertRules: Sendable {
         return track.settle(at: time, holdFor: settings.holdFor).map { [clusterEvent($0, cluster, time)] } ?? []
     }
 
+    /// Records the age of the newest heartbeat in the target; returns the changes it causes.
+    public mutating func observe(heartbeatAge seconds: Double, at time: Date) -> [AlertEvent] {
+        var track = heartbeat ?? Track()
+        heartbeatRestored = false
+        heartbeatAge = seconds
+        track.observe(seconds > settings.criticalSeconds, at: time)
+        defer { heartbeat = track }
+        return track.settle(at: time, holdFor: settings.holdFor).map { [heartbeatEvent($0, time)] } ?? []
+    }
+
+    /// Whether the heartbeat-stale alert fires now.
+    public var isHeartbeatStale: Bool { heartbeat?.firing == true }
+
     /// Lets time pass to `time` without a new observation; returns the changes whose hold time has now passed.
     public mutating func evaluate(at time: Date) -> [AlertEvent] {
         var events: [AlertEvent] = []
@@ -79,6 +99,10 @@ public struct LagAlertRules: Sendable {
                 events.append(clusterEvent(state, cluster, time))
             }
             clusters[cluster] = track
+        }
+        if var track = heartbeat {
+            if let state = track.settle(at: time, holdFor: settings.holdFor) { events.append(heartbeatEvent(state, time)) }
+            heartbeat = track
         }
         return events
     }
@@ -104,17 +128,29 @@ public struct LagAlertRules: Sendable {
                 var track = clusters[cluster] ?? Track()
                 track.firing = true
                 clusters[cluster] = track
+            case .heartbeatStale:
+                var track = heartbeat ?? Track()
+                track.firing = true
+                heartbeat = track
+                heartbeatAge = event.lagSeconds
+                heartbeatRestored = true
             }
         }
     }
 
     /// Resolves the restored lag alerts of partitions not observed since they were restored: this run has no
-    /// evidence for them (it does not copy those partitions), and nothing else would ever resolve them.
+    /// evidence for them (it does not copy those partitions), and nothing else would ever resolve them. So is a
+    /// restored `heartbeat_stale` when no heartbeat age was observed since (heartbeats turned off).
     public mutating func resolveUnobservedRestored(at time: Date) -> [AlertEvent] {
         restoredDeadline = nil
         var events: [AlertEvent] = []
         for partition in partitions.keys.sorted() where partitions[partition]?.restored == true {
             events += forget(partition, at: time)
+        }
+        if heartbeatRestored, heartbeat?.firing == true {
+            heartbeat = nil
+            heartbeatRestored = false
+            events.append(heartbeatEvent(.resolved, time))
         }
         return events
     }
@@ -161,6 +197,10 @@ public struct LagAlertRules: Sendable {
         AlertEvent(
             alert: .replicationLag, state: state, severity: severity, pair: pair, partition: partition,
             lagRecords: tracks.lastRecords, lagSeconds: tracks.lastSeconds, at: time)
+    }
+
+    private func heartbeatEvent(_ state: AlertEvent.State, _ time: Date) -> AlertEvent {
+        AlertEvent(alert: .heartbeatStale, state: state, severity: .critical, pair: pair, lagSeconds: heartbeatAge, at: time)
     }
 
     private func clusterEvent(_ state: AlertEvent.State, _ cluster: ClusterRole, _ time: Date) -> AlertEvent {

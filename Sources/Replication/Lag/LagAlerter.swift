@@ -65,6 +65,11 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
         enqueue(rules.withLock { $0.forget(partition, at: time) })
     }
 
+    public func heartbeatAge(seconds: Double) {
+        let time = now()
+        enqueue(rules.withLock { $0.observe(heartbeatAge: seconds, at: time) })
+    }
+
     public func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {
         let time = now()
         enqueue(rules.withLock { $0.observe(cluster: cluster, reachable: reachable, at: time) })

@@ -15,9 +15,13 @@ public struct LagReport: Sendable, Equatable {
     public var at: Date
     /// One entry per selected source partition, ordered by topic then partition.
     public var partitions: [PartitionLag]
+    /// The newest heartbeat in the target's copy of the heartbeat topic, when it was read (`regionbridge lag`
+    /// with heartbeats on); nil otherwise.
+    public var heartbeat: HeartbeatReading?
 
     /// Creates a report; `partitions` are sorted by source topic and partition.
-    public init(pair: String, sourceRegion: String, targetRegion: String, at: Date, partitions: [PartitionLag]) {
+    public init(pair: String, sourceRegion: String, targetRegion: String, at: Date, partitions: [PartitionLag], heartbeat: HeartbeatReading? = nil) {
+        self.heartbeat = heartbeat
         self.pair = pair
         self.sourceRegion = sourceRegion
         self.targetRegion = targetRegion
@@ -36,6 +40,7 @@ public struct LagReport: Sendable, Equatable {
     public func json(pretty: Bool = true) -> String {
         let root = JSONObject([
             ("at", .string(ISOTime.string(at))),
+            ("heartbeat", heartbeat.map { .object($0.jsonObject(at: at)) } ?? .null),
             ("max_seconds_behind", .seconds(maxSecondsBehind)),
             ("pair", .string(pair)),
             ("partitions", .array(partitions.map { .object($0.jsonObject) })),
@@ -45,6 +50,18 @@ public struct LagReport: Sendable, Equatable {
             ("version", .integer(1)),
         ])
         return JSONValue.object(root).render(pretty: pretty, indent: "")
+    }
+}
+
+extension HeartbeatReading {
+    /// The `heartbeat` object of docs/lag-json.md, ages taken at `at`.
+    public func jsonObject(at: Date) -> JSONObject {
+        JSONObject([
+            ("age_seconds", age(at: at).map { .seconds($0) } ?? .null),
+            ("newest_written_at", newestWrittenAt.map { .string(ISOTime.string(milliseconds: $0)) } ?? .null),
+            ("topic", .string(topic)),
+            ("topic_exists", .bool(exists)),
+        ])
     }
 }
 

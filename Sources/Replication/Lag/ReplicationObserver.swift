@@ -27,6 +27,10 @@ public protocol ReplicationObserver: Sendable {
     func released(partition: TopicPartition)
     /// Whether the pair is running (copying or ready to copy).
     func running(_ running: Bool)
+    /// The newest heartbeat seen in the target was written `seconds` ago (``HeartbeatReader``, once a tick).
+    func heartbeatAge(seconds: Double)
+    /// A new heartbeat reached the target `seconds` after it was written in the source.
+    func heartbeatLatency(seconds: Double)
 }
 
 extension ReplicationObserver {
@@ -38,6 +42,8 @@ extension ReplicationObserver {
     public func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {}
     public func released(partition: TopicPartition) {}
     public func running(_ running: Bool) {}
+    public func heartbeatAge(seconds: Double) {}
+    public func heartbeatLatency(seconds: Double) {}
 }
 
 /// Passes every report on to several observers, in order.
@@ -71,6 +77,12 @@ public struct ObserverGroup: ReplicationObserver {
     }
     public func running(_ running: Bool) {
         for observer in observers { observer.running(running) }
+    }
+    public func heartbeatAge(seconds: Double) {
+        for observer in observers { observer.heartbeatAge(seconds: seconds) }
+    }
+    public func heartbeatLatency(seconds: Double) {
+        for observer in observers { observer.heartbeatLatency(seconds: seconds) }
     }
 }
 

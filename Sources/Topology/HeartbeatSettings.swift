@@ -1,0 +1,22 @@
+/// How often the bridge writes heartbeats: the `heartbeats:` section of a topology file.
+///
+/// ```yaml
+/// heartbeats:
+///   interval: 5s          # default 5s; 0 turns them off
+/// ```
+///
+/// Every `interval` the bridge writes a small record to the source topic `regionbridge.<pair>.heartbeats`
+/// (``Topology/heartbeatTopic``), replicates it like any other topic (its copy is ``Topology/heartbeatCopyTopic``)
+/// and watches the age of the newest heartbeat in the target.
+public struct HeartbeatSettings: Sendable, Equatable {
+    /// Time between two heartbeats; `.zero` turns heartbeats off. Default 5 s.
+    public var interval: Duration
+
+    /// Creates heartbeat settings; the defaults are those of a file without a `heartbeats:` section.
+    public init(interval: Duration = .seconds(5)) {
+        self.interval = interval
+    }
+
+    /// Whether heartbeats are written and watched (`interval` above zero).
+    public var isEnabled: Bool { interval > .zero }
+}
