@@ -53,6 +53,7 @@ final class LagMathTests: XCTestCase {
         XCTAssertEqual(report.json(), """
             {
               "at": "2027-01-15T08:00:00Z",
+              "heartbeat": null,
               "max_seconds_behind": 12.345,
               "pair": "us-east-to-eu-west",
               "partitions": [
@@ -89,7 +90,7 @@ final class LagMathTests: XCTestCase {
               "version": 1
             }
             """)
-        XCTAssertTrue(report.json(pretty: false).hasPrefix(#"{"at":"2027-01-15T08:00:00Z","max_seconds_behind":12.345,"pair":"#))
+        XCTAssertTrue(report.json(pretty: false).hasPrefix(#"{"at":"2027-01-15T08:00:00Z","heartbeat":null,"max_seconds_behind":12.345,"pair":"#))
         XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(report.json(pretty: false).utf8)))
     }
 }
