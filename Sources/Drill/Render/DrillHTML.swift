@@ -32,31 +32,7 @@ enum DrillHTML {
                      report.partitions.isEmpty ? "<p>Not measured.</p>" : table(DrillRows.partitionHeader, DrillRows.partitions(report))]
         sections += ["<h2>Groups</h2>",
                      report.positions.isEmpty ? "<p>No group to move.</p>" : table(DrillRows.groupHeader, DrillRows.groups(report))]
-        return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <title>RegionBridge DR drill: \(escape(report.pair)) \(escape(verdict.label))</title>
-            <style>
-            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
-            table { border-collapse: collapse; margin-bottom: 1em; font-size: 0.9em; }
-            th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-            th { background: #f3f3f3; }
-            .verdict { font-size: 1.3em; font-weight: bold; padding: 0.4em 0.8em; display: inline-block; }
-            .ok, td.pass { background: #e3f6e3; color: #135e13; }
-            .bad, td.fail { background: #fbe3e3; color: #8a1010; }
-            td.warn { background: #fdf3d8; color: #7a5200; }
-            td.skip { color: #777; }
-            svg text { font-size: 11px; fill: #222; }
-            </style>
-            </head>
-            <body>
-            \(sections.joined(separator: "\n"))
-            </body>
-            </html>
-
-            """
+        return HTMLText.page(title: "RegionBridge DR drill: \(report.pair) \(verdict.label)", sections: sections)
     }
 
     static func escape(_ text: String) -> String { HTMLText.escape(text) }

@@ -26,29 +26,7 @@ enum HTMLReport {
         if !report.warnings.isEmpty {
             sections += ["<h2>Warnings</h2>", "<ul>" + report.warnings.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"]
         }
-        return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <title>RegionBridge reconciliation: \(escape(report.pair))</title>
-            <style>
-            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
-            table { border-collapse: collapse; margin-bottom: 1em; font-size: 0.9em; }
-            th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
-            th { background: #f3f3f3; }
-            .verdict { font-size: 1.3em; font-weight: bold; padding: 0.4em 0.8em; display: inline-block; }
-            .ok { background: #e3f6e3; color: #135e13; }
-            .bad { background: #fbe3e3; color: #8a1010; }
-            svg text { font-size: 11px; fill: #222; }
-            </style>
-            </head>
-            <body>
-            \(sections.joined(separator: "\n"))
-            </body>
-            </html>
-
-            """
+        return HTMLText.page(title: "RegionBridge reconciliation: \(report.pair)", sections: sections)
     }
 
     static func escape(_ text: String) -> String { HTMLText.escape(text) }
