@@ -293,7 +293,8 @@ kill "$LOADGEN" 2>/dev/null || true; wait "$LOADGEN" 2>/dev/null || true; forget
 
 echo "== waiting for the instances to catch up (no record behind)"
 caught_up=""
-for _ in $(seq 1 150); do
+wait_until=$(python3 -c "print($(now) + 300)")
+while python3 -c "import sys; sys.exit(0 if $(now) < $wait_until else 1)"; do
   supervise
   if "$BIN/regionbridge" lag --topology "$WORK/single-0.yaml" --format json --request-timeout 5s --log-level critical >"$WORK/lag-final.json" 2>/dev/null \
      && python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["total_records_behind"] == 0 else 1)' "$WORK/lag-final.json"; then
