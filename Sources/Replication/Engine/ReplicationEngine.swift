@@ -301,7 +301,7 @@ public final class ReplicationEngine: @unchecked Sendable {
         return max(.milliseconds(1), min(.milliseconds(100), until - now))
     }
 
-    /// Copies the records of the batch; `false` when a stop was requested while waiting for room in the queue.
+    /// Copies the records of the batch; a partition whose record found the queue full skips the rest (see ``send``).
     private func copyBatch() throws(ReplicationError) {
         restartedInBatch.removeAll(keepingCapacity: true)
         defer { batch.release() }
