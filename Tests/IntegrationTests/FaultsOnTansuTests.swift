@@ -9,6 +9,12 @@ final class FaultsOnTansuTests: TwoRegionTestCase {
         try sourceClient.createTopic("payments", partitions: 1)
         try sourceClient.produce((0..<500).map { KafkaRecord(topic: "payments", partition: 0, offset: 0, key: nil, value: [UInt8($0 % 256)]) })
         let bridge = try BridgeFixture(source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}")
+        // Heartbeats off: their reader follows the heartbeat copy in the target, and librdkafka 2.8 crashes
+        // (SIGSEGV in its metadata cache) when tansu loses a topic under a consumer (README, known limits).
+        let handle = try FileHandle(forWritingTo: bridge.topologyURL)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("heartbeats: {interval: 0}\n".utf8))
+        try handle.close()
         let process = try bridge.start()
         try waitUntil("first copy") { ((try? self.targetClient.approximateEnd("us-east.payments", partition: 0)) ?? 0) >= 1 }
         Thread.sleep(forTimeInterval: 1)
