@@ -274,14 +274,7 @@ extension ReplicationEngine {
         case .abortAndRestart:
             try abortAndRestart(slot, because: error)
         case .drop:
-            logger.warning("\(source): a newer owner fenced this instance's writer (\(error)); the partition is dropped here and not written again unless the group assigns it back")
-            options.observer?.error(kind: "fenced")
-            slot.retire(.fenced)
-            try? consumer.pause([source])
-            options.observer?.released(partition: source)
-            reportOwned()
-            publishState()
-            logOwnership("dropped \(source)")
+            drop(slot, "a newer owner fenced this instance's writer (\(error))")
         case .stop(.refusedRecord):
             throw ReplicationError(
                 .targetRefusedRecord,
@@ -300,6 +293,20 @@ extension ReplicationEngine {
         }
     }
 
+    /// The partition is not written here again unless the group assigns it back (a newer owner fenced this
+    /// instance's writer, or its transaction could not be aborted).
+    private func drop(_ slot: PartitionSlot, _ why: String) {
+        let source = slot.source
+        logger.warning("\(source): \(why); the partition is dropped here and not written again unless the group assigns it back")
+        options.observer?.error(kind: "fenced")
+        slot.retire(.fenced)
+        try? consumer.pause([source])
+        options.observer?.released(partition: source)
+        reportOwned()
+        publishState()
+        logOwnership("dropped \(source)")
+    }
+
     /// Aborts the slot's transaction and copies on from what the target holds.
     private func abortAndRestart(_ slot: PartitionSlot, because error: KafkaError) throws(ReplicationError) {
         let source = slot.source
@@ -307,7 +314,12 @@ extension ReplicationEngine {
         options.observer?.error(kind: "transaction")
         guard let producer = slot.producer else { return }
         do { try producer.abortTransaction(timeout: options.requestTimeout) } catch {
-            throw ReplicationError(.targetUnavailable, "cannot abort the transaction of \(source): \(error)")
+            // The abort did not finish: most often a woken zombie whose writer a newer owner fenced, whose
+            // coordinator no longer completes it. The transaction stays open until the next take-over of the
+            // partition fences this writer and aborts it, so nothing of it is ever read; the partition is dropped
+            // here like a fenced one instead of stopping the instance.
+            drop(slot, "its transaction could not be aborted (\(error)); the next owner's take-over aborts it")
+            return
         }
         let start = try Discovery.starts(of: [source], reader: targetReader, topology: topology)[0]
         let resume = ResumePoint.start(afterLastCopied: start.lastCopied)
