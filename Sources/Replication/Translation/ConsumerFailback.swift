@@ -80,16 +80,9 @@ public final class ConsumerFailback {
         self.topology = topology
         self.timeout = timeout
         self.logger = logger
-        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "failback")
-        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "failback")
-        do {
-            sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
-            targetReader = try TargetReader(target: target, groupID: "regionbridge.\(topology.pair).failback", timeout: timeout, logger: logger)
-            sourceReader = try TargetReader(target: source, groupID: "regionbridge.\(topology.pair).failback", timeout: timeout, logger: logger, cluster: "source")
-        } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
-        }
+        let clients = try TranslationClients(topology: topology, job: "failback", timeout: timeout, logger: logger)
+        (sourceAdmin, targetAdmin) = (clients.sourceAdmin, clients.targetAdmin)
+        (targetReader, sourceReader) = (clients.targetReader, clients.sourceReader)
     }
 
     /// The original source topic of a copy in the target, when the copy is one this pair writes.

@@ -66,16 +66,9 @@ public final class ConsumerFailover {
         self.topology = topology
         self.timeout = timeout
         self.logger = logger
-        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "failover")
-        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "failover")
-        do {
-            sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
-            targetReader = try TargetReader(target: target, groupID: "regionbridge.\(topology.pair).failover", timeout: timeout, logger: logger)
-            sourceReader = try TargetReader(target: source, groupID: "regionbridge.\(topology.pair).failover", timeout: timeout, logger: logger, cluster: "source")
-        } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
-        }
+        let clients = try TranslationClients(topology: topology, job: "failover", timeout: timeout, logger: logger)
+        (sourceAdmin, targetAdmin) = (clients.sourceAdmin, clients.targetAdmin)
+        (targetReader, sourceReader) = (clients.targetReader, clients.sourceReader)
         translator = OffsetTranslator(reader: targetReader)
     }
 
