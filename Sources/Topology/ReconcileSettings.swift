@@ -11,6 +11,12 @@
 ///   event_id: key                 # key | header:<name> | json:<field>   (default key)
 ///   compare: {amount: amount, currency: currency}   # JSON field of the record -> query column
 ///   state_schema: regionbridge    # where the scan cursor and event index live (default regionbridge)
+///   amount: amount                # optional: committed_query's column with the payment amount
+///   currency: currency            # optional: its currency column
+///   continuous:                   # optional; without it `run` does not touch Postgres
+///     interval: 30s               # how often `run` reconciles incrementally
+///     lookback: 15m               # the window checked each time
+///     max_age: 60s                # missing from the target for longer than this: an RPO violation
 /// ```
 public struct ReconcileSettings: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// libpq connection string, `${VAR}` already expanded. It may hold a password, so it is a ``Secret``:
@@ -26,11 +32,18 @@ public struct ReconcileSettings: Sendable, Equatable, CustomStringConvertible, C
     public var compare: [FieldComparison]
     /// Postgres schema holding the scan cursor and the event index (created if missing). Default `regionbridge`.
     public var stateSchema: String
+    /// Column of the committed query holding the payment's amount (a plain decimal), for the value at risk.
+    public var amountColumn: String?
+    /// Column of the committed query holding the amount's currency; amounts are summed per currency.
+    public var currencyColumn: String?
+    /// How `run` reconciles by itself; nil when it does not (then `run` never touches Postgres).
+    public var continuous: ContinuousReconcileSettings?
 
     /// Creates settings; the defaults are those of a section that leaves the optional keys out.
     public init(
         postgresDSN: Secret, committedQuery: String, topics: [String], eventID: EventIDLocation = .key,
-        compare: [FieldComparison] = [], stateSchema: String = "regionbridge"
+        compare: [FieldComparison] = [], stateSchema: String = "regionbridge", amountColumn: String? = nil,
+        currencyColumn: String? = nil, continuous: ContinuousReconcileSettings? = nil
     ) {
         self.postgresDSN = postgresDSN
         self.committedQuery = committedQuery
@@ -38,15 +51,37 @@ public struct ReconcileSettings: Sendable, Equatable, CustomStringConvertible, C
         self.eventID = eventID
         self.compare = compare.sorted { $0.field < $1.field }
         self.stateSchema = stateSchema
+        self.amountColumn = amountColumn
+        self.currencyColumn = currencyColumn
+        self.continuous = continuous
     }
 
     /// The settings without the connection string (shown as `******`).
     public var description: String {
         "ReconcileSettings(postgres_dsn: \(postgresDSN), topics: \(topics), event_id: \(eventID), "
-            + "compare: \(compare.map { "\($0.field)=\($0.column)" }), state_schema: \(stateSchema))"
+            + "compare: \(compare.map { "\($0.field)=\($0.column)" }), state_schema: \(stateSchema), "
+            + "amount: \(amountColumn ?? "-"), currency: \(currencyColumn ?? "-"), continuous: \(continuous.map { "\($0)" } ?? "off"))"
     }
 
     public var debugDescription: String { description }
+}
+
+/// The `reconcile.continuous` subsection: `run` reconciles the recent window by itself.
+public struct ContinuousReconcileSettings: Sendable, Equatable, CustomStringConvertible {
+    /// How often `run` checks. Default 30 s.
+    public var interval: Duration
+    /// How far back each check looks: payments committed in `[now − lookback, now)`. Default 15 min.
+    public var lookback: Duration
+    /// A committed payment missing from the target for longer than this is an RPO violation. Default 60 s.
+    public var maxAge: Duration
+
+    public init(interval: Duration = .seconds(30), lookback: Duration = .seconds(900), maxAge: Duration = .seconds(60)) {
+        self.interval = interval
+        self.lookback = lookback
+        self.maxAge = maxAge
+    }
+
+    public var description: String { "every \(interval), lookback \(lookback), max_age \(maxAge)" }
 }
 
 /// One field compared between a record's JSON value and a row of the committed query.

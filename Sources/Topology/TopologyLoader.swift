@@ -62,7 +62,8 @@ private struct Schema {
     static let instances = Schema(required: [], optional: ["mode", "session_timeout", "commit_interval"])
     static let reconcile = Schema(
         required: ["postgres_dsn", "committed_query", "topics"],
-        optional: ["event_id", "compare", "state_schema"])
+        optional: ["event_id", "compare", "state_schema", "amount", "currency", "continuous"])
+    static let continuous = Schema(required: [], optional: ["interval", "lookback", "max_age"])
     static let drill = Schema(required: [], optional: ["rto", "max_lag_seconds"])
     static let heartbeats = Schema(required: [], optional: ["interval"])
 
@@ -317,10 +318,42 @@ private struct TopologyReader {
                 $0.wholeMatch(of: /[a-z_][a-z0-9_]*/) == nil ? nil : $0
             }
         }
+        func column(_ key: String) -> String? {
+            fields[key].flatMap {
+                value($0, "\(key) must name a column of committed_query (letters, digits, _)") {
+                    $0.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) == nil ? nil : $0
+                }
+            }
+        }
+        let amount = column("amount")
+        let currency = column("currency")
+        if let currencyEntry = fields["currency"], fields["amount"] == nil {
+            report(currencyEntry, "currency needs amount: the currency of which column?")
+        }
+        let continuous = fields["continuous"].flatMap { continuousSettings($0) }
         guard let dsn, let query, let topics else { return nil }
         return ReconcileSettings(
             postgresDSN: Secret(dsn), committedQuery: query, topics: topics, eventID: eventID ?? .key, compare: compare,
-            stateSchema: schema ?? "regionbridge")
+            stateSchema: schema ?? "regionbridge", amountColumn: amount, currencyColumn: currency, continuous: continuous)
+    }
+
+    private mutating func continuousSettings(_ entry: Entry) -> ContinuousReconcileSettings? {
+        let defaults = ContinuousReconcileSettings()
+        guard let fields = mapping(entry, schema: .continuous) else { return nil }
+        func duration(_ key: String, _ example: String) -> Duration? {
+            fields[key].flatMap {
+                value($0, expected: "a duration", "\(key) must be a duration greater than zero, such as \(example)") {
+                    parseDuration($0).flatMap { $0 > .zero ? $0 : nil }
+                }
+            }
+        }
+        let interval = duration("interval", "10s or 30s") ?? defaults.interval
+        let lookback = duration("lookback", "15m or 1h") ?? defaults.lookback
+        let maxAge = duration("max_age", "30s or 2m") ?? defaults.maxAge
+        if lookback <= maxAge {
+            report(fields["lookback"] ?? entry, "lookback must be longer than max_age: no payment would be old enough to count")
+        }
+        return ContinuousReconcileSettings(interval: interval, lookback: lookback, maxAge: maxAge)
     }
 
     private mutating func drillSettings(_ entry: Entry) -> DrillSettings {

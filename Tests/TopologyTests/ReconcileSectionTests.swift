@@ -60,3 +60,52 @@ final class ReconcileSectionTests: XCTestCase {
         ])
     }
 }
+
+/// The value-at-risk columns and the `continuous:` subsection that makes `run` reconcile by itself.
+final class ContinuousReconcileSectionTests: XCTestCase {
+    private func document(_ extra: String) -> String {
+        TopologyTests.document(include: #"["payments", "ledger"]"#, appending: """
+            reconcile:
+              postgres_dsn: "host=db dbname=payments"
+              committed_query: "SELECT event_id, committed_at FROM p WHERE committed_at >= $1 AND committed_at < $2"
+              topics: [payments]
+            \(extra)
+            """)
+    }
+
+    func testAmountCurrencyAndContinuousAreOptionalWithDefaults() throws {
+        let plain = try XCTUnwrap(TopologyLoader.parse(yaml: document("")).reconcile)
+        XCTAssertNil(plain.amountColumn)
+        XCTAssertNil(plain.currencyColumn)
+        XCTAssertNil(plain.continuous)
+
+        let full = try XCTUnwrap(TopologyLoader.parse(yaml: document("""
+              amount: amount_eur
+              currency: ccy
+              continuous: {}
+            """)).reconcile)
+        XCTAssertEqual(full.amountColumn, "amount_eur")
+        XCTAssertEqual(full.currencyColumn, "ccy")
+        XCTAssertEqual(full.continuous, ContinuousReconcileSettings(interval: .seconds(30), lookback: .seconds(900), maxAge: .seconds(60)))
+
+        let tuned = try XCTUnwrap(TopologyLoader.parse(yaml: document("""
+              continuous: {interval: 5s, lookback: 1h, max_age: 20s}
+            """)).reconcile)
+        XCTAssertEqual(tuned.continuous, ContinuousReconcileSettings(interval: .seconds(5), lookback: .seconds(3600), maxAge: .seconds(20)))
+    }
+
+    func testBadValuesAreReportedWithTheirKey() {
+        XCTAssertEqual(reported(document("""
+              amount: "amount; --"
+              continuous: {interval: 0s, lookback: 30s, max_age: 1m, every: 2s}
+            """)), [
+            Reported(14, "reconcile.amount", "amount must name a column of committed_query (letters, digits, _)"),
+            Reported(15, "reconcile.continuous.interval", "interval must be a duration greater than zero, such as 10s or 30s"),
+            Reported(15, "reconcile.continuous.lookback", "lookback must be longer than max_age: no payment would be old enough to count"),
+            Reported(15, "reconcile.continuous.every", "unknown key"),
+        ])
+        XCTAssertEqual(reported(document("  currency: ccy")), [
+            Reported(14, "reconcile.currency", "currency needs amount: the currency of which column?"),
+        ])
+    }
+}
