@@ -26,8 +26,8 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
         super.tearDown()
     }
 
-    private func start(_ bridge: BridgeFixture) throws -> BackgroundProcess {
-        let instance = try bridge.start()
+    private func start(_ bridge: BridgeFixture, _ arguments: [String] = []) throws -> BackgroundProcess {
+        let instance = try bridge.start(arguments)
         started.append(instance)
         return instance
     }
@@ -166,6 +166,39 @@ final class ScaleOutOnTansuTests: TwoRegionTestCase {
         let stopped = zombie.stop(gracePeriod: .seconds(30))
         XCTAssertEqual(stopped, 0, "the woken zombie:\n\(zombieLines)\n\(zombie.stderrText.split(separator: "\n").suffix(30).joined(separator: "\n"))")
         for instance in others { XCTAssertEqual(instance.stop(gracePeriod: .seconds(30)), 0, instance.stderrText) }
+    }
+
+    /// An instance killed while the target is paused: the group gives its partitions to the survivor, whose
+    /// take-over (fencing the earlier writers, reading the target's tails) cannot reach the target. The survivor
+    /// keeps them assigned but paused, tries again, and copies them once the target is back.
+    func testPartitionsAssignedWhileTheTargetIsPausedAreTakenOverWhenItIsBack() throws {
+        try sourceClient.createTopic("payments", partitions: Int(Self.partitions))
+        let bridge = try fixture()
+        let instances = try (0..<2).map { _ in try start(bridge, ["--request-timeout", "3s"]) }
+        let load = SteadyLoad(client: sourceClient, records: Self.payments, batches: 120, batchSize: 100)
+        let sets = try waitForFullOwnership(instances, everyOne: true)
+        try waitUntil("copy under way") { load.sent >= 2_000 }
+
+        target.freeze()
+        instances[1].kill(signal: SIGKILL)
+        _ = instances[1].waitForExit(timeout: .seconds(10))
+        let survivor = instances[0]
+        // The session timeout (6 s) passes, the survivor is assigned the dead instance's partitions and tries to
+        // fence their earlier writers against the paused target.
+        try waitUntil("the survivor is assigned the dead instance's partitions", timeout: .seconds(40)) {
+            survivor.stderrText.contains("waits for the target") || survivor.stderrText.contains("cannot take over") || !survivor.isRunning
+        }
+        XCTAssertFalse(survivor.stderrText.contains("cannot take over"), survivor.stderrText)
+        Thread.sleep(forTimeInterval: 5)
+        XCTAssertTrue(survivor.isRunning, "the survivor stopped while the target was paused:\n\(survivor.stderrText)")
+        target.thaw()
+
+        let all = Set((0..<Self.partitions).map { "payments/\($0)" })
+        try waitUntil("the survivor owns every partition", timeout: .seconds(60)) { self.owned(by: survivor) == all }
+        XCTAssertTrue(sets[1].isSubset(of: all))
+        try load.wait()
+        try assertExactlyOnce(total: load.sent)
+        XCTAssertEqual(survivor.stop(gracePeriod: .seconds(30)), 0, survivor.stderrText)
     }
 
     func testARollingRestartUnderLoadLosesAndDuplicatesNothing() throws {

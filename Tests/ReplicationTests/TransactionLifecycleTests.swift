@@ -91,6 +91,14 @@ final class TransactionLifecycleTests: XCTestCase {
         XCTAssertEqual(writer.recordReady(), .begin, "the next record opens a new transaction")
     }
 
+    func testATakeOverThatCannotReachTheTargetWaitsAndOneThatCannotSucceedStops() {
+        XCTAssertEqual(TakeOverDecision(afterInit: error(.timedOut, retriable: true)), .retryLater, "the fence timed out (target paused)")
+        XCTAssertEqual(TakeOverDecision(afterInit: error(.timedOut)), .retryLater)
+        XCTAssertEqual(TakeOverDecision(afterInit: error(.librdkafka, retriable: true)), .retryLater, "coordinator not available, say")
+        XCTAssertEqual(TakeOverDecision(afterInit: error(.librdkafka)), .stopInstance, "transactional.id not authorised, say")
+        XCTAssertEqual(TakeOverDecision(afterInit: error(.timedOut, fatal: true, retriable: true)), .stopInstance, "a fatal error never waits")
+    }
+
     func testDecisionsFollowNumericCodesNotNames() {
         XCTAssertEqual(TransactionDecision.afterWrite(error(.purged), producerFatal: nil), .ignore)
         XCTAssertEqual(TransactionDecision.afterWrite(error(.purged), producerFatal: error(.fatal, fatal: true)), .stopInstance)

@@ -37,6 +37,8 @@ extension ReplicationEngine {
             // librdkafka keeps a partition paused across a revocation and a new assignment: one this instance had
             // paused (waiting for room, or dropped when fenced) and now owns again must fetch.
             try consumer.resume(seeks.map(\.0))
+            // Assigned but not taken over yet: nothing of them is read until the take-over succeeds.
+            if !waitingForTakeOver.isEmpty { try consumer.pause(waitingForTakeOver) }
         } catch {
             throw ReplicationError(.sourceUnavailable, "cannot read the owned partitions again after a rebalance: \(error)")
         }
@@ -56,7 +58,7 @@ extension ReplicationEngine {
             guard !sources.isEmpty else { return [] }
             let starts: [(TopicPartition, StartOffset)]
             do throws(ReplicationError) {
-                starts = try takeOver(sources.sorted())
+                starts = try takeOverOrWait(sources.sorted())
             } catch {
                 logger.error("cannot take over \(sources.sorted().map(\.description).joined(separator: ", ")): \(error)")
                 rebalanceFailure = rebalanceFailure ?? error
@@ -65,9 +67,12 @@ extension ReplicationEngine {
             logOwnership("the group assigned \(sources.sorted().map(\.description).joined(separator: ", "))")
             reportOwned()
             publishState()
-            return starts
+            // Those waiting for their take-over are assigned too (the group counts them as this instance's), and
+            // paused right after this poll (``rewind()``); where they start is set when the take-over succeeds.
+            return starts + sources.filter(waitingForTakeOver.contains).map { ($0, .end) }
         case .revoked(let sources, let lost):
             guard !sources.isEmpty else { return [] }
+            waitingForTakeOver.removeAll(where: sources.contains)
             for source in sources.sorted() { release(source, lost: lost) }
             logOwnership("the group \(lost ? "found lost" : "revoked") \(sources.sorted().map(\.description).joined(separator: ", "))")
             reportOwned()
@@ -85,10 +90,14 @@ extension ReplicationEngine {
         logger.notice("\(why); owns \(owned.count) partition(s): \(owned.map(\.description).joined(separator: ", "))")
     }
 
-    /// Fences every earlier writer of the partitions (one producer each, `initTransactions` for all at once), then
-    /// reads the target tails in one pass: each source resumes right after the last record any owner committed,
-    /// and no earlier owner can write after that.
-    private func takeOver(_ sources: [TopicPartition]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
+    /// Takes over what it can of `sources`. One whose take-over fails because the target does not answer
+    /// (``TakeOverDecision/retryLater``: the fence timed out, or the target's tails could not be read) is
+    /// put in ``waitingForTakeOver``: it stays assigned and paused, and ``retryTakeOver()`` tries again every
+    /// couple of seconds. Stopping the instance instead would hand the partitions to another instance, which
+    /// cannot reach the target either.
+    /// - Returns: where each partition taken over starts.
+    /// - Throws: a failure that waiting does not mend (a fatal or non-retriable fence error, a lost target).
+    private func takeOverOrWait(_ sources: [TopicPartition]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
         let ids = sources.map { "\(topology.consumerGroup).\($0.topic).\($0.partition)" }
         let outcomes = Mutex<[Int: Result<KafkaProducer, KafkaError>]>([:])
         let (config, timeout, logger) = (targetConfig, options.requestTimeout, logger)
@@ -103,19 +112,63 @@ extension ReplicationEngine {
             }
             outcomes.withLock { $0[index] = outcome }
         }
-        let fenced = outcomes.withLock { $0 }
-        var producers: [KafkaProducer] = []
+        let results = outcomes.withLock { $0 }
+        var fenced: [(source: TopicPartition, id: String, producer: KafkaProducer)] = []
+        var waiting: [TopicPartition] = []
+        var cause: String?
         for index in sources.indices {
-            switch fenced[index]! {
-            case .success(let producer): producers.append(producer)
+            switch results[index]! {
+            case .success(let producer):
+                fenced.append((sources[index], ids[index], producer))
+            case .failure(let error) where TakeOverDecision(afterInit: error) == .retryLater:
+                waiting.append(sources[index])
+                cause = cause ?? "cannot fence earlier writers (\(error))"
             case .failure(let error):
                 throw ReplicationError(.targetUnavailable, "cannot fence earlier writers of \(discovery.targetPartition(of: sources[index])) (transactional.id \(ids[index])): \(error)")
             }
         }
-        let starts = try Discovery.starts(of: sources, reader: targetReader, topology: topology)
+        var starts: [(TopicPartition, StartOffset)] = []
+        if !fenced.isEmpty {
+            do throws(ReplicationError) {
+                starts = try start(fenced)
+            } catch where error.kind == .targetUnavailable {
+                waiting += fenced.map(\.source)
+                cause = cause ?? error.message
+            }
+        }
+        if !waiting.isEmpty {
+            waitingForTakeOver = Array(Set(waitingForTakeOver).union(waiting)).sorted()
+            nextTakeOver = ContinuousClock.now + .seconds(2)
+            warn("take-over", "\(waiting.map(\.description).joined(separator: ", ")): assigned by the group, but \(cause ?? "the target does not answer"); they stay assigned here, paused, and their take-over is tried again every 2 s: copying of them waits for the target")
+        }
+        return starts
+    }
+
+    /// Tries again to take over the partitions waiting for it; those it takes over copy on from their start.
+    func retryTakeOver() throws(ReplicationError) {
+        let sources = waitingForTakeOver
+        waitingForTakeOver = []
+        let starts = try takeOverOrWait(sources)
+        guard !starts.isEmpty else { return }
+        do {
+            try consumer.seek(starts, timeout: .zero)
+            try consumer.resume(starts.map(\.0))
+        } catch {
+            throw ReplicationError(.sourceUnavailable, "cannot start copying \(starts.map(\.0.description).joined(separator: ", ")) after taking them over: \(error)")
+        }
+        logOwnership("took over \(starts.map(\.0.description).joined(separator: ", ")) once the target answered")
+        reportOwned()
+        publishState()
+    }
+
+    /// With every earlier writer of the partitions fenced (one producer each), reads the target tails in one
+    /// pass: each source resumes right after the last record any owner committed, and no earlier owner can
+    /// write after that.
+    private func start(_ fenced: [(source: TopicPartition, id: String, producer: KafkaProducer)]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
+        let starts = try Discovery.starts(of: fenced.map(\.source), reader: targetReader, topology: topology)
         var result: [(TopicPartition, StartOffset)] = []
         for (index, start) in starts.enumerated() {
-            let producer = producers[index]
+            let producer = fenced[index].producer
             producer.signal(signal)
             let topic: ProducerTopic
             do { topic = try producer.topic(named: start.target.topic) } catch {
@@ -130,7 +183,7 @@ extension ReplicationEngine {
             }
             if slot.progress.copied > 0 || slot.earlier != nil { slot.earlier = slot.summary }
             slot.startOver(progress, producer: producer, topic: topic)
-            slot.transaction = TransactionState(transactionalID: ids[index])
+            slot.transaction = TransactionState(transactionalID: fenced[index].id)
             restartedInBatch.insert(slot.index)
             result.append((start.source, resume))
             self.logger.info("took over \(start.source) -> \(start.target): earlier writers fenced, copying from \(start.lastCopied.map { "offset \($0 + 1) (after \($0), the last copied)" } ?? "the log start")")

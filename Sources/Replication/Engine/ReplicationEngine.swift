@@ -108,8 +108,12 @@ public final class ReplicationEngine: @unchecked Sendable {
     var groupMode: Bool { topology.instances.mode == .group }
     /// Source topics the consumer is subscribed to, sorted.
     var subscribed: [String] = []
-    /// A partition the group assigned that could not be taken over; the run stops with it.
+    /// A partition the group assigned that could not be taken over for good; the run stops with it.
     var rebalanceFailure: ReplicationError?
+    /// Partitions the group assigned whose take-over could not reach the target; they stay assigned and paused,
+    /// and the take-over is tried again at `nextTakeOver` (see ``retryTakeOver()``).
+    var waitingForTakeOver: [TopicPartition] = []
+    var nextTakeOver = ContinuousClock.now
     /// The group has assigned this instance partitions at least once.
     var everAssigned = false
     /// The group changed the assignment inside the last poll.
@@ -573,6 +577,7 @@ public final class ReplicationEngine: @unchecked Sendable {
             try commitRound()
             nextCommit = ContinuousClock.now + topology.instances.commitInterval
         }
+        if !waitingForTakeOver.isEmpty, now >= nextTakeOver { try retryTakeOver() }
     }
 
     private func apply(_ result: BackgroundResult) throws(ReplicationError) {

@@ -22,7 +22,6 @@ public enum TransactionDecision: Equatable, Sendable {
     /// The commit neither succeeded nor failed for good, and it cannot be retried: its outcome is unknown, so
     /// neither writing on nor aborting is safe. Stop the instance; the next owner's fence settles it.
     case outcomeUnknown
-
     /// After `beginTransaction` failed.
     public static func afterBegin(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
         if isFenced(error, producerFatal) { return .dropFenced }
@@ -52,5 +51,19 @@ public enum TransactionDecision: Equatable, Sendable {
 
     private static func isFenced(_ error: KafkaError, _ producerFatal: KafkaError?) -> Bool {
         error.isFenced || producerFatal?.isFenced == true
+    }
+}
+
+/// Group mode: what a take-over does after fencing the earlier writers (`initTransactions`) failed.
+public enum TakeOverDecision: Equatable, Sendable {
+    /// Try again later: the target did not answer in time (a retriable error or a timeout). The partition stays
+    /// assigned to this instance, paused, until a take-over succeeds.
+    case retryLater
+    /// Stop the instance: waiting does not mend it (a fatal error, a refused `transactional.id`, a bad setting).
+    case stopInstance
+
+    /// Decided on librdkafka's numeric codes and flags.
+    public init(afterInit error: KafkaError) {
+        self = !error.isFatal && (error.isRetriable || error.code == .timedOut) ? .retryLater : .stopInstance
     }
 }
