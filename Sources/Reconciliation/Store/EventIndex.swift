@@ -89,11 +89,22 @@ final class EventIndex {
             CREATE INDEX IF NOT EXISTS reconcile_events_by_event ON \(events) (pair, event_id);
             CREATE UNLOGGED TABLE IF NOT EXISTS \(cursors) (
                 pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
-                next_offset bigint NOT NULL, PRIMARY KEY (pair, side, topic, partition));
-            ALTER TABLE \(cursors) ADD COLUMN IF NOT EXISTS scanned_at timestamptz;
+                next_offset bigint NOT NULL, scanned_at timestamptz, PRIMARY KEY (pair, side, topic, partition));
             CREATE TABLE IF NOT EXISTS \(config) (pair text PRIMARY KEY, fingerprint text NOT NULL);
             SET work_mem = '256MB';
             """)
+        // A table made before scanned_at existed gains it once. Only then: ALTER TABLE takes an ACCESS EXCLUSIVE
+        // lock even when it changes nothing, and would wait for a drill reading the table.
+        if try !hasScannedAt() {
+            try db.execute("ALTER TABLE \(cursors) ADD COLUMN IF NOT EXISTS scanned_at timestamptz")
+        }
+    }
+
+    /// Whether `reconcile_cursors` has the `scanned_at` column (tables made by older versions lack it).
+    private func hasScannedAt() throws -> Bool {
+        try db.query(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'reconcile_cursors' AND column_name = 'scanned_at'",
+            [schema]).rows.first?.first == "1"
     }
 
     /// Starts a read-only run: opens a REPEATABLE READ transaction, looks at the stored index without taking the
@@ -195,11 +206,7 @@ final class EventIndex {
     /// version that did not store the time. Read-only: the stored cursors when the stored index is used, else nil.
     func sourceScannedAt() throws -> Date? {
         if readOnly {
-            guard storedIndexUsable else { return nil }
-            let columns = try db.query(
-                "SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'reconcile_cursors' AND column_name = 'scanned_at'",
-                [schema])
-            guard columns.rows.first?.first == "1" else { return nil }
+            guard storedIndexUsable, try hasScannedAt() else { return nil }
         }
         let row = try db.query("""
             SELECT CASE WHEN bool_or(scanned_at IS NULL) THEN NULL ELSE (extract(epoch FROM min(scanned_at)) * 1000)::bigint END
