@@ -45,6 +45,11 @@ public struct ReconcileOptions: Sendable {
 ///    target once with the committed values stay there; the rest stream through ``PaymentCheck`` one at a
 ///    time. Then the source records of the window that have no committed row (orphans).
 /// 4. Reads the pair's lag and its groups' translated positions for the report.
+///
+/// A source that does not answer (``KafkaError/isUnreachable`` on its metadata request) is not scanned: the
+/// payments are checked against the target and what the index saw of the source before, a missing one the index
+/// never saw there is ``FindingKind/unknownAtSource``, the report gives the time of the last source scan
+/// (``SourceKnowledge``), and step 4 is skipped with a warning.
 public final class Reconciler {
     private let topology: Topology
     private let settings: ReconcileSettings
@@ -70,8 +75,8 @@ public final class Reconciler {
     }
 
     /// Runs the reconciliation.
-    /// - Throws: ``ReconcileError`` `.unreachable` with the server's message when Postgres or Kafka cannot be
-    ///   reached or the query fails.
+    /// - Throws: ``ReconcileError`` `.unreachable` with the server's message when Postgres or the target cannot be
+    ///   reached, the source fails otherwise than by being unreachable, or the query fails.
     public func run() throws(ReconcileError) -> ReconcileReport {
         let started = ContinuousClock.now
         let until = options.until ?? Date()
