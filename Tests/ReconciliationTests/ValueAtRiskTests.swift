@@ -226,6 +226,9 @@ final class ValueAtRiskTests: XCTestCase {
             RPO=0 holds: all 300 committed payments are in eu-west
             Nothing at risk: all 300 committed payments of the window are in eu-west with their committed values.
             """))
+        clean.committed = 0
+        clean.inTarget = 0
+        XCTAssertTrue(ReportFormat.table.render(clean).contains("\nNothing at risk: no payment was committed in the window.\n"))
     }
 
     func testAnUnreachableSourceIsNamedWithTheAgeOfWhatIsKnownOfIt() throws {

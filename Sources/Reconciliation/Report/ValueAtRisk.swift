@@ -112,6 +112,7 @@ enum RiskProse {
     static func headline(_ report: ReconcileReport) -> String {
         let risk = report.valueAtRisk
         guard risk.total.payments > 0 else {
+            if report.committed == 0 { return "Nothing at risk: no payment was committed in the window." }
             return "Nothing at risk: all \(report.committed) committed payments of the window are in \(report.targetRegion) with their committed values."
         }
         let one = risk.total.payments == 1
