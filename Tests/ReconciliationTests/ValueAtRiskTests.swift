@@ -139,6 +139,7 @@ final class ValueAtRiskTests: XCTestCase {
             "total              3         EUR 2,001.25 and USD 1,500",
         ])
         XCTAssertFalse(text.contains("source us-east unreachable"), text)
+        XCTAssertTrue(text.contains("GROUPS\n(no selected group has committed offsets)"), text)
     }
 
     func testWithoutAnAmountColumnOnlyThePaymentsAreCounted() throws {
@@ -246,6 +247,12 @@ final class ValueAtRiskTests: XCTestCase {
             "- 1 payment, USD 1,500, is not in eu-west; us-east was unreachable, so it cannot be told whether it was never published "
                 + "or published after the last scan (unknown_at_source)."), table)
         XCTAssertTrue(lines.contains("unknown_at_source  1         USD 1,500"), table)
+        // Lag and group positions need the source: the sections say why they are empty.
+        XCTAssertTrue(table.contains(
+            "PARTITIONS\n(not read: the source cluster us-east is unreachable)\n\nGROUPS\n(not read: the source cluster us-east is unreachable)\n"),
+            table)
+        XCTAssertTrue(ReportFormat.markdown.render(unreachable).contains("## Partitions\n\nNot read: the source cluster us-east is unreachable.\n"))
+        XCTAssertTrue(ReportFormat.html.render(unreachable).contains("<h2>Groups</h2>\n<p>Not read: the source cluster us-east is unreachable.</p>"))
 
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(ReportFormat.json.render(unreachable).utf8)) as? [String: Any])
         let source = try XCTUnwrap(object["source"] as? [String: Any])

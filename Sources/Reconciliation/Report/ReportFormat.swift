@@ -63,6 +63,11 @@ enum ReportRows {
             + "(\(report.withoutEventID) without an event id) in \(JSONValue.seconds(report.scanSeconds)) s; total \(JSONValue.seconds(report.totalSeconds)) s"
     }
 
+    /// Why the partitions and groups are not shown: the source was unreachable, so they were not read.
+    static func replicationNotRead(_ report: ReconcileReport) -> String? {
+        report.source.unreachable == nil ? nil : "not read: the source cluster \(report.sourceRegion) is unreachable"
+    }
+
     static func shownLine(_ report: ReconcileReport) -> String {
         "showing \(report.shownFindings.count) of \(report.totalFindings), at most \(report.findings.limit) per class"
     }
@@ -81,8 +86,10 @@ enum TableReport {
         out += RiskProse.classes(report).map { "- \($0)" }
         out += [
             TextTable.render([RiskProse.header] + RiskProse.rows(report)), "",
-            "PARTITIONS", TextTable.render([ReportRows.partitionHeader] + ReportRows.partitions(report)), "",
-            "GROUPS", report.groups.isEmpty ? "(no selected group has committed offsets)" : TextTable.render([ReportRows.groupHeader] + ReportRows.groups(report)),
+            "PARTITIONS", ReportRows.replicationNotRead(report).map { "(\($0))" }
+                ?? TextTable.render([ReportRows.partitionHeader] + ReportRows.partitions(report)), "",
+            "GROUPS", ReportRows.replicationNotRead(report).map { "(\($0))" }
+                ?? (report.groups.isEmpty ? "(no selected group has committed offsets)" : TextTable.render([ReportRows.groupHeader] + ReportRows.groups(report))),
             "",
             "FINDINGS (\(ReportRows.shownLine(report)))",
             report.shownFindings.isEmpty ? "(none)" : TextTable.render([ReportRows.findingHeader] + ReportRows.findings(report)),
@@ -118,9 +125,11 @@ enum MarkdownReport {
         out += [
             table(RiskProse.header, RiskProse.rows(report)), "",
             "## Counts", "", table(ReportRows.countHeader, ReportRows.counts(report)), "",
-            "## Partitions", "", table(ReportRows.partitionHeader, ReportRows.partitions(report)), "",
+            "## Partitions", "", ReportRows.replicationNotRead(report).map { _ in "Not read: the source cluster \(report.sourceRegion) is unreachable." }
+                ?? table(ReportRows.partitionHeader, ReportRows.partitions(report)), "",
             "## Groups", "",
-            report.groups.isEmpty ? "No selected group has committed offsets." : table(ReportRows.groupHeader, ReportRows.groups(report)), "",
+            ReportRows.replicationNotRead(report).map { _ in "Not read: the source cluster \(report.sourceRegion) is unreachable." }
+                ?? (report.groups.isEmpty ? "No selected group has committed offsets." : table(ReportRows.groupHeader, ReportRows.groups(report))), "",
             "## Findings", "", ReportRows.shownLine(report), "",
             report.shownFindings.isEmpty ? "None." : table(ReportRows.findingHeader, ReportRows.findings(report)),
         ]
