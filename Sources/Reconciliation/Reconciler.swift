@@ -45,6 +45,11 @@ public struct ReconcileOptions: Sendable {
 ///    target once with the committed values stay there; the rest stream through ``PaymentCheck`` one at a
 ///    time. Then the source records of the window that have no committed row (orphans).
 /// 4. Reads the pair's lag and its groups' translated positions for the report.
+///
+/// A source that does not answer (``KafkaError/isUnreachable`` on its metadata request) is not scanned: the
+/// payments are checked against the target and what the index saw of the source before, a missing one the index
+/// never saw there is ``FindingKind/unknownAtSource``, the report gives the time of the last source scan
+/// (``SourceKnowledge``), and step 4 is skipped with a warning.
 public final class Reconciler {
     private let topology: Topology
     private let settings: ReconcileSettings
@@ -70,8 +75,8 @@ public final class Reconciler {
     }
 
     /// Runs the reconciliation.
-    /// - Throws: ``ReconcileError`` `.unreachable` with the server's message when Postgres or Kafka cannot be
-    ///   reached or the query fails.
+    /// - Throws: ``ReconcileError`` `.unreachable` with the server's message when Postgres or the target cannot be
+    ///   reached, the source fails otherwise than by being unreachable, or the query fails.
     public func run() throws(ReconcileError) -> ReconcileReport {
         let started = ContinuousClock.now
         let until = options.until ?? Date()
@@ -84,10 +89,14 @@ public final class Reconciler {
         } catch {
             throw ReconcileError(.unreachable, "cannot connect to Postgres: \(error)")
         }
-        let index = EventIndex(db: db, schema: settings.stateSchema, pair: topology.pair, compared: settings.compare)
+        let columns = settings.valueAtRiskColumns
+        let index = EventIndex(
+            db: db, schema: settings.stateSchema, pair: topology.pair, compared: settings.compare,
+            amountColumn: columns.amount, currencyColumn: columns.currency)
         var report = ReconcileReport(
             pair: topology.pair, sourceRegion: topology.source.region, targetRegion: topology.target.region,
             windowStart: windowStart, windowEnd: windowEnd, until: until, grace: options.grace.seconds)
+        report.valueAtRisk = ValueAtRisk(amountConfigured: columns.amount != nil)
 
         if options.readOnly {
             try postgres("read the event index in schema \(settings.stateSchema)") {
@@ -106,23 +115,26 @@ public final class Reconciler {
                 query: settings.committedQuery, from: windowStart.addingTimeInterval(-options.grace.seconds), to: until)
         }
         var tally = FindingTally()
-        let amount = settings.compare.firstIndex { $0.column == "amount" || $0.field == "amount" }
-        let currency = settings.compare.firstIndex { $0.column == "currency" || $0.field == "currency" }
+        let sourceReachable = report.source.unreachable == nil
+        let missing: Set<FindingKind> = [.notReplicated, .neverPublished, .unknownAtSource]
         try postgres("compare committed payments with the scanned records") {
             (report.committed, report.inTarget) = try index.checkCommittedPayments(from: windowStart, to: windowEnd)
             try index.forEachSuspectPayment { payment, copies in
-                for finding in PaymentCheck.check(payment, copies: copies, compare: settings.compare) {
-                    tally.add(finding)
-                    if finding.kind == .notReplicated || finding.kind == .neverPublished,
-                       let amount, let text = payment.values[amount] {
-                        report.missingAmounts[currency.flatMap { payment.values[$0] } ?? "", default: AmountSum()].add(text)
-                    }
+                let findings = PaymentCheck.check(payment, copies: copies, compare: settings.compare, sourceReachable: sourceReachable)
+                findings.forEach { tally.add($0) }
+                report.valueAtRisk.add(payment, findings: findings)
+                if findings.contains(where: { missing.contains($0.kind) }), let amount = payment.amount {
+                    report.missingAmounts[payment.currency ?? "", default: AmountSum()].add(amount)
                 }
             }
             try index.forEachOrphan(from: windowStart, to: windowEnd) { tally.add($0) }
         }
         report.findings = tally
-        if options.describeReplication { try describeReplication(into: &report) }
+        if !sourceReachable {
+            report.warnings += SourceLoss.warnings(report, describeReplication: options.describeReplication)
+        } else if options.describeReplication {
+            try describeReplication(into: &report)
+        }
         report.totalSeconds = (ContinuousClock.now - started).seconds
         return report
     }
@@ -158,7 +170,8 @@ public final class Reconciler {
             configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "reconcile"),
             groupID: "regionbridge.\(topology.pair).reconcile", cluster: "target \(topology.target.region)",
             timeout: options.requestTimeout, logger: logger)
-        let (sourcePartitions, targetPartitions) = try partitions()
+        let (sourcePartitions, targetPartitions) = try partitions(report: &report)
+        // An unreachable source is not scanned: its side of the index stays as the last scan left it.
         let sourceStarts = try starts(sourcePartitions, side: .source, scanner: source, cursors: cursors, report: &report)
         let targetStarts = try starts(targetPartitions, side: .target, scanner: target, cursors: cursors, report: &report)
         let reader = PaymentEventReader(eventID: settings.eventID, compared: settings.compare.map(\.field))
@@ -173,8 +186,9 @@ public final class Reconciler {
             lastReport = .now
             progress("reconcile: scanned \(scanned.source) source and \(scanned.target) target records")
         }
+        let scanStartedAt = Date()
         do {
-            try index.store { writer in
+            try index.store(startedAt: scanStartedAt) { writer in
                 var next: [ScannedPartition: Int64] = [:]
                 // Source first: a record copied while the target is read then shows in both, never in neither.
                 let sourceEnds = try source.scan(from: sourceStarts, progress: { scanned.source = $0; tick() }) { record in
@@ -203,31 +217,57 @@ public final class Reconciler {
         }
         report.sourceRecordsScanned = scanned.source
         report.targetRecordsScanned = scanned.target
+        if report.source.unreachable == nil {
+            report.source.scannedAt = scanStartedAt
+        } else {
+            report.source.scannedAt = try postgres("read when the source was last scanned") { try index.sourceScannedAt() }
+        }
     }
 
-    /// The partitions of the reconciled topics in the source, and of their replicas in the target.
-    private func partitions() throws(ReconcileError) -> (source: [TopicPartition], target: [TopicPartition]) {
-        func metadata(_ endpoint: ClusterEndpoint, _ side: String) throws(ReconcileError) -> [String: [Int32]] {
-            do {
+    /// The partitions of the reconciled topics in the source, and of their replicas in the target. A source that
+    /// does not answer its metadata request within the request timeout (no broker reachable, or timed out, by
+    /// librdkafka's numeric code) is noted in `report.source` and has no partitions; any other failure, and any
+    /// failure of the target, throws.
+    private func partitions(report: inout ReconcileReport) throws(ReconcileError) -> (source: [TopicPartition], target: [TopicPartition]) {
+        func metadata(_ endpoint: ClusterEndpoint) -> Result<[String: [Int32]], KafkaError> {
+            do throws(KafkaError) {
                 let admin = try KafkaAdmin(configuration: endpoint.kafkaConfiguration(pair: topology.pair, job: "reconcile"), logger: logger)
                 var topics: [String: [Int32]] = [:]
                 for topic in try admin.topics(timeout: options.requestTimeout) where topic.errorName == nil {
                     topics[topic.name] = topic.partitions
                 }
-                return topics
+                return .success(topics)
             } catch {
-                throw ReconcileError(.unreachable, "cannot reach the \(side) cluster \(endpoint.region) at \(endpoint.bootstrapServers): \(error)")
+                return .failure(error)
             }
         }
-        let sourceTopics = try metadata(topology.source, "source")
-        let targetTopics = try metadata(topology.target, "target")
+        func unreachable(_ endpoint: ClusterEndpoint, _ side: String, _ error: KafkaError) -> ReconcileError {
+            ReconcileError(.unreachable, "cannot reach the \(side) cluster \(endpoint.region) at \(endpoint.bootstrapServers): \(error)")
+        }
+        var sourceTopics: [String: [Int32]] = [:]
+        switch metadata(topology.source) {
+        case .success(let topics):
+            sourceTopics = topics
+        case .failure(let error) where error.isUnreachable:
+            logger.warning("source cluster \(topology.source.region) unreachable (\(error)); answering from the event index and the target")
+            report.source.unreachable = "\(error)"
+        case .failure(let error):
+            throw unreachable(topology.source, "source", error)
+        }
+        let targetTopics: [String: [Int32]]
+        switch metadata(topology.target) {
+        case .success(let topics): targetTopics = topics
+        case .failure(let error): throw unreachable(topology.target, "target", error)
+        }
         var source: [TopicPartition] = []
         var target: [TopicPartition] = []
         for topic in settings.topics {
-            guard let partitions = sourceTopics[topic] else {
-                throw ReconcileError(.unreachable, "reconcile.topics names \(topic), which does not exist in the source cluster \(topology.source.region)")
+            if report.source.unreachable == nil {
+                guard let partitions = sourceTopics[topic] else {
+                    throw ReconcileError(.unreachable, "reconcile.topics names \(topic), which does not exist in the source cluster \(topology.source.region)")
+                }
+                source += partitions.map { TopicPartition(topic, $0) }
             }
-            source += partitions.map { TopicPartition(topic, $0) }
             let replica = topology.topics.rename.targetTopic(for: topic, sourceRegion: topology.source.region)
             target += (targetTopics[replica] ?? []).map { TopicPartition(replica, $0) }
         }
@@ -257,13 +297,18 @@ public final class Reconciler {
     // MARK: Replication state
 
     private func describeReplication(into report: inout ReconcileReport) throws(ReconcileError) {
-        do {
+        do throws(ReplicationError) {
             let lag = try LagReader(topology: topology, timeout: options.requestTimeout, logger: logger).report()
             report.partitions = lag.partitions
             let failover = try ConsumerFailover(topology: topology, timeout: options.requestTimeout, logger: logger)
             for group in try failover.selectedGroups() {
                 report.groups += try failover.translate(group: group)
             }
+        } catch where error.kind == .sourceUnavailable {
+            // The source went away after the scan: the payments were still checked, so report without it.
+            report.partitions = []
+            report.groups = []
+            report.warnings.append("lag and group positions were not read: \(error)")
         } catch {
             throw ReconcileError(.unreachable, "cannot read replication state: \(error)")
         }

@@ -12,10 +12,15 @@ struct ReconcileCommand: ParsableCommand {
             Uses the topology's reconcile: section. Payments committed in [until - since, until - grace) must each be in the \
             target region with the committed values; each missing one is classified as not_replicated (in the source only) or \
             never_published (in neither region). Mismatched fields, duplicates in the target and orphan events (no committed \
-            row) are reported too. Scanned records are indexed in Postgres (reconcile.state_schema), so a repeated run reads \
-            only new records. Progress goes to stderr. \
-            Exit codes: 0 RPO=0 holds; 3 a committed payment is missing from the target or differs; 2 usage or configuration \
-            error; 1 Postgres or Kafka unreachable, or the query failed.
+            row) are reported too. The report opens with the value at risk: payments and their amounts per currency \
+            (reconcile.amount, reconcile.currency) for each class that breaks RPO=0. Scanned records are indexed in Postgres \
+            (reconcile.state_schema), so a repeated run reads only new records. When the source cluster does not answer \
+            (no broker reachable, or its metadata request times out after --request-timeout), reconcile answers from \
+            Postgres, the target and the index: a missing payment the index saw in the source is not_replicated, any other \
+            unknown_at_source, and the report says how old the knowledge of the source is. Progress goes to stderr. \
+            Exit codes: 0 RPO=0 holds (also with the source unreachable, with a warning); 3 a committed payment is missing \
+            from the target or differs; 2 usage or configuration error; 1 Postgres or the target unreachable, the source \
+            failing otherwise than unreachable, or the query failed.
             """)
 
     @OptionGroup var options: TopologyOptions

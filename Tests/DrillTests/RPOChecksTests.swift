@@ -59,6 +59,18 @@ final class RPOChecksTests: XCTestCase {
                        "3 missing (amount 12.25 EUR, 3 USD), 0 differ, of 10 committed")
     }
 
+    func testPaymentsUnknownAtAnUnreachableSourceCountAsMissing() {
+        let figures = PaymentFigures(
+            committed: 103, inTarget: 100, notReplicated: 1, unknownAtSource: 2, missingAmounts: ["EUR": "304.50"],
+            examples: ["pay-101 not_replicated", "pay-100 unknown_at_source"], from: window.0, to: window.1)
+        XCTAssertEqual(figures.missing, 3)
+        let check = PaymentsCheck.check(figures, failure: nil, configured: true, targetRegion: "eu-west")
+        XCTAssertEqual(check.status, .fail)
+        XCTAssertEqual(check.figure, "3 missing (amount 304.50 EUR), 0 differ, of 103 committed")
+        XCTAssertEqual(check.cause, "RPO=0 violated: 3 committed payments not in eu-west (amount 304.50 EUR): 1 not replicated, 0 never published, "
+            + "2 unknown at the unreachable source (pay-101 not_replicated, pay-100 unknown_at_source)")
+    }
+
     func testWithoutTheSectionItIsSkippedAndAFailedReconcileFails() {
         XCTAssertEqual(PaymentsCheck.check(nil, failure: nil, configured: false, targetRegion: "eu-west").status, .skip)
         XCTAssertEqual(summary([PaymentsCheck.check(nil, failure: "cannot connect to Postgres: connection refused", configured: true, targetRegion: "eu-west")]),

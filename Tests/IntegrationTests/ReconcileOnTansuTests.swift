@@ -28,7 +28,10 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         super.tearDown()
     }
 
-    private func fixture(query: String? = nil) throws -> BridgeFixture {
+    /// - Parameters:
+    ///   - compare: the `compare:` map of the section.
+    ///   - columns: more lines of the section (`amount:`, `currency:`), each indented by two spaces.
+    private func fixture(query: String? = nil, compare: String = "{amount: amount, currency: currency}", columns: String = "") throws -> BridgeFixture {
         let committedQuery = query ?? """
             SELECT event_id, committed_at, amount, currency FROM payments \
             WHERE status = 'committed' AND committed_at >= $1 AND committed_at < $2
@@ -41,7 +44,8 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
                   committed_query: "\(committedQuery)"
                   topics: [payments]
                   event_id: key
-                  compare: {amount: amount, currency: currency}
+                  compare: \(compare)
+                \(columns)
                 """)
     }
 
@@ -73,6 +77,19 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         return (result, json)
     }
 
+    /// `value_at_risk` as `class: "<payments> <currency> <amount>"` (`-` for no amount), and its `total`.
+    private func valueAtRisk(_ json: [String: Any]) -> [String: String] {
+        let risk = json["value_at_risk"] as? [String: Any] ?? [:]
+        func line(_ entry: Any?) -> String {
+            let entry = entry as? [String: Any] ?? [:]
+            let amounts = (entry["amount"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            return "\(entry["payments"] as? Int ?? -1) " + (amounts.isEmpty ? "-" : amounts.joined(separator: " "))
+        }
+        var result = (risk["classes"] as? [String: Any] ?? [:]).mapValues(line)
+        result["total"] = line(risk["total"])
+        return result
+    }
+
     private func counts(_ json: [String: Any]) -> [String: Int] {
         json["counts"] as? [String: Int] ?? [:]
     }
@@ -92,7 +109,7 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(result.exitCode, 0, result.stdout + result.stderr)
         XCTAssertEqual(json["rpo_zero"] as? Bool, true)
         XCTAssertEqual(counts(json), [
-            "committed": 300, "in_target": 300, "not_replicated": 0, "never_published": 0, "mismatch": 0, "duplicate": 0, "orphan": 0,
+            "committed": 300, "in_target": 300, "not_replicated": 0, "never_published": 0, "unknown_at_source": 0, "mismatch": 0, "duplicate": 0, "orphan": 0,
         ])
         let partitions = json["partitions"] as? [[String: Any]] ?? []
         XCTAssertEqual(partitions.count, 3)
@@ -154,10 +171,20 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(mismatch?["location"] as? String, "us-east.payments/1@40")
         let notReplicated = (json["findings"] as? [[String: Any]] ?? []).first { $0["class"] as? String == "not_replicated" }
         XCTAssertEqual(notReplicated?["location"] as? String, "payments/2@40")
+        // The value at risk, from the compared amount and currency (the section has no amount: key).
+        XCTAssertEqual(valueAtRisk(json), [
+            "mismatch": "1 EUR 121.50", "never_published": "1 EUR 120.50", "not_replicated": "1 EUR 122.50", "unknown_at_source": "0 -",
+            "total": "3 EUR 364.50",
+        ])
+        XCTAssertEqual((json["source"] as? [String: Any])?["reachable"] as? Bool, true)
 
         let table = try runProcess(RepoPaths.regionbridge, ["reconcile", "--topology", bridge.topologyURL.path])
         XCTAssertEqual(table.exitCode, 3)
-        XCTAssertTrue(table.stdout.hasPrefix("RPO=0 VIOLATED: 3 of 123 committed payments are missing from eu-west or differ"), table.stdout)
+        XCTAssertTrue(table.stdout.hasPrefix("""
+            RPO=0 VIOLATED: 3 of 123 committed payments are missing from eu-west or differ
+            At risk: 3 payments, EUR 364.50, are missing from eu-west or differ there from the committed row.
+
+            """), table.stdout)
     }
 
     func testARepeatedRunScansOnlyNewRecordsAndGivesTheSameVerdict() throws {
@@ -211,5 +238,120 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(down.result.exitCode, 1)
         XCTAssertTrue(down.result.stderr.contains("cannot connect to Postgres: PostgreSQL connection error"), down.result.stderr)
         XCTAssertTrue(down.result.stderr.contains("port=\(postgres.port)"), down.result.stderr)
+    }
+
+    /// The regional-loss question: the source broker is killed, and reconcile still says which committed payments
+    /// are not in the target, with their amounts, from Postgres, the target and the event index of earlier runs.
+    func testAfterTheSourceRegionIsLostReconcileNamesEveryMissingPaymentWithItsAmount() throws {
+        try commitPayments(0..<100)
+        try sourceClient.commit(group: "app-settlement", [TopicPartition("payments", 0): 10])
+        // The amount and currency are not compared: `amount:` and `currency:` name them for the value at risk.
+        let bridge = try fixture(
+            query: "SELECT event_id, committed_at, account, amount, currency FROM payments WHERE status = 'committed' AND committed_at >= $1 AND committed_at < $2",
+            compare: "{account: account}", columns: "  amount: amount\n  currency: currency")
+        XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
+        // The bridge is stopped from here on. pay-100 is withheld by the publisher; pay-101 is published and seen
+        // by a reconcile in the source, but never copied.
+        try commitPayments(100..<101, publish: false)
+        try commitPayments(101..<102)
+        let before = try reconcile(bridge)
+        XCTAssertEqual(before.result.exitCode, 3, before.result.stdout + before.result.stderr)
+        XCTAssertEqual(findings(before.json, "never_published"), ["pay-100"])
+        XCTAssertEqual(findings(before.json, "not_replicated"), ["pay-101"])
+        let lastScan = try XCTUnwrap((before.json["source"] as? [String: Any])?["knowledge_from"] as? String)
+        // pay-102 is published after that reconcile: the event index never sees it.
+        try commitPayments(102..<103)
+
+        source.kill()
+        let started = ContinuousClock.now
+        let (lost, json) = try reconcile(bridge, ["--request-timeout", "5s"])
+        let elapsed = ContinuousClock.now - started
+        XCTAssertEqual(lost.exitCode, 3, lost.stdout + lost.stderr)
+        XCTAssertLessThan(elapsed, .seconds(20), "bounded by the 5 s metadata request, not by a scan of a dead cluster")
+        XCTAssertEqual(counts(json), [
+            "committed": 103, "in_target": 100, "not_replicated": 1, "never_published": 0, "unknown_at_source": 2, "mismatch": 0,
+            "duplicate": 0, "orphan": 0,
+        ])
+        XCTAssertEqual(findings(json, "not_replicated"), ["pay-101"])
+        XCTAssertEqual(findings(json, "unknown_at_source"), ["pay-100", "pay-102"])
+        XCTAssertEqual(valueAtRisk(json), [
+            "mismatch": "0 -", "never_published": "0 -", "not_replicated": "1 EUR 101.50", "unknown_at_source": "2 EUR 203.00",
+            "total": "3 EUR 304.50",
+        ])
+        let sourceState = json["source"] as? [String: Any] ?? [:]
+        XCTAssertEqual(sourceState["reachable"] as? Bool, false)
+        XCTAssertEqual(sourceState["knowledge_from"] as? String, lastScan, "the time of the last scan that reached the source")
+        let age = try XCTUnwrap(sourceState["knowledge_age_seconds"] as? Int)
+        XCTAssertTrue((0...120).contains(age), "\(age)")
+        // librdkafka's numeric code decided it; a refused connection gives _TRANSPORT within the request timeout.
+        XCTAssertTrue([
+            "cannot read cluster metadata: Local: Broker transport failure [_TRANSPORT]", "cannot read cluster metadata: Local: Timed out [_TIMED_OUT]",
+        ].contains(sourceState["error"] as? String ?? ""), "\(sourceState)")
+        let warnings = json["warnings"] as? [String] ?? []
+        XCTAssertTrue(warnings.first?.hasPrefix("source us-east unreachable: knowledge of the source is from \(lastScan) (\(age) s old) (") == true,
+                      "\(warnings)")
+        XCTAssertEqual(warnings.last, "lag and group positions were not read: the source cluster us-east is unreachable")
+        XCTAssertEqual((json["partitions"] as? [Any])?.count, 0)
+        XCTAssertEqual((json["groups"] as? [Any])?.count, 0)
+
+        // The table says it in words, under the verdict.
+        let table = try runProcess(RepoPaths.regionbridge, ["reconcile", "--topology", bridge.topologyURL.path, "--request-timeout", "5s"])
+        XCTAssertEqual(table.exitCode, 3, table.stderr)
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(lines.prefix(2)), [
+            "RPO=0 VIOLATED: 3 of 103 committed payments are missing from eu-west or differ",
+            "At risk: 3 payments, EUR 304.50, are not in eu-west.",
+        ])
+        XCTAssertTrue(lines.count > 2 && lines[2].hasPrefix("source us-east unreachable: knowledge of the source is from \(lastScan) ("), table.stdout)
+
+        // The drill builds on it: the payments check fails with the unknown ones counted and their amount.
+        let drill = try runProcess(
+            RepoPaths.regionbridge, ["drill", "--topology", bridge.topologyURL.path, "--format", "json", "--sample", "1s", "--request-timeout", "5s"])
+        XCTAssertEqual(drill.exitCode, 8, drill.stdout + drill.stderr)
+        let report = (try? JSONSerialization.jsonObject(with: Data(drill.stdout.utf8))) as? [String: Any] ?? [:]
+        let payments = (report["checks"] as? [[String: Any]] ?? []).first { $0["check"] as? String == "committed payments" && $0["status"] as? String == "fail" }
+        XCTAssertEqual(payments?["cause"] as? String, """
+            RPO=0 violated: 3 committed payments not in eu-west (amount 304.50 EUR): 1 not replicated, 0 never published, \
+            2 unknown at the unreachable source (pay-101 not_replicated, pay-100 unknown_at_source, pay-102 unknown_at_source)
+            """)
+        XCTAssertEqual((report["payments"] as? [String: Any])?["unknown_at_source"] as? Int, 2)
+
+        // With every committed payment in the target, the lost source does not fail the proof; a warning says so.
+        try db.execute("UPDATE payments SET status = 'rolled_back', committed_at = NULL WHERE event_id IN ('pay-100', 'pay-101', 'pay-102')")
+        let complete = try reconcile(bridge, ["--request-timeout", "5s"])
+        XCTAssertEqual(complete.result.exitCode, 0, complete.result.stdout + complete.result.stderr)
+        XCTAssertEqual(counts(complete.json)["committed"], 100)
+        XCTAssertEqual(counts(complete.json)["unknown_at_source"], 0)
+        XCTAssertTrue((complete.json["warnings"] as? [String] ?? []).contains(
+            "every committed payment of the window is in eu-west, so the unreachable source does not fail the proof"), "\(complete.json)")
+
+        // Without the target nothing can be proven.
+        target.kill()
+        let blind = try reconcile(bridge, ["--request-timeout", "3s"])
+        XCTAssertEqual(blind.result.exitCode, 1, blind.result.stdout + blind.result.stderr)
+        XCTAssertTrue(blind.result.stderr.contains("cannot reach the target cluster eu-west at \(target.bootstrap): "), blind.result.stderr)
+    }
+
+    /// An event index made by a version that did not store scan times gains the column on the next run, once.
+    func testACursorTableWithoutScanTimesGainsThemOnTheNextRun() throws {
+        try db.execute("""
+            CREATE SCHEMA regionbridge;
+            CREATE UNLOGGED TABLE regionbridge.reconcile_cursors (
+                pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
+                next_offset bigint NOT NULL, PRIMARY KEY (pair, side, topic, partition));
+            """)
+        try commitPayments(0..<10)
+        let bridge = try fixture()
+        XCTAssertEqual(try bridge.runUntilCaughtUp().exitCode, 0)
+        let (result, json) = try reconcile(bridge)
+        XCTAssertEqual(result.exitCode, 0, result.stdout + result.stderr)
+        let knowledge = try XCTUnwrap((json["source"] as? [String: Any])?["knowledge_from"] as? String)
+        let stored = try db.query("""
+            SELECT DISTINCT to_char(scanned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+            FROM regionbridge.reconcile_cursors WHERE side = 0
+            """).rows.map { $0.first ?? nil }
+        XCTAssertEqual(stored.count, 1, "\(stored)")
+        // ISOTime leaves out a zero millisecond part.
+        XCTAssertEqual(stored.first??.replacingOccurrences(of: ".000Z", with: "Z"), knowledge)
     }
 }

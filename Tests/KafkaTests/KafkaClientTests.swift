@@ -95,6 +95,23 @@ final class KafkaClientTests: XCTestCase {
         XCTAssertEqual(try admin.topics(timeout: .seconds(5)).first { $0.name == "y" }?.partitions, [0, 1, 2, 3])
     }
 
+    func testAClusterWithNoBrokerListeningIsUnreachableByCodeWithinTheTimeout() throws {
+        // A loopback port nothing listens on: every connection is refused, as with a lost region's brokers.
+        let admin = try KafkaAdmin(configuration: KafkaClientConfiguration(bootstrapServers: "127.0.0.1:\(try freeLoopbackPort())"), logger: logger)
+        let started = ContinuousClock.now
+        XCTAssertThrowsError(try admin.topics(timeout: .seconds(2))) { error in
+            let kafkaError = error as? KafkaError
+            XCTAssertEqual(kafkaError?.isUnreachable, true, "\(error)")
+            XCTAssertEqual(kafkaError?.rawName, "_TRANSPORT")
+        }
+        let elapsed = ContinuousClock.now - started
+        XCTAssertLessThan(elapsed, .seconds(4), "the metadata request is bounded by its timeout")
+        // A refusal by a broker that answers is not unreachability.
+        XCTAssertFalse(KafkaError(code: .recordRefused, rawCode: 10, rawName: "MSG_SIZE_TOO_LARGE", message: "too large").isUnreachable)
+        XCTAssertFalse(KafkaError(code: .librdkafka, rawCode: 29, rawName: "TOPIC_AUTHORIZATION_FAILED", message: "denied").isUnreachable)
+        XCTAssertTrue(KafkaError(code: .timedOut, rawCode: -185, rawName: "_TIMED_OUT", message: "timed out").isUnreachable)
+    }
+
     func testAFullQueueIsItsOwnCodeNotANameToCompare() throws {
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("t", partitions: 1)

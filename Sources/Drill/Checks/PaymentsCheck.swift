@@ -10,6 +10,8 @@ public struct PaymentFigures: Sendable, Equatable {
     public var notReplicated: Int
     /// Committed, in neither region.
     public var neverPublished: Int
+    /// Committed, not in the target, and the source was unreachable while the event index never saw it there.
+    public var unknownAtSource: Int
     /// In the target with a field that differs from the committed row.
     public var mismatched: Int
     /// Amounts of the missing payments per currency, as text (`12.50`; see `ReconcileReport.missingAmounts`).
@@ -22,13 +24,14 @@ public struct PaymentFigures: Sendable, Equatable {
 
     /// Creates the figures.
     public init(
-        committed: Int, inTarget: Int, notReplicated: Int = 0, neverPublished: Int = 0, mismatched: Int = 0,
+        committed: Int, inTarget: Int, notReplicated: Int = 0, neverPublished: Int = 0, unknownAtSource: Int = 0, mismatched: Int = 0,
         missingAmounts: [String: String] = [:], examples: [String] = [], from: Date, to: Date
     ) {
         self.committed = committed
         self.inTarget = inTarget
         self.notReplicated = notReplicated
         self.neverPublished = neverPublished
+        self.unknownAtSource = unknownAtSource
         self.mismatched = mismatched
         self.missingAmounts = missingAmounts
         self.examples = examples
@@ -37,7 +40,7 @@ public struct PaymentFigures: Sendable, Equatable {
     }
 
     /// Committed payments missing from the target.
-    public var missing: Int { notReplicated + neverPublished }
+    public var missing: Int { notReplicated + neverPublished + unknownAtSource }
 }
 
 /// RPO now, from the system of record: every payment committed in the window (older than the grace period)
@@ -67,7 +70,8 @@ public enum PaymentsCheck {
         var parts: [String] = []
         if figures.missing > 0 {
             parts.append("\(Figures.count(figures.missing, "committed payment")) not in \(targetRegion)\(amount): "
-                + "\(figures.notReplicated) not replicated, \(figures.neverPublished) never published")
+                + "\(figures.notReplicated) not replicated, \(figures.neverPublished) never published"
+                + (figures.unknownAtSource > 0 ? ", \(figures.unknownAtSource) unknown at the unreachable source" : ""))
         }
         if figures.mismatched > 0 {
             parts.append("\(Figures.count(figures.mismatched, "payment")) in \(targetRegion) with a field that differs from the committed row")

@@ -285,7 +285,8 @@ public final class DrillRunner {
             let examples = report.shownFindings.filter(\.kind.breaksRPO).prefix(5).map { "\($0.eventID) \($0.kind.rawValue)" }
             return (PaymentFigures(
                 committed: report.committed, inTarget: report.inTarget, notReplicated: report.findings.count(.notReplicated),
-                neverPublished: report.findings.count(.neverPublished), mismatched: report.findings.count(.mismatch),
+                neverPublished: report.findings.count(.neverPublished), unknownAtSource: report.findings.count(.unknownAtSource),
+                mismatched: report.findings.count(.mismatch),
                 missingAmounts: report.missingAmounts.mapValues(\.description), examples: Array(examples), from: report.windowStart, to: report.windowEnd),
                     nil, report.warnings)
         } catch {

@@ -128,6 +128,7 @@ enum DrillJSON {
                 }))),
                 ("never_published", .integer(Int64(figures.neverPublished))),
                 ("not_replicated", .integer(Int64(figures.notReplicated))),
+                ("unknown_at_source", .integer(Int64(figures.unknownAtSource))),
                 ("window", .object(JSONObject([("from", .string(ISOTime.string(figures.from))), ("to", .string(ISOTime.string(figures.to)))]))),
             ]))
         } ?? .null

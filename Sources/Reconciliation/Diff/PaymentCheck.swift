@@ -37,11 +37,17 @@ public struct CommittedPayment: Sendable, Equatable {
     public var committedAt: Int64
     /// The compared columns, in ``ReconcileSettings/compare`` order.
     public var values: [String?]
+    /// The amount column's text (see ``ReconcileSettings/amountColumn``); nil when NULL or when no amount is configured.
+    public var amount: String?
+    /// The currency column's text; nil when NULL or when no currency is configured.
+    public var currency: String?
 
-    public init(eventID: String, committedAt: Int64, values: [String?] = []) {
+    public init(eventID: String, committedAt: Int64, values: [String?] = [], amount: String? = nil, currency: String? = nil) {
         self.eventID = eventID
         self.committedAt = committedAt
         self.values = values
+        self.amount = amount
+        self.currency = currency
     }
 }
 
@@ -51,6 +57,9 @@ public enum FindingKind: String, Sendable, CaseIterable, Comparable {
     case notReplicated = "not_replicated"
     /// Committed, in neither cluster: the publisher never sent it. Breaks RPO=0 (the DR region lacks it).
     case neverPublished = "never_published"
+    /// Committed, not in the target, and the source was unreachable while the event index never saw it there:
+    /// it cannot be told whether it was never published or published after the last scan. Breaks RPO=0.
+    case unknownAtSource = "unknown_at_source"
     /// In the target with a compared field that differs from the committed row: corruption. Breaks RPO=0.
     case mismatch
     /// More than one record for the event in the target.
@@ -61,7 +70,7 @@ public enum FindingKind: String, Sendable, CaseIterable, Comparable {
     /// Whether a finding of this class means RPO=0 does not hold (exit 3).
     public var breaksRPO: Bool {
         switch self {
-        case .notReplicated, .neverPublished, .mismatch: true
+        case .notReplicated, .neverPublished, .unknownAtSource, .mismatch: true
         case .duplicate, .orphan: false
         }
     }
@@ -71,6 +80,7 @@ public enum FindingKind: String, Sendable, CaseIterable, Comparable {
         switch self {
         case .notReplicated: "committed and in the source, but not replicated to the target (RPO violation)"
         case .neverPublished: "committed but never published to the source (publisher fault)"
+        case .unknownAtSource: "not in the target; the source was unreachable, so it cannot be told whether it was never published or published after the last scan"
         case .mismatch: "a field of the record differs from the committed row (corruption)"
         case .duplicate: "more than one record for the event in the target"
         case .orphan: "an event in the source with no committed row (rolled back, or a publisher fault)"
@@ -106,7 +116,10 @@ public struct Finding: Sendable, Equatable {
 public enum PaymentCheck {
     /// What is wrong with `payment`, given every record of its event in both clusters; empty when it is
     /// in the target once, with the committed values.
-    public static func check(_ payment: CommittedPayment, copies: [EventCopy], compare: [FieldComparison]) -> [Finding] {
+    /// - Parameter sourceReachable: false when this run could not read the source: `copies` then holds only the
+    ///   source records an earlier scan indexed, so a payment in neither is ``FindingKind/unknownAtSource``,
+    ///   not ``FindingKind/neverPublished``.
+    public static func check(_ payment: CommittedPayment, copies: [EventCopy], compare: [FieldComparison], sourceReachable: Bool = true) -> [Finding] {
         let inTarget = copies.filter { $0.side == .target }
         let inSource = copies.filter { $0.side == .source }
         var findings: [Finding] = []
@@ -115,7 +128,9 @@ public enum PaymentCheck {
             findings.append(Finding(kind: kind, eventID: payment.eventID, committedAt: payment.committedAt, location: location, detail: detail))
         }
         if inTarget.isEmpty {
-            if inSource.isEmpty {
+            if inSource.isEmpty && !sourceReachable {
+                finding(.unknownAtSource, [], "not in the target; the source was unreachable and the event index never saw it there")
+            } else if inSource.isEmpty {
                 finding(.neverPublished, [], "no record with this event id in the source or the target")
             } else {
                 finding(.notReplicated, inSource, "in the source at \(inSource.map(\.location).joined(separator: ", ")); not in the target")

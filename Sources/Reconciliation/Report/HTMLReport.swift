@@ -11,15 +11,28 @@ enum HTMLReport {
             return "<table>\n<thead><tr>\(head)</tr></thead>\n<tbody>\n\(body)\n</tbody>\n</table>"
         }
         let verdictClass = report.rpoZero ? "ok" : "bad"
+        let notRead = ReportRows.replicationNotRead(report).map { _ in "<p>Not read: the source cluster \(escape(report.sourceRegion)) is unreachable.</p>" }
+        // What is at risk comes first, in words a payment team reads; then the verdict and the evidence.
         var sections = [
             "<h1>Reconciliation of \(escape(report.pair))</h1>",
+            "<p class=\"risk\">\(escape(RiskProse.headline(report)))</p>",
+        ]
+        let sentences = RiskProse.classes(report)
+        if !sentences.isEmpty {
+            sections.append("<ul class=\"risk\">" + sentences.map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
+        }
+        if let line = report.sourceUnreachableLine {
+            sections.append("<p class=\"bad\">\(escape(line))</p>")
+        }
+        sections += [
             "<p class=\"verdict \(verdictClass)\">\(escape(report.verdict))</p>",
             "<p>\(escape(report.sourceRegion)) → \(escape(report.targetRegion)); \(escape(ReportRows.window(report)))<br>\(escape(ReportRows.scan(report)))</p>",
+            "<h2>Value at risk</h2>", table(RiskProse.header, RiskProse.rows(report)),
             "<h2>Counts</h2>", table(ReportRows.countHeader, ReportRows.counts(report)),
-            "<h2>Lag per partition</h2>", LagChart.svg(report.partitions),
-            "<h2>Partitions</h2>", table(ReportRows.partitionHeader, ReportRows.partitions(report)),
+            "<h2>Lag per partition</h2>", notRead ?? LagChart.svg(report.partitions),
+            "<h2>Partitions</h2>", notRead ?? table(ReportRows.partitionHeader, ReportRows.partitions(report)),
             "<h2>Groups</h2>",
-            report.groups.isEmpty ? "<p>No selected group has committed offsets.</p>" : table(ReportRows.groupHeader, ReportRows.groups(report)),
+            notRead ?? (report.groups.isEmpty ? "<p>No selected group has committed offsets.</p>" : table(ReportRows.groupHeader, ReportRows.groups(report))),
             "<h2>Findings</h2>", "<p>\(escape(ReportRows.shownLine(report)))</p>",
             report.shownFindings.isEmpty ? "<p>None.</p>" : table(ReportRows.findingHeader, ReportRows.findings(report)),
         ]

@@ -24,10 +24,15 @@ public struct ReconcileReport: Sendable {
     public var inTarget = 0
     /// Findings by class, with the first 100 of each.
     public var findings = FindingTally()
-    /// The amounts of the committed payments missing from the target (`not_replicated` and `never_published`),
-    /// summed per currency: the compared column (or field) named `amount`, keyed by the one named `currency`
-    /// (`""` without such a column). Empty when nothing is missing or no `amount` is compared.
+    /// The amounts of the committed payments missing from the target (`not_replicated`, `never_published` and
+    /// `unknown_at_source`), summed per currency: the `reconcile.amount` column (without it, a compared column or
+    /// field named `amount`), keyed by the currency column (`""` without one). Empty when nothing is missing or no
+    /// amount is configured.
     public var missingAmounts: [String: AmountSum] = [:]
+    /// Per class that breaks RPO=0, the payments and their amounts per currency, and the total.
+    public var valueAtRisk = ValueAtRisk()
+    /// Whether this run could read the source, and how old the report's knowledge of it is.
+    public var source = SourceKnowledge()
 
     /// Records read in this run (new since the last run).
     public var sourceRecordsScanned = 0
@@ -73,4 +78,35 @@ public struct ReconcileReport: Sendable {
 
     /// All findings, counted.
     public var totalFindings: Int { findings.counts.values.reduce(0, +) }
+}
+
+/// What a report knows of the source cluster.
+public struct SourceKnowledge: Sendable, Equatable {
+    /// Why this run could not read the source (librdkafka's message); nil when it could.
+    public var unreachable: String?
+    /// When the newest scan of the source that the report rests on began: every record the source held then is
+    /// in the event index. This run's scan when the source answered; nil when no scan is known.
+    public var scannedAt: Date?
+
+    /// Reachable, nothing scanned yet.
+    public init(unreachable: String? = nil, scannedAt: Date? = nil) {
+        self.unreachable = unreachable
+        self.scannedAt = scannedAt
+    }
+
+    /// Whole seconds from ``scannedAt`` to `now` (never negative); nil without a scan.
+    public func ageSeconds(at now: Date) -> Int? {
+        scannedAt.map { Int(max(0, now.timeIntervalSince($0)).rounded(.down)) }
+    }
+}
+
+extension ReconcileReport {
+    /// `source us-east unreachable: knowledge of the source is from <ISO time> (<n> s old)`; nil when the source answered.
+    public var sourceUnreachableLine: String? {
+        guard source.unreachable != nil else { return nil }
+        guard let at = source.scannedAt, let age = source.ageSeconds(at: generatedAt) else {
+            return "source \(sourceRegion) unreachable: the event index holds no scan of it, so nothing is known of the source"
+        }
+        return "source \(sourceRegion) unreachable: knowledge of the source is from \(ISOTime.string(at)) (\(age) s old)"
+    }
 }

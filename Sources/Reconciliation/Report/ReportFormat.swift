@@ -63,6 +63,11 @@ enum ReportRows {
             + "(\(report.withoutEventID) without an event id) in \(JSONValue.seconds(report.scanSeconds)) s; total \(JSONValue.seconds(report.totalSeconds)) s"
     }
 
+    /// Why the partitions and groups are not shown: the source was unreachable, so they were not read.
+    static func replicationNotRead(_ report: ReconcileReport) -> String? {
+        report.source.unreachable == nil ? nil : "not read: the source cluster \(report.sourceRegion) is unreachable"
+    }
+
     static func shownLine(_ report: ReconcileReport) -> String {
         "showing \(report.shownFindings.count) of \(report.totalFindings), at most \(report.findings.limit) per class"
     }
@@ -70,13 +75,21 @@ enum ReportRows {
 
 enum TableReport {
     static func render(_ report: ReconcileReport) -> String {
-        var out = [
-            "\(report.verdict)",
+        var out = ["\(report.verdict)", RiskProse.headline(report)]
+        if let line = report.sourceUnreachableLine { out.append(line) }
+        out += [
             "pair \(report.pair) (\(report.sourceRegion) -> \(report.targetRegion)); \(ReportRows.window(report))",
             ReportRows.scan(report), "",
             TextTable.render([ReportRows.countHeader] + ReportRows.counts(report)), "",
-            "PARTITIONS", TextTable.render([ReportRows.partitionHeader] + ReportRows.partitions(report)), "",
-            "GROUPS", report.groups.isEmpty ? "(no selected group has committed offsets)" : TextTable.render([ReportRows.groupHeader] + ReportRows.groups(report)),
+            "VALUE AT RISK",
+        ]
+        out += RiskProse.classes(report).map { "- \($0)" }
+        out += [
+            TextTable.render([RiskProse.header] + RiskProse.rows(report)), "",
+            "PARTITIONS", ReportRows.replicationNotRead(report).map { "(\($0))" }
+                ?? TextTable.render([ReportRows.partitionHeader] + ReportRows.partitions(report)), "",
+            "GROUPS", ReportRows.replicationNotRead(report).map { "(\($0))" }
+                ?? (report.groups.isEmpty ? "(no selected group has committed offsets)" : TextTable.render([ReportRows.groupHeader] + ReportRows.groups(report))),
             "",
             "FINDINGS (\(ReportRows.shownLine(report)))",
             report.shownFindings.isEmpty ? "(none)" : TextTable.render([ReportRows.findingHeader] + ReportRows.findings(report)),
@@ -99,12 +112,24 @@ enum MarkdownReport {
         var out = [
             "# Reconciliation of \(report.pair)", "",
             "**\(report.verdict)**", "",
+            RiskProse.headline(report), "",
+        ]
+        if let line = report.sourceUnreachableLine { out += ["**\(line)**", ""] }
+        out += [
             "- \(report.sourceRegion) → \(report.targetRegion); \(ReportRows.window(report))",
             "- \(ReportRows.scan(report))", "",
+            "## Value at risk", "",
+        ]
+        let sentences = RiskProse.classes(report)
+        if !sentences.isEmpty { out += sentences.map { "- \($0)" } + [""] }
+        out += [
+            table(RiskProse.header, RiskProse.rows(report)), "",
             "## Counts", "", table(ReportRows.countHeader, ReportRows.counts(report)), "",
-            "## Partitions", "", table(ReportRows.partitionHeader, ReportRows.partitions(report)), "",
+            "## Partitions", "", ReportRows.replicationNotRead(report).map { _ in "Not read: the source cluster \(report.sourceRegion) is unreachable." }
+                ?? table(ReportRows.partitionHeader, ReportRows.partitions(report)), "",
             "## Groups", "",
-            report.groups.isEmpty ? "No selected group has committed offsets." : table(ReportRows.groupHeader, ReportRows.groups(report)), "",
+            ReportRows.replicationNotRead(report).map { _ in "Not read: the source cluster \(report.sourceRegion) is unreachable." }
+                ?? (report.groups.isEmpty ? "No selected group has committed offsets." : table(ReportRows.groupHeader, ReportRows.groups(report))), "",
             "## Findings", "", ReportRows.shownLine(report), "",
             report.shownFindings.isEmpty ? "None." : table(ReportRows.findingHeader, ReportRows.findings(report)),
         ]
@@ -141,6 +166,26 @@ enum JSONReport {
                 ("location", finding.location.map { .string($0) } ?? .null),
             ]))
         }
+        let risk = report.valueAtRisk
+        func atRisk(_ entry: PaymentsAtRisk) -> JSONValue {
+            .object(JSONObject([
+                ("amount", risk.amountConfigured
+                    ? .object(JSONObject(entry.amounts.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.description)) })) : .null),
+                ("payments", .integer(Int64(entry.payments))),
+                ("without_amount", .integer(Int64(entry.withoutAmount))),
+            ]))
+        }
+        let valueAtRisk = JSONObject([
+            ("amount_configured", .bool(risk.amountConfigured)),
+            ("classes", .object(JSONObject(ValueAtRisk.classes.sorted { $0.rawValue < $1.rawValue }.map { ($0.rawValue, atRisk(risk.of($0))) }))),
+            ("total", atRisk(risk.total)),
+        ])
+        let source = JSONObject([
+            ("error", report.source.unreachable.map { .string($0) } ?? .null),
+            ("knowledge_age_seconds", report.source.ageSeconds(at: report.generatedAt).map { .integer(Int64($0)) } ?? .null),
+            ("knowledge_from", report.source.scannedAt.map { .string(ISOTime.string($0)) } ?? .null),
+            ("reachable", .bool(report.source.unreachable == nil)),
+        ])
         let root = JSONObject([
             ("counts", .object(counts)),
             ("findings", .array(findings)),
@@ -158,8 +203,10 @@ enum JSONReport {
                 ("total_seconds", .seconds(report.totalSeconds)),
                 ("without_event_id", .integer(Int64(report.withoutEventID))),
             ]))),
+            ("source", .object(source)),
             ("source_region", .string(report.sourceRegion)),
             ("target_region", .string(report.targetRegion)),
+            ("value_at_risk", .object(valueAtRisk)),
             ("verdict", .string(report.verdict)),
             ("version", .integer(1)),
             ("violations", .integer(Int64(report.findings.violations))),

@@ -25,7 +25,8 @@ public struct ScannedPartition: Sendable, Hashable, Comparable {
 ///
 /// Tables, in the configured schema (created when missing):
 /// - `reconcile_events`: one row per scanned record that carries an event id;
-/// - `reconcile_cursors`: per pair, side and partition, the next offset to scan;
+/// - `reconcile_cursors`: per pair, side and partition, the next offset to scan, and when the scan that reached
+///   it began (`scanned_at`: every record the partition held then is indexed);
 /// - `reconcile_config`: per pair, what the rows were scanned with; a change starts the scan over.
 ///
 /// The index is a cache of what Kafka holds, so the first two are UNLOGGED (no WAL, so faster to
@@ -42,6 +43,9 @@ final class EventIndex {
     private let schema: String
     private let pair: String
     private let compared: [FieldComparison]
+    /// Columns of the committed query loaded besides the compared ones, for the value at risk.
+    private let amountColumn: String?
+    private let currencyColumn: String?
     /// Set by ``prepareReadOnly(fingerprint:ignoreIndex:)``.
     private var readOnly = false
     /// Read-only: whether the stored index holds rows scanned with the same settings (and is therefore used).
@@ -49,11 +53,16 @@ final class EventIndex {
     /// Read-only: the fingerprint stored for the pair, if any.
     private var storedFingerprint: String?
 
-    init(db: PostgresConnection, schema: String, pair: String, compared: [FieldComparison]) {
+    /// - Parameters:
+    ///   - amountColumn: the committed query's amount column, loaded for every payment (it need not be compared).
+    ///   - currencyColumn: its currency column.
+    init(db: PostgresConnection, schema: String, pair: String, compared: [FieldComparison], amountColumn: String? = nil, currencyColumn: String? = nil) {
         self.db = db
         self.schema = schema
         self.pair = pair
         self.compared = compared
+        self.amountColumn = amountColumn
+        self.currencyColumn = currencyColumn
     }
 
     private var storedEvents: String { "\"\(schema)\".reconcile_events" }
@@ -80,10 +89,22 @@ final class EventIndex {
             CREATE INDEX IF NOT EXISTS reconcile_events_by_event ON \(events) (pair, event_id);
             CREATE UNLOGGED TABLE IF NOT EXISTS \(cursors) (
                 pair text NOT NULL, side smallint NOT NULL, topic text NOT NULL, partition integer NOT NULL,
-                next_offset bigint NOT NULL, PRIMARY KEY (pair, side, topic, partition));
+                next_offset bigint NOT NULL, scanned_at timestamptz, PRIMARY KEY (pair, side, topic, partition));
             CREATE TABLE IF NOT EXISTS \(config) (pair text PRIMARY KEY, fingerprint text NOT NULL);
             SET work_mem = '256MB';
             """)
+        // A table made before scanned_at existed gains it once. Only then: ALTER TABLE takes an ACCESS EXCLUSIVE
+        // lock even when it changes nothing, and would wait for a drill reading the table.
+        if try !hasScannedAt() {
+            try db.execute("ALTER TABLE \(cursors) ADD COLUMN IF NOT EXISTS scanned_at timestamptz")
+        }
+    }
+
+    /// Whether `reconcile_cursors` has the `scanned_at` column (tables made by older versions lack it).
+    private func hasScannedAt() throws -> Bool {
+        try db.query(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'reconcile_cursors' AND column_name = 'scanned_at'",
+            [schema]).rows.first?.first == "1"
     }
 
     /// Starts a read-only run: opens a REPEATABLE READ transaction, looks at the stored index without taking the
@@ -124,7 +145,7 @@ final class EventIndex {
 
     private var committedTableDDL: String {
         let valueColumns = compared.indices.map { ", v\($0) text" }.joined()
-        return "CREATE TEMP TABLE rb_committed (event_id text COLLATE \"C\", committed_at timestamptz\(valueColumns))"
+        return "CREATE TEMP TABLE rb_committed (event_id text COLLATE \"C\", committed_at timestamptz\(valueColumns), amount text, currency text)"
     }
 
     private let checkedTableDDL = "CREATE TEMP TABLE rb_checked (event_id text COLLATE \"C\", committed_at timestamptz, in_target bigint, same boolean)"
@@ -180,11 +201,26 @@ final class EventIndex {
         return (result, false)
     }
 
+    /// When the newest scan of the source that the stored cursors come from began: every record the source held
+    /// then is in the index. nil when no source partition was scanned with these settings, or one was scanned by a
+    /// version that did not store the time. Read-only: the stored cursors when the stored index is used, else nil.
+    func sourceScannedAt() throws -> Date? {
+        if readOnly {
+            guard storedIndexUsable, try hasScannedAt() else { return nil }
+        }
+        let row = try db.query("""
+            SELECT CASE WHEN bool_or(scanned_at IS NULL) THEN NULL ELSE (extract(epoch FROM min(scanned_at)) * 1000)::bigint END
+            FROM \(cursors) WHERE pair = $1 AND side = $2
+            """, [pair, String(ClusterSide.source.rawValue)]).rows.first
+        return row?.first?.flatMap(Int64.init).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
+
     /// Stores what `scan` appends and the cursors it returns, all in one transaction: a failed scan
     /// stores nothing, and a stored record is never stored again.
     ///
     /// Read-only: the records go to this session's temporary table only, and no cursor is stored.
-    func store(_ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
+    /// - Parameter startedAt: when the scan began, stored with each cursor it returns (see ``sourceScannedAt()``).
+    func store(startedAt: Date = Date(), _ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
         if readOnly {
             _ = try db.copyIn("COPY \(scanned) (\(Self.eventColumns)) FROM STDIN") { writer in
                 _ = try scan(EventRowWriter(pair: pair, fieldNames: compared.map(\.field), writer: writer))
@@ -201,9 +237,10 @@ final class EventIndex {
             }
             for (scanned, offset) in next {
                 _ = try db.query("""
-                    INSERT INTO \(cursors) (pair, side, topic, partition, next_offset) VALUES ($1, $2, $3, $4, $5)
-                    ON CONFLICT (pair, side, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
-                    """, [pair, String(scanned.side.rawValue), scanned.partition.topic, String(scanned.partition.partition), String(offset)])
+                    INSERT INTO \(cursors) (pair, side, topic, partition, next_offset, scanned_at) VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (pair, side, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, scanned_at = EXCLUDED.scanned_at
+                    """, [pair, String(scanned.side.rawValue), scanned.partition.topic, String(scanned.partition.partition), String(offset),
+                          isoTime(startedAt)])
             }
         }
         // Fresh statistics, or the planner takes a just-filled table for an empty one and joins it row by row.
@@ -219,6 +256,7 @@ final class EventIndex {
             try db.execute("DROP TABLE IF EXISTS pg_temp.rb_committed; \(committedTableDDL)")
         }
         let selected = compared.map { ", q.\"\($0.column)\"::text" }.joined()
+            + [amountColumn, currencyColumn].map { $0.map { ", q.\"\($0)\"::text" } ?? ", NULL::text" }.joined()
         _ = try db.query(
             "INSERT INTO rb_committed SELECT q.event_id::text, q.committed_at::timestamptz\(selected) FROM (\n\(body)\n) AS q",
             [isoTime(from), isoTime(to)])
@@ -254,7 +292,7 @@ final class EventIndex {
         let values = compared.indices.map { ", c.v\($0)" }.joined()
         let fields = compared.indices.map { ", e.fields->>$\($0 + 2)" }.joined()
         let sql = """
-            SELECT c.event_id, (extract(epoch FROM c.committed_at) * 1000)::bigint\(values),
+            SELECT c.event_id, (extract(epoch FROM c.committed_at) * 1000)::bigint\(values), c.amount, c.currency,
                    e.side, e.topic, e.partition, e.kafka_offset, e.source_offset\(fields)
             FROM rb_checked k
             JOIN rb_committed c ON c.event_id = k.event_id AND c.committed_at = k.committed_at
@@ -267,13 +305,14 @@ final class EventIndex {
         var copies: [EventCopy] = []
         try db.forEachRow(sql, [pair] + compared.map(\.field)) { row in
             let payment = CommittedPayment(
-                eventID: row[0] ?? "", committedAt: row[1].flatMap(Int64.init) ?? 0, values: Array(row[2..<(2 + count)]))
+                eventID: row[0] ?? "", committedAt: row[1].flatMap(Int64.init) ?? 0, values: Array(row[2..<(2 + count)]),
+                amount: row[2 + count], currency: row[3 + count])
             if payment != current {
                 if let current { try body(current, copies) }
                 current = payment
                 copies.removeAll(keepingCapacity: true)
             }
-            let base = 2 + count
+            let base = 4 + count
             if let side = row[base].flatMap(Int.init).flatMap(ClusterSide.init(rawValue:)), let topic = row[base + 1],
                let partition = row[base + 2].flatMap(Int32.init), let offset = row[base + 3].flatMap(Int64.init) {
                 copies.append(EventCopy(
