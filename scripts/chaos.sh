@@ -25,6 +25,11 @@ PAYMENTS_PER_SECOND=${CHAOS_PAYMENTS:-20}
 INSTANCES=${CHAOS_INSTANCES:-3}
 MAX_FREEZE=${CHAOS_MAX_FREEZE:-90}
 REQUEST_TIMEOUT=10   # seconds; some freezes last longer
+# tansu answers no fetch whose fetch.wait.max.ms is shorter than its scan of the partition, and its in-memory scan
+# grows with the records: after ~20 min at this rate a 10 ms wait (the readers' default) is never answered, so
+# `regionbridge lag` and `latencyprobe check` hung. Every client here waits 500 ms (a Kafka broker answers at once
+# when records are there, so this only bounds idle fetches).
+FETCH_WAIT_MS=500
 WARN=5               # lag.warn_seconds
 CRITICAL=20          # lag.critical_seconds; some freezes last longer
 TOTAL=$((MINUTES * 60))
@@ -80,8 +85,8 @@ echo "   source $SRC, target $DST (tansu), Postgres on 127.0.0.1:$PG_PORT"
 write_topology() { # file mode metrics-port
   cat >"$1" <<EOF
 pair: chaos
-source: {region: src, bootstrap_servers: "$SRC"}
-target: {region: dst, bootstrap_servers: "$DST"}
+source: {region: src, bootstrap_servers: "$SRC", properties: {fetch.wait.max.ms: "$FETCH_WAIT_MS"}}
+target: {region: dst, bootstrap_servers: "$DST", properties: {fetch.wait.max.ms: "$FETCH_WAIT_MS"}}
 topics: {include: ["payments", "payment-events"], discovery_interval: 5s}
 groups: {include: []}
 lag: {warn_seconds: $WARN, critical_seconds: $CRITICAL, for: 2s}
@@ -318,7 +323,7 @@ status=0
 echo "== exactly-once check (latencyprobe check), per topic"
 lost=0; duplicated=0; records=0
 for topic in payments payment-events; do
-  if ! "$BIN/latencyprobe" check --source "$SRC" --source-topic "$topic" --target "$DST" --target-topic "src.$topic" >"$WORK/check-$topic.txt" 2>&1; then
+  if ! "$BIN/latencyprobe" check --fetch-wait-ms "$FETCH_WAIT_MS" --source "$SRC" --source-topic "$topic" --target "$DST" --target-topic "src.$topic" >"$WORK/check-$topic.txt" 2>&1; then
     status=1
   fi
   cat "$WORK/check-$topic.txt"

@@ -44,7 +44,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///
     /// Fetching: a broker holds a fetch that finds nothing at most `fetch.wait.max.ms` (10 ms), so a reader that
     /// reads up to the end of a partition learns it has arrived there within about that. (The copy loop, which
-    /// follows partitions for ever, sets 100 ms: see `ReplicationEngine`.) Prefetch is bounded for memory: at most 16 MB waits in the consumer's queue
+    /// follows partitions for ever, sets 100 ms: see `ReplicationEngine`. Every reader sets its wait as a default, so
+    /// a cluster's `properties` can change it, e.g. for a broker that answers no fetch with so short a wait, as a
+    /// tansu broker does once scanning a partition takes longer than the wait.) Prefetch is bounded for memory: at most 16 MB waits in the consumer's queue
     /// (`queued.max.messages.kbytes`, for all partitions together) and one fetch brings at most 16 MB
     /// (`fetch.max.bytes`; 1 MB per partition). When the queue is over that, fetching pauses for
     /// `fetch.queue.backoff.ms` (5 ms; librdkafka's default of 1 s left the copy loop waiting with an empty queue).

@@ -145,13 +145,17 @@ struct Check: ParsableCommand {
     @Option(help: "Give up reading after this many seconds.")
     var timeout = 600.0
 
+    @Option(help: "fetch.wait.max.ms of the readers (a tansu broker answers no fetch whose wait is shorter than its scan of a large partition).")
+    var fetchWaitMs = 10
+
     /// Offsets per partition as read; for the target, the source offsets named by the provenance headers.
     private func readAll(
         bootstrap: String, topic: String, logger: Logger, header: Bool
     ) throws -> (offsets: [Int32: [Int64]], malformed: Int, wrongPartition: Int) {
         let assigned = try partitions(of: topic, bootstrap: bootstrap, logger: logger)
         let consumer = try KafkaConsumer(
-            configuration: KafkaClientConfiguration(bootstrapServers: bootstrap, clientID: "regionbridge-check"),
+            configuration: KafkaClientConfiguration(
+                bootstrapServers: bootstrap, properties: ["fetch.wait.max.ms": String(fetchWaitMs)], clientID: "regionbridge-check"),
             groupID: "regionbridge-check", logger: logger)
         defer { consumer.close() }
         try consumer.assign(assigned.map { ($0, .beginning) })

@@ -300,7 +300,7 @@ public final class DrillRunner {
             let consumer = try KafkaConsumer(
                 configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "drill"),
                 groupID: "regionbridge.\(topology.pair).drill",
-                overrides: ["fetch.wait.max.ms": "10", "enable.partition.eof": "true", "enable.auto.commit": "false"], logger: logger)
+                defaults: ["fetch.wait.max.ms": "10"], overrides: ["enable.partition.eof": "true", "enable.auto.commit": "false"], logger: logger)
             defer { consumer.close() }
             var newest: Int64?
             for partition in topic.partitions {

@@ -31,8 +31,8 @@ final class EventScanner {
         do {
             consumer = try KafkaConsumer(
                 configuration: configuration, groupID: groupID,
-                overrides: ["enable.partition.eof": "true", "auto.offset.reset": "error", "fetch.wait.max.ms": "50",
-                            "queued.max.messages.kbytes": "16384"],
+                defaults: ["fetch.wait.max.ms": "50"],
+                overrides: ["enable.partition.eof": "true", "auto.offset.reset": "error", "queued.max.messages.kbytes": "16384"],
                 logger: logger)
         } catch {
             throw ReconcileError(.unreachable, "cannot create a Kafka client for the \(cluster) cluster: \(error)")

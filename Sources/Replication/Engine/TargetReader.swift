@@ -16,7 +16,7 @@ final class TargetReader {
     init(target: KafkaClientConfiguration, groupID: String, timeout: Duration, logger: Logger, cluster: String = "target") throws(KafkaError) {
         consumer = try KafkaConsumer(
             configuration: target, groupID: groupID,
-            overrides: ["fetch.wait.max.ms": "10", "enable.partition.eof": "true", "auto.offset.reset": "error"],
+            defaults: ["fetch.wait.max.ms": "10"], overrides: ["enable.partition.eof": "true", "auto.offset.reset": "error"],
             logger: logger)
         self.timeout = timeout
         self.cluster = cluster

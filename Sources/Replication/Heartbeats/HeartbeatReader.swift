@@ -89,7 +89,7 @@ final class HeartbeatFollowing: @unchecked Sendable {
         admin = try KafkaAdmin(configuration: configuration, logger: logger)
         consumer = try KafkaConsumer(
             configuration: configuration, groupID: "\(bridgeGroupPrefix)\(topology.pair).heartbeats",
-            overrides: ["auto.offset.reset": "earliest", "enable.partition.eof": "false", "fetch.wait.max.ms": "100"],
+            defaults: ["fetch.wait.max.ms": "100"], overrides: ["auto.offset.reset": "earliest", "enable.partition.eof": "false"],
             logger: logger)
     }
 
