@@ -132,6 +132,28 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 0)
         XCTAssertEqual(metric("regionbridge_rpo_oldest_at_risk_seconds"), 0)
         XCTAssertEqual(states(alerts, "postgres_unreachable"), [])
+
+        // A manual reconcile next to the running watch: started while the pair's index lock is held (as during a
+        // check), it waits for it, then both use the one index and neither spoils the other's answer.
+        let holder = try postgres.connect(database: "payments")
+        _ = try holder.query("SELECT pg_advisory_lock(hashtext('regionbridge.reconcile.regionbridge.us-east-to-eu-west'))")
+        let manual = try BackgroundProcess(RepoPaths.regionbridge, [
+            "reconcile", "--topology", bridge.topologyURL.path, "--format", "json", "--since", "10m", "--grace", "1s",
+        ])
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertTrue(manual.isRunning, "reconcile waits for the lock")
+        _ = try holder.query("SELECT pg_advisory_unlock(hashtext('regionbridge.reconcile.regionbridge.us-east-to-eu-west'))")
+        XCTAssertEqual(manual.waitForExit(timeout: .seconds(60)), 0, manual.stdoutText + manual.stderrText)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(manual.stdoutText.utf8)) as? [String: Any])
+        let counts = report["counts"] as? [String: Int] ?? [:]
+        XCTAssertEqual(counts["committed"], 5, manual.stdoutText)
+        XCTAssertEqual(counts["in_target"], 5, manual.stdoutText)
+        let checked = metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0
+        try waitUntil("a check after the manual reconcile", timeout: .seconds(15)) {
+            (metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0) > checked
+        }
+        XCTAssertEqual(metric("regionbridge_rpo_payments_at_risk"), 0)
+        XCTAssertEqual(states(alerts, "rpo_violation"), ["firing", "resolved"])
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
         XCTAssertFalse(process.stderrText.contains(password) || process.stdoutText.contains(password))
     }
