@@ -119,6 +119,9 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 4.5)
         XCTAssertEqual(metric("regionbridge_rpo_verified_until_timestamp_seconds") ?? 0, committedAt, accuracy: 0.002)
         XCTAssertGreaterThan(metric("regionbridge_rpo_oldest_at_risk_seconds") ?? 0, 3)
+        // Every metric the dashboard and the PrometheusRule read from the continuous reconciliation is served.
+        let served = PromQL.servedNames(in: (try? httpGet("http://127.0.0.1:\(port)/metrics").body) ?? "")
+        XCTAssertEqual(DashboardMetricsOnTansuTests.reconciliationMetrics.subtracting(served), [])
 
         // Published at last: replicated, and the violation resolves.
         try publishEvents(4..<5)
