@@ -217,7 +217,10 @@ final class EventIndex {
     /// stores nothing, and a stored record is never stored again.
     ///
     /// Read-only: the records go to this session's temporary table only, and no cursor is stored.
-    func store(_ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
+    ///
+    /// - Parameter analyze: refresh the index's statistics afterwards (default true; the continuous reconciliation
+    ///   does it only after a large fill, see ``analyze()``).
+    func store(analyze: Bool = true, _ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
         if readOnly {
             _ = try db.copyIn("COPY \(scanned) (\(Self.eventColumns)) FROM STDIN") { writer in
                 _ = try scan(EventRowWriter(pair: pair, fieldNames: compared.map(\.field), writer: writer))
@@ -240,6 +243,11 @@ final class EventIndex {
             }
         }
         // Fresh statistics, or the planner takes a just-filled table for an empty one and joins it row by row.
+        if analyze { try self.analyze() }
+    }
+
+    /// Refreshes the planner's statistics of the stored events.
+    func analyze() throws {
         try db.execute("ANALYZE \(events)")
     }
 

@@ -92,8 +92,10 @@ public final class ContinuousReconciler: @unchecked Sendable {
         var next = clock.now
         while !stop.isStopped {
             if clock.now >= next {
-                next = clock.now + continuous.interval
-                checkAndReport(at: Date())
+                let started = clock.now
+                // Not copying yet (just started): the first picture of the positions comes within a second or two.
+                let ready = checkAndReport(at: Date())
+                next = started + (ready ? continuous.interval : min(continuous.interval, .seconds(1)))
             }
             Thread.sleep(forTimeInterval: min(0.05, max(0.001, (next - clock.now).seconds)))
         }
@@ -101,7 +103,9 @@ public final class ContinuousReconciler: @unchecked Sendable {
     }
 
     /// One check, reported to the observer and logged.
-    func checkAndReport(at now: Date) {
+    /// - Returns: false when the bridge did not copy yet (the check is worth trying again soon).
+    @discardableResult
+    func checkAndReport(at now: Date) -> Bool {
         do throws(Failure) {
             let result = try check(at: now)
             if failing != nil { logger.notice("continuous reconciliation of pair \(topology.pair) checks again") }
@@ -113,7 +117,9 @@ public final class ContinuousReconciler: @unchecked Sendable {
             ])
         } catch {
             report(error)
+            if case .notReady = error { return false }
         }
+        return true
     }
 
     private func report(_ failure: Failure) {
@@ -240,14 +246,19 @@ public final class ContinuousReconciler: @unchecked Sendable {
             throw .kafka(error.message)
         }
         let reader = PaymentEventReader(eventID: settings.eventID, compared: settings.compare.map(\.field))
+        var stored = 0
         do {
-            try index.store { writer in
+            // Statistics are refreshed only after a large fill (the first scan, a burst): ANALYZE samples up to 30,000
+            // pages of the index whatever was added, a cost of the history, not of the window.
+            try index.store(analyze: false) { writer in
                 let ends = try scanner.scan(from: starts, progress: { _ in }) { record in
                     guard let event = reader.event(in: record) else { return }
                     try writer.append(.source, record, sourceOffset: record.offset, event: event)
+                    stored += 1
                 }
                 return Dictionary(uniqueKeysWithValues: ends.map { (ScannedPartition(.source, $0.key), $0.value) })
             }
+            if stored >= Self.analyzeAfter { try index.analyze() }
         } catch let error as ReconcileError {
             self.scanner = nil  // a scan cut short leaves partitions assigned: the next check starts with a new consumer
             throw .kafka(error.message)
@@ -256,6 +267,9 @@ public final class ContinuousReconciler: @unchecked Sendable {
             throw .postgres("cannot store scanned events: \(error)")
         }
     }
+
+    /// How many newly indexed records make a check refresh the index's statistics.
+    static let analyzeAfter = 10_000
 
     /// Runs Postgres statements, turning their errors into ``Failure/postgres(_:)`` with the server's message.
     private func postgres<T>(_ body: () throws -> T) throws(Failure) -> T {
