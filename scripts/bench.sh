@@ -599,6 +599,7 @@ rpo_tables() { # per table: rows read by sequential scans, rows fetched through 
 }
 if ! skipped rpo; then
   log "6. rpo: one continuous-reconciliation check of $RPO_NEW new payments on top of $RPO_HISTORY indexed committed payments"
+  chmod 755 "$WORK"  # the postgres user runs initdb below it (pg_start opens up only its own folder)
   pg_start "$WORK/rpo"
   "${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
   as_postgres "$PG_BIN/pg_ctl" restart -D "$WORK/rpo/pg/data" -m fast -w >/dev/null
