@@ -32,7 +32,7 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
     }
 
     /// Checks every second; a payment missing for 3 s is a violation; `lag.for` 2 s.
-    private func fixture() throws -> BridgeFixture {
+    private func fixture(instances: String = "{mode: single}") throws -> BridgeFixture {
         try BridgeFixture(
             source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
             extra: """
@@ -47,6 +47,7 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
                 lag: {warn_seconds: 30, critical_seconds: 60, for: 2s}
                 metrics: {listen: "127.0.0.1:\(port)"}
                 heartbeats: {interval: 0}
+                instances: \(instances)
                 """)
     }
 
@@ -159,6 +160,27 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(states(alerts, "rpo_violation"), ["firing", "resolved"])
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
         XCTAssertFalse(process.stderrText.contains(password) || process.stdoutText.contains(password))
+    }
+
+    func testGroupModeSaysContinuousReconciliationIsNotSupportedAndNeverTouchesPostgres() throws {
+        try commitPayments(0..<3)
+        let bridge = try fixture(instances: "{mode: group, session_timeout: 6s, commit_interval: 100ms}")
+        let process = try bridge.start()
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("the records copied", timeout: .seconds(30)) {
+            try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(10)).count }.reduce(0, +) == 3
+        }
+        XCTAssertTrue(process.stderrText.contains(
+            "reconcile.continuous is not supported in group mode yet: pair us-east-to-eu-west is not reconciled continuously (run regionbridge reconcile instead)"),
+            process.stderrText)
+        let body = (try? httpGet("http://127.0.0.1:\(port)/metrics").body) ?? ""
+        XCTAssertTrue(body.contains("regionbridge_records_replicated_total"), body)
+        XCTAssertFalse(body.contains("regionbridge_rpo_") || body.contains("regionbridge_postgres_reachable"), body)
+        let sessions = try db.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'regionbridge-rpo-watch'").rows.first?[0] ?? nil
+        XCTAssertEqual(sessions, "0")
+        let schema = try db.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'regionbridge'").rows.first?[0] ?? nil
+        XCTAssertEqual(schema, "0", "no index made")
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
     }
 
     func testWithTheTargetFrozenTheNewPaymentsAreAtRiskWithTheirExactCountAndSumAndNoneAfterTheThaw() throws {
