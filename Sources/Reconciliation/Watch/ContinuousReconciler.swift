@@ -199,7 +199,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
     private func connection() throws(Failure) -> (PostgresConnection, EventIndex) {
         if let db, let index { return (db, index) }
         let (db, index) = try postgres { () throws -> (PostgresConnection, EventIndex) in
-            let db = try PostgresConnection.connect(settings.postgresDSN.reveal(), logger: logger)
+            let db = try PostgresConnection.connect(settings.postgresDSN.reveal(), defaults: Self.connectionDefaults, logger: logger)
             let index = EventIndex(db: db, schema: settings.stateSchema, pair: topology.pair, compared: settings.compare)
             try index.createTables()
             try RPOWatchQueries.prepareSession(db, statementTimeout: max(continuous.interval, .seconds(30)))
@@ -267,6 +267,15 @@ public final class ContinuousReconciler: @unchecked Sendable {
             throw .postgres("cannot store scanned events: \(error)")
         }
     }
+
+    /// libpq parameters for the watch's connection unless the DSN sets them: a server that does not answer (a host
+    /// down, packets dropped) fails the check within seconds instead of holding it for the kernel's TCP timeouts
+    /// (minutes to hours): 10 s to connect, dead-peer detection by keepalives after 10 + 3 × 5 s of silence, and
+    /// unacknowledged writes given up after 30 s.
+    static let connectionDefaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
+    ]
 
     /// How many newly indexed records make a check refresh the index's statistics.
     static let analyzeAfter = 10_000
