@@ -162,6 +162,34 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
         XCTAssertFalse(process.stderrText.contains(password) || process.stdoutText.contains(password))
     }
 
+    func testAHungPostgresBackendRaisesPostgresUnreachableThroughTheWatchdogAndReplicationGoesOn() throws {
+        try commitPayments(0..<3)
+        let bridge = try fixture()
+        let alerts = alertsFile(bridge)
+        let process = try bridge.start(["--alerts-file", alerts.path])
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("a successful check", timeout: .seconds(30)) { metric("regionbridge_rpo_last_success_timestamp_seconds") != nil }
+        // The watch's own backend process (only that one) stops answering, its host still answering TCP: neither
+        // the statement timeout nor keepalives can end the wait.
+        let backend = try XCTUnwrap(db.query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'regionbridge-rpo-watch'").rows.first?[0].flatMap { $0 }.flatMap(Int32.init))
+        XCTAssertEqual(kill(backend, SIGSTOP), 0)
+        var continued = false
+        defer { if !continued { kill(backend, SIGCONT) } }
+        try publishEvents(3..<12)
+        // Statement timeout 30 s + 5 s, then lag.for 2 s.
+        try waitUntil("postgres_unreachable fires", timeout: .seconds(50)) { states(alerts, "postgres_unreachable") == ["firing"] }
+        XCTAssertEqual(metric("regionbridge_postgres_reachable"), 0)
+        XCTAssertTrue(process.stderrText.contains("Postgres has not answered a statement for 35.0 seconds"), process.stderrText)
+        XCTAssertEqual(try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(10)).count }.reduce(0, +), 12,
+                       "replication went on")
+        XCTAssertEqual(kill(backend, SIGCONT), 0)
+        continued = true
+        try waitUntil("postgres_unreachable resolves", timeout: .seconds(30)) { states(alerts, "postgres_unreachable") == ["firing", "resolved"] }
+        XCTAssertEqual(metric("regionbridge_postgres_reachable"), 1)
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+    }
+
     func testGroupModeSaysContinuousReconciliationIsNotSupportedAndNeverTouchesPostgres() throws {
         try commitPayments(0..<3)
         let bridge = try fixture(instances: "{mode: group, session_timeout: 6s, commit_interval: 100ms}")

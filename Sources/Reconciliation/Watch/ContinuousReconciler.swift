@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import Postgres
 import Replication
+import Synchronization
 import Topology
 
 /// `run`'s continuous reconciliation (`reconcile.continuous`): every `interval` it checks the payments committed in
@@ -62,6 +63,11 @@ public final class ContinuousReconciler: @unchecked Sendable {
     private var scanner: EventScanner?
     /// The failure kind of the streak of failed checks going on, to log its first one as an error only.
     private var failing: String?
+    /// Since when the check thread waits for Postgres (nil while it does not): read by ``reportStall()``
+    /// from another thread, hence the lock.
+    private let waitingSince = Mutex<ContinuousClock.Instant?>(nil)
+    /// ``reportStall()`` logged the stall going on.
+    private let stallLogged = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - positions: the engine's replicated positions (the ones `/v1/replicated` uses).
@@ -202,7 +208,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
             let db = try PostgresConnection.connect(settings.postgresDSN.reveal(), defaults: Self.connectionDefaults, logger: logger)
             let index = EventIndex(db: db, schema: settings.stateSchema, pair: topology.pair, compared: settings.compare)
             try index.createTables()
-            try RPOWatchQueries.prepareSession(db, statementTimeout: max(continuous.interval, .seconds(30)))
+            try RPOWatchQueries.prepareSession(db, statementTimeout: statementTimeout)
             return (db, index)
         }
         self.db = db
@@ -277,11 +283,36 @@ public final class ContinuousReconciler: @unchecked Sendable {
         ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
     ]
 
+    /// Every statement's `statement_timeout`: `max(interval, 30s)`.
+    var statementTimeout: Duration { max(continuous.interval, .seconds(30)) }
+
+    /// How long one Postgres call may wait before ``reportStall()`` counts Postgres as unreachable: the statement
+    /// timeout and 5 s more. Only a server that cannot enforce its own timeout (hung, or its host cut off before
+    /// the keepalives tell) keeps a call waiting that long.
+    public var stallAfter: Duration { statementTimeout + .seconds(5) }
+
+    /// Called about once a second from another thread than ``run(until:)``'s: while the check has waited for one
+    /// Postgres call longer than ``stallAfter``, reports Postgres unreachable (so `postgres_unreachable` fires after
+    /// `lag.for` although the check never returns), and logs it once per stall.
+    public func reportStall() {
+        guard let since = waitingSince.withLock({ $0 }), ContinuousClock.now - since > stallAfter else { return }
+        observer.postgresReachable(false)
+        if !stallLogged.exchange(true, ordering: .relaxed) {
+            observer.error(kind: "postgres_unreachable")
+            logger.error("continuous reconciliation of pair \(topology.pair): Postgres has not answered a statement for \(stallAfter) (the server hangs, or its host is cut off); replication goes on")
+        }
+    }
+
     /// How many newly indexed records make a check refresh the index's statistics.
     static let analyzeAfter = 10_000
 
     /// Runs Postgres statements, turning their errors into ``Failure/postgres(_:)`` with the server's message.
     private func postgres<T>(_ body: () throws -> T) throws(Failure) -> T {
+        waitingSince.withLock { $0 = .now }
+        defer {
+            waitingSince.withLock { $0 = nil }
+            stallLogged.store(false, ordering: .relaxed)
+        }
         do {
             return try body()
         } catch let error as Failure {
