@@ -190,6 +190,20 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
     }
 
+    func testACheckStuckOnAHungBackendDoesNotHoldUpShutdown() throws {
+        try commitPayments(0..<3)
+        let process = try fixture().start()
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("a successful check", timeout: .seconds(30)) { metric("regionbridge_rpo_last_success_timestamp_seconds") != nil }
+        let backend = try XCTUnwrap(db.query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'regionbridge-rpo-watch'").rows.first?[0].flatMap { $0 }.flatMap(Int32.init))
+        XCTAssertEqual(kill(backend, SIGSTOP), 0)
+        defer { kill(backend, SIGCONT) }
+        Thread.sleep(forTimeInterval: 3)  // the next check (interval 1 s) now waits on the stopped backend
+        // Without the 5 s bound the process would wait for the check for ever, and be killed after the grace period.
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(20)), 0, process.stderrText)
+    }
+
     func testGroupModeSaysContinuousReconciliationIsNotSupportedAndNeverTouchesPostgres() throws {
         try commitPayments(0..<3)
         let bridge = try fixture(instances: "{mode: group, session_timeout: 6s, commit_interval: 100ms}")
