@@ -254,6 +254,9 @@ public final class ContinuousReconciler: @unchecked Sendable {
         let reader = PaymentEventReader(eventID: settings.eventID, compared: settings.compare.map(\.field))
         var stored = 0
         do {
+            // The COPY lasts as long as the scan (the first one reads the whole history): no statement timeout for it.
+            try db?.execute("SET statement_timeout = 0")
+            defer { try? db?.execute("SET statement_timeout = '\(Int64(statementTimeout.seconds * 1000))ms'") }
             // Statistics are refreshed only after a large fill (the first scan, a burst): ANALYZE samples up to 30,000
             // pages of the index whatever was added, a cost of the history, not of the window.
             try index.store(analyze: false) { writer in
