@@ -17,8 +17,10 @@
 #   BENCH_VERIFY=1             check the copies (pipe: sorted key/value checksum; native: counts; bridge: exactly-once)
 #   BENCH_SCALE_RECORDS=200000 records for the scale-out runs (1, 2 and 3 instances in group mode, 6 partitions)
 #   BENCH_SYNC_SECONDS=20      duration of the synchronous-confirmation run (at BENCH_RATE), BENCH_SYNC_WAITS=1000 parked waits
-#   BENCH_SKIP=                space-separated sections to skip: throughput group latency sync rtt scale reconcile
+#   BENCH_SKIP=                space-separated sections to skip: throughput group latency sync rtt scale reconcile rpo
 #                              (reconcile reads the throughput section's copy at the first partition count)
+#   BENCH_RPO_HISTORY=1000000  committed (and indexed) payments under the rpo section's one incremental check,
+#   BENCH_RPO_NEW=1000         and the new payments that check finds
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BIN:-$ROOT/${SCRATCH_PATH:-.build}/release}"
@@ -50,6 +52,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pg_stop "$WORK"
+  pg_stop "$WORK/rpo"
   if [ $status -ne 0 ]; then
     echo "bench: failed (exit $status); logs kept in $WORK" >&2
   else
@@ -555,6 +558,109 @@ EOF
   reconcile_run repeat
   result "reconcile, repeated run (nothing new to read)" "$(calc "round($RECONCILE_S, 1)") s, $COMMITTED payments" "$SCANNED records read" ""
   result "reconcile peak RSS (repeated run)" "$RECONCILE_MB MB" "" ""
+fi
+
+# 6. Continuous reconciliation (rpo) ------------------------------------------------------------------------
+# `run` with reconcile.continuous over a history of RPO_HISTORY committed payments (a day old, so outside the
+# 15-minute window) whose events the first check indexes; then RPO_NEW new payments are committed and published,
+# and the next check is measured: its duration (regionbridge_rpo_check_duration_seconds) and what it cost
+# Postgres (pg_stat_statements: statements, rows, buffers; pg_stat_user_tables: rows read by sequential scans and
+# fetched through indexes). The check's cost must follow the window, not the history.
+RPO_HISTORY=${BENCH_RPO_HISTORY:-1000000}
+RPO_NEW=${BENCH_RPO_NEW:-1000}
+rpo_metric() { # metric name -> the sum of its series at the bridge's /metrics, or nothing
+  python3 - "$RPO_PORT" "$1" <<'PY'
+import sys, urllib.request
+try:
+    body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+except Exception:
+    sys.exit(0)
+values = [float(l.split()[-1]) for l in body.splitlines() if l.startswith(sys.argv[2] + "{") or l.startswith(sys.argv[2] + " ")]
+print(sum(values) if values else "")
+PY
+}
+rpo_wait() { # seconds what condition (a shell expression, evaluated again every 0.2 s)
+  local deadline=$(( $(date +%s) + $1 ))
+  until eval "$3"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { tail -20 "$WORK/rpo-bridge.log" >&2; die "rpo: timed out waiting for $2"; }
+    sleep 0.2
+  done
+}
+rpo_sql() { "${PSQL[@]}" -d payments -At -c "/* bench */ $1"; }
+rpo_commit() { # first count age: commits payments first...first+count-1 as loadgen numbers them, committed `age` ago
+  rpo_sql "INSERT INTO payments (event_id, account, amount, currency, status, committed_at)
+    SELECT 'pay-' || lpad(n::text, 9, '0'), 'acct-' || (n % 97), ((n % 10000) || '.' || lpad((n % 100)::text, 2, '0'))::numeric,
+           (ARRAY['USD', 'EUR', 'GBP'])[n % 3 + 1], 'committed', now() - interval '$3'
+    FROM generate_series($1, $1 + $2 - 1) AS n" >/dev/null
+}
+rpo_tables() { # per table: rows read by sequential scans, rows fetched through indexes
+  rpo_sql "SELECT relname, coalesce(seq_tup_read, 0), coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables
+    WHERE relname IN ('reconcile_events', 'payments') ORDER BY relname"
+}
+if ! skipped rpo; then
+  log "6. rpo: one continuous-reconciliation check of $RPO_NEW new payments on top of $RPO_HISTORY indexed committed payments"
+  chmod 755 "$WORK"  # the postgres user runs initdb below it (pg_start opens up only its own folder)
+  pg_start "$WORK/rpo"
+  "${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+  as_postgres "$PG_BIN/pg_ctl" restart -D "$WORK/rpo/pg/data" -m fast -w >/dev/null
+  rpo_sql "CREATE EXTENSION pg_stat_statements"
+  rpo_sql "ALTER TABLE payments DROP CONSTRAINT payments_amount_check"  # loadgen's amounts include 0.00
+  t0=$(now)
+  rpo_commit 1 "$RPO_HISTORY" "1 day"
+  "$BIN/loadgen" --bootstrap "$SRC" --topic rpo --partitions 6 --records "$RPO_HISTORY" --size 120 >"$WORK/loadgen-rpo.log" 2>&1 \
+    || { cat "$WORK/loadgen-rpo.log" >&2; die "loadgen failed"; }
+  echo "   $RPO_HISTORY payments committed a day ago and published in $(calc "round($(now) - $t0, 1)") s"
+  RPO_PORT=$(free_port)
+  topology "$WORK/rpo.yaml" "$SRC" "$DST" rpo 5s rposrc
+  cat >>"$WORK/rpo.yaml" <<RPOYAML
+metrics: {listen: "127.0.0.1:$RPO_PORT"}
+heartbeats: {interval: 0}
+reconcile:
+  postgres_dsn: "host=127.0.0.1 port=$PG_PORT user=postgres dbname=payments"
+  committed_query: "SELECT event_id, committed_at, amount, currency FROM payments WHERE status = 'committed' AND committed_at >= \$1 AND committed_at < \$2"
+  topics: [rpo]
+  event_id: json:event_id
+  amount: amount
+  currency: currency
+  continuous: {interval: 30s, lookback: 15m, max_age: 60s}
+RPOYAML
+  "$BIN/regionbridge" run --topology "$WORK/rpo.yaml" --log-level notice >"$WORK/rpo-bridge.log" 2>&1 &
+  RPO_PID=$!; pids+=($RPO_PID)
+  rpo_wait 900 "the first check (it indexes the history)" '[ -n "$(rpo_metric regionbridge_rpo_last_success_timestamp_seconds)" ]'
+  FIRST_CHECK_S=$(rpo_metric regionbridge_rpo_check_duration_seconds)
+  result "rpo: first check (indexes the history)" "$(calc "round($FIRST_CHECK_S, 1)") s, $RPO_HISTORY events" "" ""
+  rpo_wait 900 "the bridge to copy the history" '[ "$(rpo_metric regionbridge_records_replicated_total)" = "$RPO_HISTORY.0" ]'
+  # Right after a check: reset the statistics, commit and publish the new payments; the next check is the measured one.
+  last=$(rpo_metric regionbridge_rpo_last_success_timestamp_seconds)
+  rpo_wait 60 "a check" '[ "$(rpo_metric regionbridge_rpo_last_success_timestamp_seconds)" != "$last" ]'
+  last=$(rpo_metric regionbridge_rpo_last_success_timestamp_seconds)
+  sleep 11  # a backend reports its table statistics within 10 s of going idle
+  rpo_sql "SELECT pg_stat_statements_reset()" >/dev/null
+  before=$(rpo_tables)
+  rpo_commit $((RPO_HISTORY + 1)) "$RPO_NEW" "0 seconds"
+  "$BIN/loadgen" --bootstrap "$SRC" --topic rpo --records "$RPO_NEW" --first $((RPO_HISTORY + 1)) --size 120 >"$WORK/loadgen-rpo-new.log" 2>&1 \
+    || { cat "$WORK/loadgen-rpo-new.log" >&2; die "loadgen failed"; }
+  rpo_wait 60 "the measured check" '[ "$(rpo_metric regionbridge_rpo_last_success_timestamp_seconds)" != "$last" ]'
+  CHECK_S=$(rpo_metric regionbridge_rpo_check_duration_seconds)
+  AT_RISK=$(rpo_metric regionbridge_rpo_payments_at_risk)
+  sleep 11
+  after=$(rpo_tables)
+  STATEMENTS=$(rpo_sql "SELECT sum(calls)::bigint || ' statements, ' || sum(rows)::bigint || ' rows, '
+    || sum(shared_blks_hit + shared_blks_read)::bigint || ' buffers, ' || round(sum(total_exec_time)::numeric, 1) || ' ms'
+    FROM pg_stat_statements WHERE query NOT LIKE '%/* bench */%' AND query NOT LIKE '%pg_stat_statements%'")
+  TABLES=$(python3 - "$before" "$after" <<'PY'
+import sys
+parse = lambda text: {f[0]: (int(f[1]), int(f[2])) for f in (line.split("|") for line in text.splitlines() if line)}
+before, after = parse(sys.argv[1]), parse(sys.argv[2])
+print("; ".join(f"{name}: {after[name][0] - before[name][0]} seq-read, {after[name][1] - before[name][1]} index-fetched"
+                for name in sorted(after)))
+PY
+)
+  result "rpo: one check, $RPO_NEW new on $RPO_HISTORY" "$(calc "round($CHECK_S, 3)") s, $(calc "int(float('${AT_RISK:-0}'))") at risk" "" ""
+  result "rpo: its Postgres statements" "$STATEMENTS" "" ""
+  result "rpo: its table rows" "$TABLES" "" ""
+  kill "$RPO_PID" 2>/dev/null || true; wait "$RPO_PID" 2>/dev/null || true; forget "$RPO_PID"
+  pg_stop "$WORK/rpo"
 fi
 
 # Summary ------------------------------------------------------------------------------------------------

@@ -50,18 +50,22 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   - dsn: A libpq connection string, either key/value
     ///     (`host=127.0.0.1 port=5432 user=postgres dbname=app`) or a URI
     ///     (`postgresql://user:password@host:5432/app`). The client encoding is always UTF-8.
+    ///   - defaults: libpq connection parameters (keyword, value) that apply unless the DSN sets
+    ///     them, e.g. `("connect_timeout", "10")`. Default none.
     ///   - logger: Receives connection events and server notices (warnings at `.warning`,
     ///     other notices at `.debug`).
     /// - Throws: ``PostgresError`` of kind `.connection` with libpq's message and the DSN
     ///   with its password redacted.
     public static func connect(
         _ dsn: String,
+        defaults: [(String, String)] = [],
         logger: Logger = Logger(label: "regionbridge.postgres")
     ) throws(PostgresError) -> PostgresConnection {
-        // `dbname` with expand_dbname=1 takes a whole connection string; `client_encoding`
-        // comes later in the arrays, so it overrides any encoding set in the DSN.
-        let pgconn = withCStrings(["dbname", "client_encoding", nil]) { keywords in
-            withCStrings([dsn, "UTF8", nil]) { values in
+        // libpq processes the keywords in order, the last value of a repeated one winning: `defaults`
+        // come first, so the DSN overrides them; `dbname` with expand_dbname=1 takes the whole connection
+        // string; `client_encoding` comes last, so it overrides any encoding set in the DSN.
+        let pgconn = withCStrings(defaults.map(\.0) + ["dbname", "client_encoding", nil]) { keywords in
+            withCStrings(defaults.map(\.1) + [dsn, "UTF8", nil]) { values in
                 PQconnectdbParams(keywords, values, 1)
             }
         }

@@ -142,7 +142,11 @@ public final class Reconciler {
     // MARK: Scanning
 
     /// What the stored index was scanned with; a change starts it over.
-    private var fingerprint: String {
+    private var fingerprint: String { Self.fingerprint(topology: topology, settings: settings) }
+
+    /// What an index is scanned with, for `settings` of `topology` (shared with ``ContinuousReconciler``, so that
+    /// both keep one index).
+    static func fingerprint(topology: Topology, settings: ReconcileSettings) -> String {
         [
             "topics=\(settings.topics.sorted().joined(separator: ","))",
             "rename=\(topology.topics.rename.rawValue)", "region=\(topology.source.region)",

@@ -68,10 +68,14 @@ struct RunCommand: AsyncParsableCommand {
                          what: "heartbeat reader", logger: logger),
             ]
         }
+        // Continuous reconciliation (reconcile.continuous), on a thread of its own; Postgres never holds up the copy.
+        let watch = RPOWatchService.make(
+            topology: topology, untilCaughtUp: untilCaughtUp, positions: monitoring.positions, observer: monitoring.observer, logger: logger)
+        let reconciling: [any Service] = watch.map { [NonFatal(service: $0, what: "continuous reconciliation", logger: logger)] } ?? []
         monitoring.readiness.running(true)
         let group = ServiceGroup(configuration: .init(
             // Graceful shutdown goes from the last service to the first: the bridge drains before monitoring stops.
-            services: (monitoring.services + heartbeats).map { .init(service: $0) }
+            services: (monitoring.services + heartbeats + reconciling).map { .init(service: $0) }
                 + [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                          failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

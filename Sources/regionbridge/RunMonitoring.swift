@@ -38,7 +38,7 @@ struct RunMonitoring {
         }
         // What an earlier run (killed, say) fired and did not resolve, as its alerts file says, resolves in this one.
         let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, restoring: unresolved, logger: logger)
-        let observer = ObserverGroup([metrics, alerter, readiness])
+        let observer = ObserverGroup([metrics, RPOMetrics(pair: topology.pair, factory: prometheus.factory), alerter, readiness])
         let positions = ReplicatedPositions()
         let replicated = ReplicatedEndpoint(positions: positions, metrics: SyncWaitMetrics(pair: topology.pair, factory: prometheus.factory))
         let server = MetricsServer(

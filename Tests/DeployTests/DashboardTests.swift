@@ -20,6 +20,8 @@ final class DashboardTests: XCTestCase {
         BridgeMetrics.Name.errors, BridgeMetrics.Name.lastGroupSync, BridgeMetrics.Name.clusterReachable,
         BridgeMetrics.Name.latency + "_bucket", BridgeMetrics.Name.latency + "_sum", BridgeMetrics.Name.latency + "_count",
         BridgeMetrics.Name.heartbeatAge, BridgeMetrics.Name.endToEndLatency + "_bucket",
+        RPOMetrics.Name.paymentsAtRisk, RPOMetrics.Name.amountAtRisk, RPOMetrics.Name.oldestAtRisk, RPOMetrics.Name.verifiedUntil,
+        RPOMetrics.Name.checkDuration, RPOMetrics.Name.lastSuccess, RPOMetrics.Name.postgresReachable,
     ]
 
     func testThePromQLReaderFindsMetricNamesOnly() {
@@ -71,6 +73,10 @@ final class DashboardTests: XCTestCase {
         XCTAssertTrue(has("time() - max by (pair) (regionbridge_last_group_sync_timestamp_seconds"), "group-sync age")
         XCTAssertTrue(has("max by (pair) (regionbridge_heartbeat_age_seconds"), "heartbeat age")
         XCTAssertTrue(has("histogram_quantile(0.99, sum by (pair, le) (rate(regionbridge_end_to_end_latency_seconds_bucket"), "end-to-end p99")
+        XCTAssertTrue(has("max by (pair) (regionbridge_rpo_payments_at_risk"), "payments at risk")
+        XCTAssertTrue(has("max by (pair, currency) (regionbridge_rpo_amount_at_risk"), "amount at risk per currency")
+        XCTAssertTrue(has("time() - max by (pair) (regionbridge_rpo_verified_until_timestamp_seconds"), "age of the RPO proof")
+        XCTAssertTrue(has("min by (pair) (regionbridge_postgres_reachable"), "Postgres reachable")
     }
 
     func testEveryQueryReadsOnlyExportedMetricsAndTheRuleUsesTheSameNames() throws {

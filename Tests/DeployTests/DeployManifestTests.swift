@@ -137,6 +137,22 @@ final class DeployManifestTests: XCTestCase {
         XCTAssertEqual(bySeverity["critical"], "max by (pair, topic, partition) (regionbridge_lag_seconds) > 60")
     }
 
+    func testPrometheusRuleAlertsOnRPOViolationAtMaxAgeAndOnPostgresUnreachable() throws {
+        let rule = try XCTUnwrap(try documents(kubernetes("prometheus-rule.yaml")).first)
+        let groups = try XCTUnwrap((rule["spec"] as? [String: Any])?["groups"] as? [[String: Any]])
+        let rules = Dictionary(groups.flatMap { $0["rules"] as? [[String: Any]] ?? [] }.compactMap { rule -> (String, [String: Any])? in
+            (rule["alert"] as? String).map { ($0, rule) }
+        }, uniquingKeysWith: { a, _ in a })
+        let violation = try XCTUnwrap(rules["RegionBridgeRPOViolation"])
+        // The default reconcile.continuous.max_age, 60 s; the feed's rpo_violation fires at the same age.
+        XCTAssertEqual(violation["expr"] as? String, "max by (pair) (regionbridge_rpo_oldest_at_risk_seconds) > 60")
+        XCTAssertEqual((violation["labels"] as? [String: Any])?["severity"] as? String, "critical")
+        let postgres = try XCTUnwrap(rules["RegionBridgePostgresUnreachable"])
+        XCTAssertEqual(postgres["expr"] as? String, "min by (pair) (regionbridge_postgres_reachable) == 0")
+        XCTAssertEqual(postgres["for"] as? String, "30s")
+        XCTAssertEqual((postgres["labels"] as? [String: Any])?["severity"] as? String, "critical")
+    }
+
     func testSystemdUnitAndDockerfileRunTheBridge() throws {
         let unit = try String(contentsOf: deploy.appendingPathComponent("systemd/regionbridge@.service"), encoding: .utf8)
         let lines = unit.split(separator: "\n").map(String.init)

@@ -91,6 +91,17 @@ final class FixtureTests: XCTestCase {
         XCTAssertEqual(rows.affectedRows, 2)
     }
 
+    func testConnectionDefaultsApplyUnlessTheDSNSetsThem() throws {
+        let cluster = try PostgresCluster()
+        let defaults = [("application_name", "from-defaults"), ("connect_timeout", "7")]
+        let plain = try PostgresConnection.connect(cluster.dsn, defaults: defaults)
+        XCTAssertEqual(try plain.query("SHOW application_name").rows, [["from-defaults"]])
+        XCTAssertEqual(try plain.query("SHOW client_encoding").rows, [["UTF8"]])
+        let overridden = try PostgresConnection.connect(cluster.dsn + " application_name=from-dsn client_encoding=LATIN1", defaults: defaults)
+        XCTAssertEqual(try overridden.query("SHOW application_name").rows, [["from-dsn"]], "the DSN wins over the defaults")
+        XCTAssertEqual(try overridden.query("SHOW client_encoding").rows, [["UTF8"]], "the encoding is always UTF-8")
+    }
+
     func testBrokenQueryThrowsServerMessageAndSQLState() throws {
         let cluster = try PostgresCluster()
         let connection = try cluster.connect()

@@ -40,11 +40,13 @@ final class PrometheusOnTansuTests: TwoRegionTestCase {
         let rules = try plainRules()
         let checked = try runProcess(try RepoPaths.promtool, ["check", "rules", rules.path], timeout: .seconds(30))
         XCTAssertEqual(checked.exitCode, 0, checked.stdout + checked.stderr)
-        XCTAssertTrue(checked.stdout.contains("SUCCESS: 5 rules found"), checked.stdout)
-        // Every alert of the feed (replication_lag warning and critical, cluster_unreachable, heartbeat_stale) has its rule.
+        XCTAssertTrue(checked.stdout.contains("SUCCESS: 7 rules found"), checked.stdout)
+        // Every alert of the feed (replication_lag warning and critical, cluster_unreachable, heartbeat_stale, rpo_violation,
+        // postgres_unreachable) has its rule.
         let text = try String(contentsOf: rules, encoding: .utf8)
         for metric in ["regionbridge_lag_seconds) > 5", "regionbridge_lag_seconds) > 60", "regionbridge_cluster_reachable) == 0",
-                       "regionbridge_heartbeat_age_seconds) > 60"] {
+                       "regionbridge_heartbeat_age_seconds) > 60", "regionbridge_rpo_oldest_at_risk_seconds) > 60",
+                       "regionbridge_postgres_reachable) == 0"] {
             XCTAssertTrue(text.contains(metric), "no rule on \(metric):\n\(text)")
         }
     }

@@ -84,6 +84,9 @@ final class SecretsOnTansuTests: TwoRegionTestCase {
               committed_query: "SELECT event_id, committed_at, amount, currency FROM payments WHERE status = 'committed' AND committed_at >= $1 AND committed_at < $2"
               topics: [payments]
               compare: {amount: amount, currency: currency}
+              amount: amount
+              currency: currency
+              continuous: {interval: 1s, lookback: 10m, max_age: 3s}
 
             """.write(to: topology, atomically: true, encoding: .utf8)
         var environment = ProcessInfo.processInfo.environment
@@ -114,6 +117,10 @@ final class SecretsOnTansuTests: TwoRegionTestCase {
             return text.contains(#""state":"firing""#) && text.contains(#""state":"resolved""#)
         }
         XCTAssertEqual(load.waitForExit(timeout: .seconds(60)), 0, load.stderrText)
+        // The continuous reconciliation connects to Postgres with the DSN holding the secret, and checks.
+        try waitUntil("a continuous-reconciliation check", timeout: .seconds(30)) {
+            ((try? httpGet("http://127.0.0.1:\(metricsPort)/metrics").body) ?? "").contains("regionbridge_rpo_last_success_timestamp_seconds")
+        }
         let metrics = try httpGet("http://127.0.0.1:\(metricsPort)/metrics").body
         XCTAssertTrue(metrics.contains("regionbridge_lag_seconds"), metrics)
         collect("/metrics", metrics)
@@ -122,6 +129,7 @@ final class SecretsOnTansuTests: TwoRegionTestCase {
         collect("run stderr", running.stderrText)
         // At trace level swift-service-lifecycle logs the services: the test reaches the place the secret leaked from.
         XCTAssertTrue(running.stderrText.contains("MonitorProbe(pair: us-east-to-eu-west)"), String(running.stderrText.prefix(3000)))
+        XCTAssertTrue(running.stderrText.contains("RPOWatchService(pair: us-east-to-eu-west)"), String(running.stderrText.prefix(3000)))
 
         // run --until-caught-up, with metrics and an alerts file
         let caughtUp = try regionbridge(["run"] + trace + ["--until-caught-up", "--alerts-file", alerts.path, "--request-timeout", "10s"])

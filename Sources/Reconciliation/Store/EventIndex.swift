@@ -74,13 +74,46 @@ final class EventIndex {
     private var config: String { "\"\(schema)\".reconcile_config" }
     private static let eventColumns = "pair, side, topic, partition, kafka_offset, source_offset, event_id, ts_ms, fields"
 
-    /// Creates the tables if missing and takes the pair's lock (held until the connection closes).
-    /// - Throws: ``ReconcileError`` when another run holds the lock, ``PostgresError`` when the server refuses.
-    func prepare() throws {
-        let locked = try db.query("SELECT pg_try_advisory_lock(hashtext($1))", ["regionbridge.reconcile.\(pair)"])
-        guard locked.rows.first?.first == "t" else {
-            throw ReconcileError(.unreachable, "another regionbridge reconcile of pair \(pair) is running against this database")
+    /// Takes the pair's lock (held until the connection closes), waiting up to `lockWait` for a running reconcile or
+    /// a bridge's continuous check to let it go, then creates the tables if missing.
+    /// - Throws: ``ReconcileError`` when the lock stayed taken for `lockWait`, ``PostgresError`` when the server refuses.
+    func prepare(lockWait: Duration = .seconds(60)) throws {
+        try lock(waitingUpTo: lockWait)
+        try createTables()
+    }
+
+    // MARK: The pair's lock
+
+    /// The advisory lock key's text (`hashtext` of it is the key): one lock per state schema and pair, taken by
+    /// `regionbridge reconcile` for its whole run and by `run`'s continuous reconciliation around each check.
+    var lockName: String { "regionbridge.reconcile.\(schema).\(pair)" }
+
+    /// Takes the pair's lock if it is free (a session lock: held until ``unlock()`` or the connection closes).
+    /// - Returns: false when another session holds it.
+    func tryLock() throws -> Bool {
+        try db.query("SELECT pg_try_advisory_lock(hashtext($1))", [lockName]).rows.first?.first == "t"
+    }
+
+    /// Lets the pair's lock go.
+    func unlock() throws {
+        _ = try db.query("SELECT pg_advisory_unlock(hashtext($1))", [lockName])
+    }
+
+    /// Takes the pair's lock, asking again every 200 ms for up to `wait`.
+    /// - Throws: ``ReconcileError`` naming who may hold it when it stayed taken.
+    func lock(waitingUpTo wait: Duration) throws {
+        let deadline = ContinuousClock.now + wait
+        while try !tryLock() {
+            guard ContinuousClock.now < deadline else {
+                throw ReconcileError(.unreachable, "the event index of pair \(pair) in schema \(schema) stayed locked for \(wait): "
+                    + "another regionbridge reconcile of the pair, or a running bridge's continuous reconciliation, is using it (try again)")
+            }
+            Thread.sleep(forTimeInterval: 0.2)
         }
+    }
+
+    /// Creates the schema and tables if missing.
+    func createTables() throws {
         try db.execute("""
             CREATE SCHEMA IF NOT EXISTS "\(schema)";
             CREATE UNLOGGED TABLE IF NOT EXISTS \(events) (
@@ -219,8 +252,11 @@ final class EventIndex {
     /// stores nothing, and a stored record is never stored again.
     ///
     /// Read-only: the records go to this session's temporary table only, and no cursor is stored.
-    /// - Parameter startedAt: when the scan began, stored with each cursor it returns (see ``sourceScannedAt()``).
-    func store(startedAt: Date = Date(), _ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
+    /// - Parameters:
+    ///   - startedAt: when the scan began, stored with each cursor it returns (see ``sourceScannedAt()``).
+    ///   - analyze: refresh the index's statistics afterwards (default true; the continuous reconciliation does it
+    ///     only after a large fill, see ``analyze()``).
+    func store(startedAt: Date = Date(), analyze: Bool = true, _ scan: (EventRowWriter) throws -> [ScannedPartition: Int64]) throws {
         if readOnly {
             _ = try db.copyIn("COPY \(scanned) (\(Self.eventColumns)) FROM STDIN") { writer in
                 _ = try scan(EventRowWriter(pair: pair, fieldNames: compared.map(\.field), writer: writer))
@@ -244,6 +280,11 @@ final class EventIndex {
             }
         }
         // Fresh statistics, or the planner takes a just-filled table for an empty one and joins it row by row.
+        if analyze { try self.analyze() }
+    }
+
+    /// Refreshes the planner's statistics of the stored events.
+    func analyze() throws {
         try db.execute("ANALYZE \(events)")
     }
 

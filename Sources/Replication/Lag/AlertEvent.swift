@@ -22,6 +22,11 @@ public struct AlertEvent: Sendable, Equatable {
         case clusterUnreachable = "cluster_unreachable"
         /// The newest heartbeat in the target is older than `lag.critical_seconds` (its age is in `lag_seconds`).
         case heartbeatStale = "heartbeat_stale"
+        /// A committed payment has been missing from the target for longer than `reconcile.continuous.max_age`
+        /// (the event carries `payments`, `amount`, `event_ids` and `classes`).
+        case rpoViolation = "rpo_violation"
+        /// The continuous reconciliation could not reach Postgres, or its queries failed, for longer than `lag.for`.
+        case postgresUnreachable = "postgres_unreachable"
     }
 
     /// Whether the alert started (or changed severity) or ended.
@@ -60,11 +65,13 @@ public struct AlertEvent: Sendable, Equatable {
     public var lagSeconds: Double?
     /// When the change was decided.
     public var at: Date
+    /// For `rpo_violation`: the payments missing for longer than `max_age` (none in a `resolved` event).
+    public var rpo: RPOAtRisk?
 
     /// Creates an event from its parts.
     public init(
         alert: Name, state: State, severity: Severity, pair: String, cluster: ClusterRole? = nil,
-        partition: TopicPartition? = nil, lagRecords: Int64? = nil, lagSeconds: Double? = nil, at: Date
+        partition: TopicPartition? = nil, lagRecords: Int64? = nil, lagSeconds: Double? = nil, at: Date, rpo: RPOAtRisk? = nil
     ) {
         self.alert = alert
         self.state = state
@@ -75,6 +82,7 @@ public struct AlertEvent: Sendable, Equatable {
         self.lagRecords = lagRecords
         self.lagSeconds = lagSeconds
         self.at = at
+        self.rpo = rpo
     }
 
     /// Reads an event back from its ``jsonLine``; nil for anything else.
@@ -93,15 +101,19 @@ public struct AlertEvent: Sendable, Equatable {
             alert: alert, state: state, severity: severity, pair: pair,
             cluster: (object["cluster"] as? String).flatMap(ClusterRole.init(rawValue:)), partition: partition,
             lagRecords: (object["lag_records"] as? NSNumber)?.int64Value, lagSeconds: (object["lag_seconds"] as? NSNumber)?.doubleValue,
-            at: at)
+            at: at, rpo: Self.rpo(in: object))
     }
 
     /// The event as one line of JSON (no trailing newline); absent values are `null`, `at` is ISO-8601 UTC.
     ///
     /// `{"alert":"replication_lag","state":"firing","severity":"critical","pair":"us-east-to-eu-west",`
     /// `"cluster":null,"topic":"payments","partition":0,"lag_records":120,"lag_seconds":61.5,"at":"2026-01-31T12:00:00Z"}`
+    ///
+    /// An `rpo_violation` event has four more keys after `at`: `payments` (count), `amount` (object currency → sum as
+    /// decimal text; only with `reconcile.amount`), `event_ids` (at most 20, oldest first) and `classes`
+    /// (`{"not_replicated":n,"never_published":m}`).
     public var jsonLine: String {
-        JSONValue.object(JSONObject([
+        var members: [(String, JSONValue)] = [
             ("alert", .string(alert.rawValue)),
             ("state", .string(state.rawValue)),
             ("severity", .string(severity.rawValue)),
@@ -112,6 +124,31 @@ public struct AlertEvent: Sendable, Equatable {
             ("lag_records", lagRecords.map { .integer($0) } ?? .null),
             ("lag_seconds", lagSeconds.map { .seconds($0) } ?? .null),
             ("at", .string(ISOTime.string(at))),
-        ])).render(pretty: false, indent: "")
+        ]
+        if let rpo { members += Self.members(of: rpo) }
+        return JSONValue.object(JSONObject(members)).render(pretty: false, indent: "")
+    }
+
+    /// The keys an `rpo_violation` event adds.
+    private static func members(of rpo: RPOAtRisk) -> [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = [("payments", .integer(Int64(rpo.payments)))]
+        if let amounts = rpo.amounts {
+            members.append(("amount", .object(JSONObject(amounts.keys.sorted().map { ($0, .string(amounts[$0]!)) }))))
+        }
+        members.append(("event_ids", .array(rpo.eventIDs.map { .string($0) })))
+        members.append(("classes", .object(JSONObject([
+            ("not_replicated", .integer(Int64(rpo.notReplicated))), ("never_published", .integer(Int64(rpo.neverPublished))),
+        ]))))
+        return members
+    }
+
+    /// The `rpo_violation` keys of a parsed line; nil when it has none.
+    private static func rpo(in object: [String: Any]) -> RPOAtRisk? {
+        guard let payments = (object["payments"] as? NSNumber)?.intValue else { return nil }
+        let classes = object["classes"] as? [String: Any] ?? [:]
+        return RPOAtRisk(
+            payments: payments, amounts: object["amount"] as? [String: String], eventIDs: object["event_ids"] as? [String] ?? [],
+            notReplicated: (classes["not_replicated"] as? NSNumber)?.intValue ?? 0,
+            neverPublished: (classes["never_published"] as? NSNumber)?.intValue ?? 0)
     }
 }

@@ -134,6 +134,8 @@ public struct LagAlertRules: Sendable {
                 heartbeat = track
                 heartbeatAge = event.lagSeconds
                 heartbeatRestored = true
+            case .rpoViolation, .postgresUnreachable:
+                continue  // RPOAlertRules takes these over
             }
         }
     }
@@ -219,7 +221,7 @@ private struct PartitionTracks: Sendable {
 }
 
 /// One alert's state: whether it fires, and since when its condition has held or been clear.
-private struct Track: Sendable {
+struct Track: Sendable {
     /// Whether the alert is firing now.
     var firing = false
     /// Since when the condition has held, without a break; nil while it is clear.

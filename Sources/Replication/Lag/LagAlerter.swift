@@ -16,6 +16,8 @@ import Topology
 /// on the next tick.
 public final class LagAlerter: ReplicationObserver, Service, CustomStringConvertible {
     private let rules: Mutex<LagAlertRules>
+    /// `rpo_violation` and `postgres_unreachable` (continuous reconciliation).
+    private let rpoRules: Mutex<RPOAlertRules>
     private let pending = Mutex<[AlertEvent]>([])
     private let sinks: [any AlertSink]
     private let failing: Mutex<[Bool]>
@@ -39,11 +41,14 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
         now: @escaping @Sendable () -> Date = { Date() }, restoring: [AlertEvent] = [], logger: Logger
     ) {
         var rules = LagAlertRules(settings: settings, pair: pair)
+        var rpoRules = RPOAlertRules(pair: pair, holdFor: settings.holdFor)
         if !restoring.isEmpty {
             rules.restore(firing: restoring, at: now())
+            rpoRules.restore(firing: restoring, at: now())
             logger.notice("\(restoring.count) alert(s) fired by an earlier run and not resolved are taken over: they resolve once their condition clears")
         }
         self.rules = Mutex(rules)
+        self.rpoRules = Mutex(rpoRules)
         self.sinks = sinks
         failing = Mutex(Array(repeating: false, count: sinks.count))
         self.tick = tick
@@ -75,6 +80,15 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
         enqueue(rules.withLock { $0.observe(cluster: cluster, reachable: reachable, at: time) })
     }
 
+    public func rpoChecked(_ result: RPOCheckResult) {
+        enqueue(rpoRules.withLock { $0.observe(result) })
+    }
+
+    public func postgresReachable(_ reachable: Bool) {
+        let time = now()
+        enqueue(rpoRules.withLock { $0.observe(postgresReachable: reachable, at: time) })
+    }
+
     /// Lets time pass to now, then hands every queued event to the sinks, in order. Sinks are called on every
     /// evaluation, also without new events, so that one that failed can deliver what it kept.
     ///
@@ -82,6 +96,7 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
     public func evaluate() {
         let time = now()
         enqueue(rules.withLock { $0.evaluate(at: time) })
+        enqueue(rpoRules.withLock { $0.evaluate(at: time) })
         publish(pending.withLock { queued in
             defer { queued.removeAll() }
             return queued
@@ -118,6 +133,7 @@ public final class LagAlerter: ReplicationObserver, Service, CustomStringConvert
         // Alerts taken over from an earlier run for partitions this run never watched would stay firing for ever.
         let time = now()
         enqueue(rules.withLock { $0.resolveUnobservedRestored(at: time) })
+        enqueue(rpoRules.withLock { $0.resolveUnobservedRestored(at: time) })
         evaluate()
         for sink in sinks { sink.close(timeout: .seconds(5)) }
     }

@@ -31,6 +31,10 @@ public protocol ReplicationObserver: Sendable {
     func heartbeatAge(seconds: Double)
     /// A new heartbeat reached the target `seconds` after it was written in the source.
     func heartbeatLatency(seconds: Double)
+    /// The continuous reconciliation finished a check (`reconcile.continuous`).
+    func rpoChecked(_ result: RPOCheckResult)
+    /// Whether the continuous reconciliation's last statements reached Postgres (false: cannot connect, or a query failed).
+    func postgresReachable(_ reachable: Bool)
 }
 
 extension ReplicationObserver {
@@ -44,6 +48,8 @@ extension ReplicationObserver {
     public func running(_ running: Bool) {}
     public func heartbeatAge(seconds: Double) {}
     public func heartbeatLatency(seconds: Double) {}
+    public func rpoChecked(_ result: RPOCheckResult) {}
+    public func postgresReachable(_ reachable: Bool) {}
 }
 
 /// Passes every report on to several observers, in order.
@@ -83,6 +89,12 @@ public struct ObserverGroup: ReplicationObserver {
     }
     public func heartbeatLatency(seconds: Double) {
         for observer in observers { observer.heartbeatLatency(seconds: seconds) }
+    }
+    public func rpoChecked(_ result: RPOCheckResult) {
+        for observer in observers { observer.rpoChecked(result) }
+    }
+    public func postgresReachable(_ reachable: Bool) {
+        for observer in observers { observer.postgresReachable(reachable) }
     }
 }
 

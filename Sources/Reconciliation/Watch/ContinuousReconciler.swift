@@ -1,0 +1,327 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import Replication
+import Synchronization
+import Topology
+
+/// `run`'s continuous reconciliation (`reconcile.continuous`): every `interval` it checks the payments committed in
+/// `[now − lookback, now)` against what the target holds for good, and reports each check to an observer
+/// (``ReplicationObserver/rpoChecked(_:)``: metrics and the `rpo_violation` alert) or that Postgres did not answer
+/// (``ReplicationObserver/postgresReachable(_:)``: `postgres_unreachable`).
+///
+/// One check:
+/// 1. takes the pair's event-index lock (``EventIndex/tryLock()``); when a manual `regionbridge reconcile` holds it,
+///    the check is skipped;
+/// 2. runs `committed_query` for the window into a session table;
+/// 3. scans the new **source** records of `reconcile.topics` into the event index (the same index, cursors and
+///    fingerprint as `regionbridge reconcile`, so each side goes on where the other stopped);
+/// 4. decides without reading the target: a committed payment is in the target iff a source record of its event
+///    has an offset below its partition's `replicatedUpTo` (``ReplicatedPositions``, what `/v1/replicated` answers
+///    from), or the index holds a target copy of it (scanned by a manual reconcile). Every other one is at risk:
+///    `not_replicated` when a source record of it is indexed, `never_published` when none is.
+///
+/// Postgres does only window-sized work: the committed query is bounded by the window (index it on the commit
+/// time), and each committed payment is looked up in the index by `(pair, event_id)`.
+///
+/// Used from one thread at a time (``run(until:)``'s), hence `@unchecked Sendable`: its connection, clients and
+/// cursors are never touched by two threads.
+public final class ContinuousReconciler: @unchecked Sendable {
+    /// Why a check gave no result.
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Postgres could not be reached, or one of the check's statements failed; the server's message.
+        case postgres(String)
+        /// The source cluster could not be read.
+        case kafka(String)
+        /// The bridge does not copy yet (``ReplicatedPositions`` has no picture): nothing can be proven.
+        case notReady(String)
+        /// A manual `regionbridge reconcile` of the pair holds the event index.
+        case locked
+
+        public var description: String {
+            switch self {
+            case .postgres(let message): "Postgres: \(message)"
+            case .kafka(let message): message
+            case .notReady(let why): why
+            case .locked: "a regionbridge reconcile of the pair holds the event index"
+            }
+        }
+    }
+
+    private let topology: Topology
+    private let settings: ReconcileSettings
+    private let continuous: ContinuousReconcileSettings
+    private let positions: ReplicatedPositions
+    private let observer: any ReplicationObserver
+    private let requestTimeout: Duration
+    private let logger: Logger
+
+    private var db: PostgresConnection?
+    private var index: EventIndex?
+    private var admin: KafkaAdmin?
+    private var scanner: EventScanner?
+    /// The failure kind of the streak of failed checks going on, to log its first one as an error only.
+    private var failing: String?
+    /// Since when the check thread waits for Postgres (nil while it does not): read by ``reportStall()``
+    /// from another thread, hence the lock.
+    private let waitingSince = Mutex<ContinuousClock.Instant?>(nil)
+    /// ``reportStall()`` logged the stall going on.
+    private let stallLogged = Atomic<Bool>(false)
+
+    /// - Parameters:
+    ///   - positions: the engine's replicated positions (the ones `/v1/replicated` uses).
+    ///   - observer: gets each check's result, and whether Postgres answered.
+    ///   - requestTimeout: of one Kafka request, and the longest a source scan may go without progress.
+    /// - Throws: ``ReconcileError`` `.configuration` when the topology has no `reconcile.continuous`.
+    public init(
+        topology: Topology, positions: ReplicatedPositions, observer: any ReplicationObserver,
+        requestTimeout: Duration = .seconds(10), logger: Logger
+    ) throws(ReconcileError) {
+        guard let settings = topology.reconcile, let continuous = settings.continuous else {
+            throw ReconcileError(.configuration, "the topology has no reconcile.continuous section")
+        }
+        self.topology = topology
+        self.settings = settings
+        self.continuous = continuous
+        self.positions = positions
+        self.observer = observer
+        self.requestTimeout = requestTimeout
+        self.logger = logger
+    }
+
+    /// Checks every `interval` until `stop`, reporting each check to the observer; blocks the calling thread.
+    /// The first check runs at once. A check that fails is logged and reported, and the next one tries again
+    /// (with a new Postgres connection after a Postgres failure).
+    public func run(until stop: StopSignal) {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !stop.isStopped {
+            if clock.now >= next {
+                let started = clock.now
+                // Not copying yet (just started): the first picture of the positions comes within a second or two.
+                let ready = checkAndReport(at: Date())
+                next = started + (ready ? continuous.interval : min(continuous.interval, .seconds(1)))
+            }
+            Thread.sleep(forTimeInterval: min(0.05, max(0.001, (next - clock.now).seconds)))
+        }
+        disconnect()
+    }
+
+    /// One check, reported to the observer and logged.
+    /// - Returns: false when the bridge did not copy yet (the check is worth trying again soon).
+    @discardableResult
+    func checkAndReport(at now: Date) -> Bool {
+        do throws(Failure) {
+            let result = try check(at: now)
+            if failing != nil { logger.notice("continuous reconciliation of pair \(topology.pair) checks again") }
+            failing = nil
+            observer.rpoChecked(result)
+            logger.debug("continuous reconciliation checked", metadata: [
+                "at_risk": "\(result.atRisk.payments)", "violating": "\(result.violation.payments)",
+                "seconds": "\(result.durationSeconds)",
+            ])
+        } catch {
+            report(error)
+            if case .notReady = error { return false }
+        }
+        return true
+    }
+
+    private func report(_ failure: Failure) {
+        let kind: String
+        switch failure {
+        case .postgres:
+            kind = "postgres"
+            observer.postgresReachable(false)
+            observer.error(kind: "postgres_unreachable")
+            disconnect()
+        case .kafka:
+            kind = "kafka"
+            if db != nil { observer.postgresReachable(true) }
+            observer.error(kind: "rpo_check_failed")
+        case .notReady:
+            kind = "not_ready"
+            if db != nil { observer.postgresReachable(true) }
+        case .locked:
+            kind = "locked"
+            observer.postgresReachable(true)
+        }
+        let level: Logger.Level = failing == kind ? .debug : (kind == "postgres" || kind == "kafka" ? .error : .notice)
+        failing = kind
+        logger.log(level: level, "continuous reconciliation of pair \(topology.pair): check skipped: \(failure); the next one in \(continuous.interval) tries again")
+    }
+
+    /// Runs one check of `[now − lookback, now)`.
+    /// - Throws: ``Failure``: Postgres, the source, or the bridge not copying yet; or the index locked by a reconcile.
+    public func check(at now: Date) throws(Failure) -> RPOCheckResult {
+        let started = ContinuousClock.now
+        let partitions = try sourcePartitions()
+        let (db, index) = try connection()
+        guard try postgres({ try index.tryLock() }) else { throw .locked }
+        defer { try? index.unlock() }
+        let queries = RPOWatchQueries(db: db, schema: settings.stateSchema, pair: topology.pair, settings: settings)
+        try postgres { try queries.loadCommitted(from: now.addingTimeInterval(-continuous.lookback.seconds), to: now) }
+        try scanSource(partitions, into: index)
+        var upTo: [(TopicPartition, Int64)] = []
+        for partition in partitions {
+            switch positions.lookup(partition) {
+            case .unavailable(let why): throw .notReady(why)
+            case .notHere: upTo.append((partition, 0))  // single mode: not copied (yet): nothing of it is proven
+            case .position(let position): upTo.append((partition, position.replicatedUpTo))
+            }
+        }
+        var result = try postgres {
+            try queries.evaluate(at: now, maxAge: continuous.maxAge, replicatedUpTo: upTo)
+        }
+        result.durationSeconds = (ContinuousClock.now - started).seconds
+        return result
+    }
+
+    /// The partitions of `reconcile.topics` in the source.
+    private func sourcePartitions() throws(Failure) -> [TopicPartition] {
+        do {
+            if admin == nil {
+                admin = try KafkaAdmin(configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "rpo-watch"), logger: logger)
+            }
+            var partitions: [TopicPartition] = []
+            let topics = try admin!.topics(timeout: requestTimeout)
+            for topic in settings.topics {
+                guard let found = topics.first(where: { $0.name == topic && $0.errorName == nil }) else {
+                    throw ReconcileError(.unreachable, "reconcile.topics names \(topic), which does not exist in the source cluster \(topology.source.region)")
+                }
+                partitions += found.partitions.map { TopicPartition(topic, $0) }
+            }
+            return partitions.sorted()
+        } catch let error as ReconcileError {
+            throw .kafka(error.message)
+        } catch {
+            admin = nil
+            throw .kafka("cannot reach the source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+        }
+    }
+
+    /// The open connection and index, opened (tables and session tables made) when there is none.
+    private func connection() throws(Failure) -> (PostgresConnection, EventIndex) {
+        if let db, let index { return (db, index) }
+        let (db, index) = try postgres { () throws -> (PostgresConnection, EventIndex) in
+            let db = try PostgresConnection.connect(settings.postgresDSN.reveal(), defaults: Self.connectionDefaults, logger: logger)
+            let index = EventIndex(db: db, schema: settings.stateSchema, pair: topology.pair, compared: settings.compare)
+            try index.createTables()
+            try RPOWatchQueries.prepareSession(db, statementTimeout: statementTimeout)
+            return (db, index)
+        }
+        self.db = db
+        self.index = index
+        return (db, index)
+    }
+
+    private func disconnect() {
+        index = nil
+        db = nil  // closes the connection, and with it any lock it held
+    }
+
+    /// Scans the new source records of `partitions` into the index, from the stored cursors (the log start when the
+    /// log no longer holds one), and stores the new cursors with them in one transaction.
+    private func scanSource(_ partitions: [TopicPartition], into index: EventIndex) throws(Failure) {
+        let fingerprint = Reconciler.fingerprint(topology: topology, settings: settings)
+        let (cursors, reset) = try postgres { try index.cursors(fingerprint: fingerprint) }
+        if reset { logger.notice("continuous reconciliation: the reconcile section changed; the event index of pair \(topology.pair) starts over") }
+        do {
+            if scanner == nil {
+                scanner = try EventScanner(
+                    configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "rpo-watch"),
+                    groupID: "regionbridge.\(topology.pair).reconcile", cluster: "source \(topology.source.region)",
+                    timeout: requestTimeout, logger: logger)
+            }
+        } catch {
+            throw .kafka(error.message)
+        }
+        let scanner = scanner!
+        var starts: [TopicPartition: Int64] = [:]
+        do {
+            for partition in partitions {
+                let (low, _) = try scanner.watermarks(partition)
+                let cursor = cursors[ScannedPartition(.source, partition)] ?? 0
+                if cursor < low {
+                    logger.warning("continuous reconciliation: source \(partition): offsets \(cursor) to \(low - 1) were deleted before they were indexed; payments whose only records were there count as never published")
+                }
+                starts[partition] = max(cursor, low)
+            }
+        } catch {
+            throw .kafka(error.message)
+        }
+        let reader = PaymentEventReader(eventID: settings.eventID, compared: settings.compare.map(\.field))
+        var stored = 0
+        do {
+            // The COPY lasts as long as the scan (the first one reads the whole history): no statement timeout for it.
+            try db?.execute("SET statement_timeout = 0")
+            defer { try? db?.execute("SET statement_timeout = '\(Int64(statementTimeout.seconds * 1000))ms'") }
+            // Statistics are refreshed only after a large fill (the first scan, a burst): ANALYZE samples up to 30,000
+            // pages of the index whatever was added, a cost of the history, not of the window.
+            try index.store(analyze: false) { writer in
+                let ends = try scanner.scan(from: starts, progress: { _ in }) { record in
+                    guard let event = reader.event(in: record) else { return }
+                    try writer.append(.source, record, sourceOffset: record.offset, event: event)
+                    stored += 1
+                }
+                return Dictionary(uniqueKeysWithValues: ends.map { (ScannedPartition(.source, $0.key), $0.value) })
+            }
+            if stored >= Self.analyzeAfter { try index.analyze() }
+        } catch let error as ReconcileError {
+            self.scanner = nil  // a scan cut short leaves partitions assigned: the next check starts with a new consumer
+            throw .kafka(error.message)
+        } catch {
+            self.scanner = nil
+            throw .postgres("cannot store scanned events: \(error)")
+        }
+    }
+
+    /// libpq parameters for the watch's connection unless the DSN sets them: a server that does not answer (a host
+    /// down, packets dropped) fails the check within seconds instead of holding it for the kernel's TCP timeouts
+    /// (minutes to hours): 10 s to connect, dead-peer detection by keepalives after 10 + 3 × 5 s of silence, and
+    /// unacknowledged writes given up after 30 s.
+    static let connectionDefaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"),
+    ]
+
+    /// Every statement's `statement_timeout`: `max(interval, 30s)`.
+    var statementTimeout: Duration { max(continuous.interval, .seconds(30)) }
+
+    /// How long one Postgres call may wait before ``reportStall()`` counts Postgres as unreachable: the statement
+    /// timeout and 5 s more. Only a server that cannot enforce its own timeout (hung, or its host cut off before
+    /// the keepalives tell) keeps a call waiting that long.
+    public var stallAfter: Duration { statementTimeout + .seconds(5) }
+
+    /// Called about once a second from another thread than ``run(until:)``'s: while the check has waited for one
+    /// Postgres call longer than ``stallAfter``, reports Postgres unreachable (so `postgres_unreachable` fires after
+    /// `lag.for` although the check never returns), and logs it once per stall.
+    public func reportStall() {
+        guard let since = waitingSince.withLock({ $0 }), ContinuousClock.now - since > stallAfter else { return }
+        observer.postgresReachable(false)
+        if !stallLogged.exchange(true, ordering: .relaxed) {
+            observer.error(kind: "postgres_unreachable")
+            logger.error("continuous reconciliation of pair \(topology.pair): Postgres has not answered a statement for \(stallAfter) (the server hangs, or its host is cut off); replication goes on")
+        }
+    }
+
+    /// How many newly indexed records make a check refresh the index's statistics.
+    static let analyzeAfter = 10_000
+
+    /// Runs Postgres statements, turning their errors into ``Failure/postgres(_:)`` with the server's message.
+    private func postgres<T>(_ body: () throws -> T) throws(Failure) -> T {
+        waitingSince.withLock { $0 = .now }
+        defer {
+            waitingSince.withLock { $0 = nil }
+            stallLogged.store(false, ordering: .relaxed)
+        }
+        do {
+            return try body()
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw .postgres("\(error)")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Committed payments not (yet) proven in the target: how many, what they are worth, why.
+public struct RPOAtRisk: Sendable, Equatable {
+    /// How many committed payments.
+    public var payments: Int
+    /// Sum of their amounts per currency, as decimal text (`"1234.50"`); nil when `reconcile.amount` is not set.
+    /// Without `reconcile.currency` the one key is `""`.
+    public var amounts: [String: String]?
+    /// Their event ids, oldest commit first, at most ``RPOAtRisk/maxEventIDs``.
+    public var eventIDs: [String]
+    /// Of them, in the source index but at or beyond the partition's `replicatedUpTo`.
+    public var notReplicated: Int
+    /// Of them, in no indexed source record.
+    public var neverPublished: Int
+
+    /// How many event ids an alert names.
+    public static let maxEventIDs = 20
+
+    /// Creates a set; the default is the empty one (nothing at risk).
+    public init(payments: Int = 0, amounts: [String: String]? = nil, eventIDs: [String] = [], notReplicated: Int = 0, neverPublished: Int = 0) {
+        self.payments = payments
+        self.amounts = amounts
+        self.eventIDs = eventIDs
+        self.notReplicated = notReplicated
+        self.neverPublished = neverPublished
+    }
+}
+
+/// The outcome of one continuous-reconciliation check of the window `[at − lookback, at)`.
+public struct RPOCheckResult: Sendable, Equatable {
+    /// When the check looked (the window's end).
+    public var at: Date
+    /// Every committed payment of the window that is not proven in the target (metrics).
+    public var atRisk: RPOAtRisk
+    /// Of those, the ones committed longer than `max_age` ago: the RPO violation (the alert).
+    public var violation: RPOAtRisk
+    /// Commit time of the oldest payment at risk; nil when none is.
+    public var oldestAtRisk: Date?
+    /// Every committed payment of the window up to this commit time is proven in the target.
+    public var verifiedUntil: Date
+    /// How long the check took, seconds.
+    public var durationSeconds: Double
+
+    /// Creates a result.
+    public init(at: Date, atRisk: RPOAtRisk, violation: RPOAtRisk, oldestAtRisk: Date?, verifiedUntil: Date, durationSeconds: Double) {
+        self.at = at
+        self.atRisk = atRisk
+        self.violation = violation
+        self.oldestAtRisk = oldestAtRisk
+        self.verifiedUntil = verifiedUntil
+        self.durationSeconds = durationSeconds
+    }
+}

@@ -1,0 +1,296 @@
+import Foundation
+import Kafka
+import Postgres
+import TestSupport
+import XCTest
+
+/// `run`'s continuous reconciliation (`reconcile.continuous`) on two tansu brokers and a throwaway Postgres holding
+/// the reference payments schema: `rpo_violation` for a payment the publisher withheld, the value at risk while the
+/// target is frozen, and `postgres_unreachable` while Postgres is stopped (replication goes on).
+final class RPOWatchOnTansuTests: TwoRegionTestCase {
+    private var postgres: PostgresCluster!
+    private var db: PostgresConnection!
+    private var port = 0
+    /// Never needed (the test server trusts loopback), never to be printed.
+    private let password = "rpoWatchS3cret"
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        postgres = try PostgresCluster()
+        try postgres.createDatabase("payments")
+        db = try postgres.connect(database: "payments")
+        try db.execute(String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/postgres/payments.sql"), encoding: .utf8))
+        try sourceClient.createTopic("payments", partitions: 3)
+        port = try freeLoopbackPort()
+    }
+
+    override func tearDown() {
+        db = nil
+        try? postgres?.stop()
+        postgres = nil
+        super.tearDown()
+    }
+
+    /// Checks every second; a payment missing for 3 s is a violation; `lag.for` 2 s.
+    private func fixture(instances: String = "{mode: single}") throws -> BridgeFixture {
+        try BridgeFixture(
+            source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
+            extra: """
+                reconcile:
+                  postgres_dsn: "\(postgres.dsn(database: "payments")) password=\(password)"
+                  committed_query: "SELECT event_id, committed_at, amount, currency FROM payments WHERE status = 'committed' AND committed_at >= $1 AND committed_at < $2"
+                  topics: [payments]
+                  event_id: key
+                  amount: amount
+                  currency: currency
+                  continuous: {interval: 1s, lookback: 10m, max_age: 3s}
+                lag: {warn_seconds: 30, critical_seconds: 60, for: 2s}
+                metrics: {listen: "127.0.0.1:\(port)"}
+                heartbeats: {interval: 0}
+                instances: \(instances)
+                """)
+    }
+
+    /// Commits payments `pay-<n>` for `range` now (amount n + 0.50 EUR) and, unless `publish` is false, publishes them.
+    private func commitPayments(_ range: Range<Int>, publish: Bool = true) throws {
+        try db.execute("""
+            INSERT INTO payments (event_id, account, amount, currency, status, committed_at)
+            SELECT 'pay-' || n, 'acct-' || (n % 7), n + 0.50, 'EUR', 'committed', now()
+            FROM generate_series(\(range.lowerBound), \(range.upperBound - 1)) AS n
+            """)
+        if publish { try publishEvents(range) }
+    }
+
+    private func publishEvents(_ range: Range<Int>) throws {
+        _ = try sourceClient.produce(range.map { n in
+            KafkaRecord(
+                topic: "payments", partition: Int32(n % 3), offset: 0, key: Array("pay-\(n)".utf8),
+                value: Array(#"{"event_id":"pay-\#(n)","amount":\#(n).50,"currency":"EUR"}"#.utf8))
+        })
+    }
+
+    /// The value of the first series of `name` whose labels contain `label` (e.g. `currency="EUR"`), nil when absent.
+    private func metric(_ name: String, _ label: String = "") -> Double? {
+        guard let body = try? httpGet("http://127.0.0.1:\(port)/metrics").body else { return nil }
+        return body.split(separator: "\n").first { ($0.hasPrefix(name + "{") || $0.hasPrefix(name + " ")) && (label.isEmpty || $0.contains(label)) }
+            .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+    }
+
+    /// The alert events of `alert` in the alerts file, parsed.
+    private func events(_ alerts: URL, _ alert: String) -> [[String: Any]] {
+        let text = (try? String(contentsOf: alerts, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let event = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                  event["alert"] as? String == alert else { return nil }
+            return event
+        }
+    }
+
+    private func states(_ alerts: URL, _ alert: String) -> [String] {
+        events(alerts, alert).compactMap { $0["state"] as? String }
+    }
+
+    private func alertsFile(_ bridge: BridgeFixture) -> URL {
+        bridge.topologyURL.deletingLastPathComponent().appendingPathComponent("alerts.jsonl")
+    }
+
+    func testAWithheldPaymentFiresRPOViolationNamingItAfterMaxAgeAndResolvesOnceReplicated() throws {
+        try commitPayments(0..<4)
+        try commitPayments(4..<5, publish: false)  // the publisher withholds pay-4
+        let committedText = try db.query("SELECT extract(epoch FROM committed_at)::float8 FROM payments WHERE event_id = 'pay-4'").rows.first?[0] ?? nil
+        let committedAt = try XCTUnwrap(committedText.flatMap(Double.init))
+        let bridge = try fixture()
+        let alerts = alertsFile(bridge)
+        let process = try bridge.start(["--alerts-file", alerts.path])
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+
+        try waitUntil("rpo_violation fires", timeout: .seconds(30)) { states(alerts, "rpo_violation") == ["firing"] }
+        let firing = events(alerts, "rpo_violation")[0]
+        XCTAssertEqual(firing["severity"] as? String, "critical")
+        XCTAssertEqual(firing["pair"] as? String, "us-east-to-eu-west")
+        XCTAssertEqual(firing["payments"] as? Int, 1)
+        XCTAssertEqual(firing["amount"] as? [String: String], ["EUR": "4.50"])
+        XCTAssertEqual(firing["event_ids"] as? [String], ["pay-4"])
+        XCTAssertEqual(firing["classes"] as? [String: Int], ["not_replicated": 0, "never_published": 1])
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let firedAt = try XCTUnwrap((firing["at"] as? String).flatMap { fractional.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }, "\(firing)")
+        XCTAssertGreaterThanOrEqual(firedAt.timeIntervalSince1970, committedAt + 3 - 0.001, "not before max_age")
+        XCTAssertEqual(metric("regionbridge_rpo_payments_at_risk"), 1)
+        XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 4.5)
+        XCTAssertEqual(metric("regionbridge_rpo_verified_until_timestamp_seconds") ?? 0, committedAt, accuracy: 0.002)
+        XCTAssertGreaterThan(metric("regionbridge_rpo_oldest_at_risk_seconds") ?? 0, 3)
+        // Every metric the dashboard and the PrometheusRule read from the continuous reconciliation is served.
+        let served = PromQL.servedNames(in: (try? httpGet("http://127.0.0.1:\(port)/metrics").body) ?? "")
+        XCTAssertEqual(DashboardMetricsOnTansuTests.reconciliationMetrics.subtracting(served), [])
+
+        // Published at last: replicated, and the violation resolves.
+        try publishEvents(4..<5)
+        try waitUntil("rpo_violation resolves", timeout: .seconds(30)) { states(alerts, "rpo_violation") == ["firing", "resolved"] }
+        let resolved = events(alerts, "rpo_violation")[1]
+        XCTAssertEqual(resolved["payments"] as? Int, 0)
+        XCTAssertEqual(resolved["amount"] as? [String: String], [:])
+        XCTAssertEqual(resolved["event_ids"] as? [String], [])
+        XCTAssertEqual(resolved["classes"] as? [String: Int], ["not_replicated": 0, "never_published": 0])
+        try waitUntil("nothing at risk", timeout: .seconds(10)) { metric("regionbridge_rpo_payments_at_risk") == 0 }
+        XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 0)
+        XCTAssertEqual(metric("regionbridge_rpo_oldest_at_risk_seconds"), 0)
+        XCTAssertEqual(states(alerts, "postgres_unreachable"), [])
+
+        // A manual reconcile next to the running watch: started while the pair's index lock is held (as during a
+        // check), it waits for it, then both use the one index and neither spoils the other's answer.
+        let holder = try postgres.connect(database: "payments")
+        _ = try holder.query("SELECT pg_advisory_lock(hashtext('regionbridge.reconcile.regionbridge.us-east-to-eu-west'))")
+        let manual = try BackgroundProcess(RepoPaths.regionbridge, [
+            "reconcile", "--topology", bridge.topologyURL.path, "--format", "json", "--since", "10m", "--grace", "1s",
+        ])
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertTrue(manual.isRunning, "reconcile waits for the lock")
+        _ = try holder.query("SELECT pg_advisory_unlock(hashtext('regionbridge.reconcile.regionbridge.us-east-to-eu-west'))")
+        XCTAssertEqual(manual.waitForExit(timeout: .seconds(60)), 0, manual.stdoutText + manual.stderrText)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(manual.stdoutText.utf8)) as? [String: Any])
+        let counts = report["counts"] as? [String: Int] ?? [:]
+        XCTAssertEqual(counts["committed"], 5, manual.stdoutText)
+        XCTAssertEqual(counts["in_target"], 5, manual.stdoutText)
+        let checked = metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0
+        try waitUntil("a check after the manual reconcile", timeout: .seconds(15)) {
+            (metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0) > checked
+        }
+        XCTAssertEqual(metric("regionbridge_rpo_payments_at_risk"), 0)
+        XCTAssertEqual(states(alerts, "rpo_violation"), ["firing", "resolved"])
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        XCTAssertFalse(process.stderrText.contains(password) || process.stdoutText.contains(password))
+    }
+
+    func testAHungPostgresBackendRaisesPostgresUnreachableThroughTheWatchdogAndReplicationGoesOn() throws {
+        try commitPayments(0..<3)
+        let bridge = try fixture()
+        let alerts = alertsFile(bridge)
+        let process = try bridge.start(["--alerts-file", alerts.path])
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("a successful check", timeout: .seconds(30)) { metric("regionbridge_rpo_last_success_timestamp_seconds") != nil }
+        // The watch's own backend process (only that one) stops answering, its host still answering TCP: neither
+        // the statement timeout nor keepalives can end the wait.
+        let backend = try XCTUnwrap(db.query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'regionbridge-rpo-watch'").rows.first?[0].flatMap { $0 }.flatMap(Int32.init))
+        XCTAssertEqual(kill(backend, SIGSTOP), 0)
+        var continued = false
+        defer { if !continued { kill(backend, SIGCONT) } }
+        try publishEvents(3..<12)
+        // Statement timeout 30 s + 5 s, then lag.for 2 s.
+        try waitUntil("postgres_unreachable fires", timeout: .seconds(50)) { states(alerts, "postgres_unreachable") == ["firing"] }
+        XCTAssertEqual(metric("regionbridge_postgres_reachable"), 0)
+        XCTAssertTrue(process.stderrText.contains("Postgres has not answered a statement for 35.0 seconds"), process.stderrText)
+        XCTAssertEqual(try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(10)).count }.reduce(0, +), 12,
+                       "replication went on")
+        XCTAssertEqual(kill(backend, SIGCONT), 0)
+        continued = true
+        try waitUntil("postgres_unreachable resolves", timeout: .seconds(30)) { states(alerts, "postgres_unreachable") == ["firing", "resolved"] }
+        XCTAssertEqual(metric("regionbridge_postgres_reachable"), 1)
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+    }
+
+    func testACheckStuckOnAHungBackendDoesNotHoldUpShutdown() throws {
+        try commitPayments(0..<3)
+        let process = try fixture().start()
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("a successful check", timeout: .seconds(30)) { metric("regionbridge_rpo_last_success_timestamp_seconds") != nil }
+        let backend = try XCTUnwrap(db.query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'regionbridge-rpo-watch'").rows.first?[0].flatMap { $0 }.flatMap(Int32.init))
+        XCTAssertEqual(kill(backend, SIGSTOP), 0)
+        defer { kill(backend, SIGCONT) }
+        Thread.sleep(forTimeInterval: 3)  // the next check (interval 1 s) now waits on the stopped backend
+        // Without the 5 s bound the process would wait for the check for ever, and be killed after the grace period.
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(20)), 0, process.stderrText)
+    }
+
+    func testGroupModeSaysContinuousReconciliationIsNotSupportedAndNeverTouchesPostgres() throws {
+        try commitPayments(0..<3)
+        let bridge = try fixture(instances: "{mode: group, session_timeout: 6s, commit_interval: 100ms}")
+        let process = try bridge.start()
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("the records copied", timeout: .seconds(30)) {
+            try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(10)).count }.reduce(0, +) == 3
+        }
+        XCTAssertTrue(process.stderrText.contains(
+            "reconcile.continuous is not supported in group mode yet: pair us-east-to-eu-west is not reconciled continuously (run regionbridge reconcile instead)"),
+            process.stderrText)
+        let body = (try? httpGet("http://127.0.0.1:\(port)/metrics").body) ?? ""
+        XCTAssertTrue(body.contains("regionbridge_records_replicated_total"), body)
+        XCTAssertFalse(body.contains("regionbridge_rpo_") || body.contains("regionbridge_postgres_reachable"), body)
+        let sessions = try db.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'regionbridge-rpo-watch'").rows.first?[0] ?? nil
+        XCTAssertEqual(sessions, "0")
+        let schema = try db.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'regionbridge'").rows.first?[0] ?? nil
+        XCTAssertEqual(schema, "0", "no index made")
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+    }
+
+    func testWithTheTargetFrozenTheNewPaymentsAreAtRiskWithTheirExactCountAndSumAndNoneAfterTheThaw() throws {
+        try commitPayments(0..<9)
+        let bridge = try fixture()
+        let alerts = alertsFile(bridge)
+        let process = try bridge.start(["--alerts-file", alerts.path])
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("the first payments proven in the target", timeout: .seconds(30)) {
+            metric("regionbridge_rpo_payments_at_risk") == 0 && (metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0) > 0
+        }
+
+        target.freeze()
+        try commitPayments(10..<15)  // 10.50 + 11.50 + 12.50 + 13.50 + 14.50 = 62.50
+        try waitUntil("5 payments at risk", timeout: .seconds(30)) { metric("regionbridge_rpo_payments_at_risk") == 5 }
+        XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 62.5)
+        try waitUntil("rpo_violation fires", timeout: .seconds(30)) { states(alerts, "rpo_violation") == ["firing"] }
+        let firing = events(alerts, "rpo_violation")[0]
+        XCTAssertEqual(firing["payments"] as? Int, 5)
+        XCTAssertEqual(firing["amount"] as? [String: String], ["EUR": "62.50"])
+        XCTAssertEqual(firing["event_ids"] as? [String], ["pay-10", "pay-11", "pay-12", "pay-13", "pay-14"])
+        XCTAssertEqual(firing["classes"] as? [String: Int], ["not_replicated": 5, "never_published": 0])
+        XCTAssertEqual(metric("regionbridge_rpo_payments_at_risk"), 5, "still exactly 5 while frozen")
+
+        target.thaw()
+        try waitUntil("nothing at risk after the thaw", timeout: .seconds(40)) { metric("regionbridge_rpo_payments_at_risk") == 0 }
+        XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 0)
+        try waitUntil("rpo_violation resolves", timeout: .seconds(10)) { states(alerts, "rpo_violation") == ["firing", "resolved"] }
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+    }
+
+    func testWithPostgresStoppedReplicationGoesOnAndPostgresUnreachableFiresAndResolves() throws {
+        try commitPayments(0..<9)
+        let bridge = try fixture()
+        let alerts = alertsFile(bridge)
+        let process = try bridge.start(["--alerts-file", alerts.path])
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("a successful check", timeout: .seconds(30)) {
+            metric("regionbridge_rpo_payments_at_risk") == 0 && metric("regionbridge_postgres_reachable") == 1
+        }
+
+        db = nil
+        try postgres.stop()
+        try publishEvents(9..<30)  // 21 more records while Postgres is down
+        try waitUntil("postgres_unreachable fires", timeout: .seconds(30)) { states(alerts, "postgres_unreachable") == ["firing"] }
+        XCTAssertEqual(metric("regionbridge_postgres_reachable"), 0)
+        XCTAssertGreaterThan(metric("regionbridge_errors_total", #"kind="postgres_unreachable""#) ?? 0, 0)
+        // Replication went on: every record is in the target, byte for byte, in order.
+        try waitUntil("30 records in the target", timeout: .seconds(30)) {
+            try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(10)).count }.reduce(0, +) == 30
+        }
+        for partition in Int32(0)..<3 {
+            let copied = try targetClient.readAll("us-east.payments", partition: partition)
+            let original = try sourceClient.readAll("payments", partition: partition)
+            XCTAssertEqual(copied.map(\.key), original.map(\.key))
+            XCTAssertEqual(copied.map(\.value), original.map(\.value))
+            XCTAssertEqual(copied.count, 10)
+        }
+
+        try postgres.start()
+        try waitUntil("postgres_unreachable resolves", timeout: .seconds(30)) {
+            states(alerts, "postgres_unreachable") == ["firing", "resolved"]
+        }
+        XCTAssertEqual(metric("regionbridge_postgres_reachable"), 1)
+        XCTAssertEqual(metric("regionbridge_rpo_payments_at_risk"), 0)
+        XCTAssertEqual(states(alerts, "rpo_violation"), [])
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        XCTAssertTrue(process.stderrText.contains("continuous reconciliation of pair us-east-to-eu-west: check skipped: Postgres:"), process.stderrText)
+        XCTAssertFalse(process.stderrText.contains(password) || process.stdoutText.contains(password))
+    }
+}
