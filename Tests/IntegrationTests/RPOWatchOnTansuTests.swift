@@ -32,7 +32,7 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
     }
 
     /// Checks every second; a payment missing for 3 s is a violation; `lag.for` 2 s.
-    private func fixture(instances: String = "{mode: single}") throws -> BridgeFixture {
+    private func fixture(instances: String = "{mode: single}", maxAge: String = "3s") throws -> BridgeFixture {
         try BridgeFixture(
             source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
             extra: """
@@ -43,7 +43,7 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
                   event_id: key
                   amount: amount
                   currency: currency
-                  continuous: {interval: 1s, lookback: 10m, max_age: 3s}
+                  continuous: {interval: 1s, lookback: 10m, max_age: \(maxAge)}
                 lag: {warn_seconds: 30, critical_seconds: 60, for: 2s}
                 metrics: {listen: "127.0.0.1:\(port)"}
                 heartbeats: {interval: 0}
@@ -252,6 +252,39 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 0)
         try waitUntil("rpo_violation resolves", timeout: .seconds(10)) { states(alerts, "rpo_violation") == ["firing", "resolved"] }
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+    }
+
+    /// The source region lost while `run` runs: the watch answers from the event index and the bridge's acknowledged
+    /// positions. Published payments the target lacks stay `not_replicated`; payments committed after the loss are in
+    /// no source record it could see, so `unknown_at_source`; all with their amounts.
+    func testWithTheSourceRegionLostTheWatchStillNamesWhatTheTargetLacks() throws {
+        try commitPayments(0..<6)
+        let bridge = try fixture(maxAge: "20s")
+        let alerts = alertsFile(bridge)
+        let process = try bridge.start(["--alerts-file", alerts.path, "--request-timeout", "3s"])
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("the first payments proven in the target", timeout: .seconds(30)) {
+            metric("regionbridge_rpo_payments_at_risk") == 0 && (metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0) > 0
+        }
+
+        target.freeze()  // published from now on, but not copied
+        try commitPayments(10..<13)  // 10.50 + 11.50 + 12.50
+        try waitUntil("3 published payments at risk", timeout: .seconds(30)) { metric("regionbridge_rpo_payments_at_risk") == 3 }
+        source.kill()
+        try commitPayments(30..<32, publish: false)  // committed after the loss: 30.50 + 31.50
+        try waitUntil("5 payments at risk with the source gone", timeout: .seconds(60)) { metric("regionbridge_rpo_payments_at_risk") == 5 }
+        XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#), 96.5)
+        XCTAssertTrue(process.stderrText.contains("answering from the event index and the bridge's acknowledged positions"), process.stderrText)
+        try waitUntil("rpo_violation fires", timeout: .seconds(60)) { states(alerts, "rpo_violation") == ["firing"] }
+        let firing = events(alerts, "rpo_violation")[0]
+        XCTAssertEqual(firing["payments"] as? Int, 5, "\(firing)")
+        XCTAssertEqual(firing["amount"] as? [String: String], ["EUR": "96.50"])
+        XCTAssertEqual(firing["event_ids"] as? [String], ["pay-10", "pay-11", "pay-12", "pay-30", "pay-31"])
+        XCTAssertEqual(firing["classes"] as? [String: Int], ["not_replicated": 3, "never_published": 0, "unknown_at_source": 2])
+        // Checks go on while the source is gone.
+        let checked = metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0
+        try waitUntil("another check", timeout: .seconds(30)) { (metric("regionbridge_rpo_last_success_timestamp_seconds") ?? 0) > checked }
+        target.thaw()
     }
 
     func testWithPostgresStoppedReplicationGoesOnAndPostgresUnreachableFiresAndResolves() throws {

@@ -63,6 +63,10 @@ public final class ContinuousReconciler: @unchecked Sendable {
     private var scanner: EventScanner?
     /// The failure kind of the streak of failed checks going on, to log its first one as an error only.
     private var failing: String?
+    /// The source did not answer the last check (what it said); nil while it answers.
+    private var sourceUnreachable: String?
+    /// The last source metadata request failed because no broker answered (see ``KafkaError/isUnreachable``).
+    private var sourceMetadataUnreachable = false
     /// Since when the check thread waits for Postgres (nil while it does not): read by ``reportStall()``
     /// from another thread, hence the lock.
     private let waitingSince = Mutex<ContinuousClock.Instant?>(nil)
@@ -156,13 +160,30 @@ public final class ContinuousReconciler: @unchecked Sendable {
     /// - Throws: ``Failure``: Postgres, the source, or the bridge not copying yet; or the index locked by a reconcile.
     public func check(at now: Date) throws(Failure) -> RPOCheckResult {
         let started = ContinuousClock.now
-        let partitions = try sourcePartitions()
+        let source = try sourcePartitions()
         let (db, index) = try connection()
         guard try postgres({ try index.tryLock() }) else { throw .locked }
         defer { try? index.unlock() }
         let queries = RPOWatchQueries(db: db, schema: settings.stateSchema, pair: topology.pair, settings: settings)
         try postgres { try queries.loadCommitted(from: now.addingTimeInterval(-continuous.lookback.seconds), to: now) }
-        try scanSource(partitions, into: index)
+        let partitions: [TopicPartition]
+        switch source {
+        case .partitions(let found):
+            partitions = found
+            try scanSource(partitions, into: index)
+            if sourceUnreachable != nil {
+                logger.notice("continuous reconciliation of pair \(topology.pair): the source cluster answers again")
+                sourceUnreachable = nil
+            }
+        case .unreachable(let why):
+            // The source region is gone (or cut off): what it held is known up to the last scan, and the engine
+            // still knows what the target acknowledged. Those answer "what would we lose" now, when it matters.
+            partitions = try indexedSourcePartitions(index)
+            if sourceUnreachable == nil {
+                logger.warning("continuous reconciliation of pair \(topology.pair): \(why); answering from the event index and the bridge's acknowledged positions until it answers")
+            }
+            sourceUnreachable = why
+        }
         var upTo: [(TopicPartition, Int64)] = []
         for partition in partitions {
             switch positions.lookup(partition) {
@@ -172,14 +193,40 @@ public final class ContinuousReconciler: @unchecked Sendable {
             }
         }
         var result = try postgres {
-            try queries.evaluate(at: now, maxAge: continuous.maxAge, replicatedUpTo: upTo)
+            try queries.evaluate(at: now, maxAge: continuous.maxAge, replicatedUpTo: upTo, sourceReachable: sourceUnreachable == nil)
         }
         result.durationSeconds = (ContinuousClock.now - started).seconds
+        result.sourceUnreachable = sourceUnreachable
         return result
     }
 
-    /// The partitions of `reconcile.topics` in the source.
-    private func sourcePartitions() throws(Failure) -> [TopicPartition] {
+    /// The source partitions of `reconcile.topics` the event index has scanned (its cursors).
+    private func indexedSourcePartitions(_ index: EventIndex) throws(Failure) -> [TopicPartition] {
+        let fingerprint = Reconciler.fingerprint(topology: topology, settings: settings)
+        let (cursors, _) = try postgres { try index.cursors(fingerprint: fingerprint) }
+        return cursors.keys.filter { $0.side == .source && settings.topics.contains($0.partition.topic) }.map(\.partition).sorted()
+    }
+
+    /// What the source said about the partitions of `reconcile.topics`.
+    private enum SourceAnswer {
+        case partitions([TopicPartition])
+        /// No broker answered, or the metadata request timed out (librdkafka's numeric codes); why, in words.
+        case unreachable(String)
+    }
+
+    /// The partitions of `reconcile.topics` in the source, or that it does not answer.
+    /// - Throws: ``Failure/kafka(_:)`` for any other failure (a topic missing, a bad setting).
+    private func sourcePartitions() throws(Failure) -> SourceAnswer {
+        do throws(Failure) {
+            return .partitions(try listSourcePartitions())
+        } catch {
+            guard case .kafka(let message) = error, sourceMetadataUnreachable else { throw error }
+            return .unreachable(message)
+        }
+    }
+
+    private func listSourcePartitions() throws(Failure) -> [TopicPartition] {
+        sourceMetadataUnreachable = false
         do {
             if admin == nil {
                 admin = try KafkaAdmin(configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "rpo-watch"), logger: logger)
@@ -197,6 +244,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
             throw .kafka(error.message)
         } catch {
             admin = nil
+            sourceMetadataUnreachable = (error as? KafkaError)?.isUnreachable ?? false
             throw .kafka("cannot reach the source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
         }
     }

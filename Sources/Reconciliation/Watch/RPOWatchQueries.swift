@@ -44,7 +44,9 @@ struct RPOWatchQueries {
 
     /// Decides which committed payments of the session table are at risk at `now`, given each source partition's
     /// `replicatedUpTo`, and sums them up.
-    func evaluate(at now: Date, maxAge: Duration, replicatedUpTo: [(TopicPartition, Int64)]) throws -> RPOCheckResult {
+    /// - Parameter sourceReachable: false when the source did not answer: a payment in no indexed source record is
+    ///   then `unknown_at_source` rather than `never_published`.
+    func evaluate(at now: Date, maxAge: Duration, replicatedUpTo: [(TopicPartition, Int64)], sourceReachable: Bool = true) throws -> RPOCheckResult {
         let topics = "{" + replicatedUpTo.map { "\"\($0.0.topic)\"" }.joined(separator: ",") + "}"
         let partitions = "{" + replicatedUpTo.map { String($0.0.partition) }.joined(separator: ",") + "}"
         let upTo = "{" + replicatedUpTo.map { String($0.1) }.joined(separator: ",") + "}"
@@ -88,7 +90,13 @@ struct RPOWatchQueries {
             if let first = row[4].flatMap(Int64.init) { oldest = min(oldest ?? first, first) }
             func add(_ set: inout RPOAtRisk, _ sums: inout [String: AmountSum]) {
                 set.payments += count
-                if published { set.notReplicated += count } else { set.neverPublished += count }
+                if published {
+                    set.notReplicated += count
+                } else if sourceReachable {
+                    set.neverPublished += count
+                } else {
+                    set.unknownAtSource += count
+                }
                 if settings.amountColumn != nil, let amount = row[5] { sums[currency, default: AmountSum()].add(amount) }
             }
             add(&atRisk, &atRiskSums)

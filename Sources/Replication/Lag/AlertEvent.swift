@@ -136,9 +136,12 @@ public struct AlertEvent: Sendable, Equatable {
             members.append(("amount", .object(JSONObject(amounts.keys.sorted().map { ($0, .string(amounts[$0]!)) }))))
         }
         members.append(("event_ids", .array(rpo.eventIDs.map { .string($0) })))
-        members.append(("classes", .object(JSONObject([
+        var classes: [(String, JSONValue)] = [
             ("not_replicated", .integer(Int64(rpo.notReplicated))), ("never_published", .integer(Int64(rpo.neverPublished))),
-        ]))))
+        ]
+        // Only while the source does not answer (see RPOAtRisk.unknownAtSource).
+        if rpo.unknownAtSource > 0 { classes.append(("unknown_at_source", .integer(Int64(rpo.unknownAtSource)))) }
+        members.append(("classes", .object(JSONObject(classes))))
         return members
     }
 
@@ -149,6 +152,7 @@ public struct AlertEvent: Sendable, Equatable {
         return RPOAtRisk(
             payments: payments, amounts: object["amount"] as? [String: String], eventIDs: object["event_ids"] as? [String] ?? [],
             notReplicated: (classes["not_replicated"] as? NSNumber)?.intValue ?? 0,
-            neverPublished: (classes["never_published"] as? NSNumber)?.intValue ?? 0)
+            neverPublished: (classes["never_published"] as? NSNumber)?.intValue ?? 0,
+            unknownAtSource: (classes["unknown_at_source"] as? NSNumber)?.intValue ?? 0)
     }
 }

@@ -11,19 +11,26 @@ public struct RPOAtRisk: Sendable, Equatable {
     public var eventIDs: [String]
     /// Of them, in the source index but at or beyond the partition's `replicatedUpTo`.
     public var notReplicated: Int
-    /// Of them, in no indexed source record.
+    /// Of them, in no indexed source record (while the source answered).
     public var neverPublished: Int
+    /// Of them, in no indexed source record while the source did not answer: never published, or published after
+    /// the last scan of the source; the source cannot tell.
+    public var unknownAtSource: Int
 
     /// How many event ids an alert names.
     public static let maxEventIDs = 20
 
     /// Creates a set; the default is the empty one (nothing at risk).
-    public init(payments: Int = 0, amounts: [String: String]? = nil, eventIDs: [String] = [], notReplicated: Int = 0, neverPublished: Int = 0) {
+    public init(
+        payments: Int = 0, amounts: [String: String]? = nil, eventIDs: [String] = [], notReplicated: Int = 0, neverPublished: Int = 0,
+        unknownAtSource: Int = 0
+    ) {
         self.payments = payments
         self.amounts = amounts
         self.eventIDs = eventIDs
         self.notReplicated = notReplicated
         self.neverPublished = neverPublished
+        self.unknownAtSource = unknownAtSource
     }
 }
 
@@ -41,6 +48,9 @@ public struct RPOCheckResult: Sendable, Equatable {
     public var verifiedUntil: Date
     /// How long the check took, seconds.
     public var durationSeconds: Double
+    /// The source cluster did not answer: no new source record was indexed, and the check answered from the
+    /// index, the engine's positions and Postgres. Why, in words; nil when the source answered.
+    public var sourceUnreachable: String?
 
     /// Creates a result.
     public init(at: Date, atRisk: RPOAtRisk, violation: RPOAtRisk, oldestAtRisk: Date?, verifiedUntil: Date, durationSeconds: Double) {
