@@ -211,7 +211,8 @@ publish_outbox() {
 monitor() {
   while [ ! -e "$WORK/stop-monitor" ]; do
     local t; t=$(now)
-    if "$BIN/regionbridge" lag --topology "$WORK/single-0.yaml" --format json --request-timeout 2s --log-level critical \
+    # 5 s: with the 500 ms fetch wait a loaded tansu source needs a few seconds per read (2 s left every sample unanswered).
+    if "$BIN/regionbridge" lag --topology "$WORK/single-0.yaml" --format json --request-timeout 5s --log-level critical \
         >"$WORK/lag.json" 2>/dev/null; then
       python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], d["max_seconds_behind"], d["total_records_behind"])' \
         "$WORK/lag.json" "$t" >>"$WORK/lag.txt"
@@ -390,7 +391,9 @@ longest = 0.0
 for _, end in episodes:
     ok = [t for t, s in samples if t >= end and s is not None and s <= warn]
     longest = max(longest, (ok[0] - end) if ok else float("inf"))
-print("none" if not episodes else ("not recovered" if longest == float("inf") else f"{longest:.1f}"))
+unanswered = sum(1 for _, s in samples if s is None)
+figure = "none" if not episodes else ("not recovered" if longest == float("inf") else f"{longest:.1f}")
+print(f"{figure} ({unanswered} of {len(samples)} lag samples unanswered)")
 EOF
 )
 
