@@ -87,9 +87,7 @@ final class DrillOnTansuTests: XCTestCase {
 
     /// A database with the reference payments schema and the `reconcile:` section that checks it.
     private func paymentsDatabase(_ name: String, topic: String) throws -> (db: PostgresConnection, section: String) {
-        try postgres.createDatabase(name)
-        let db = try postgres.connect(database: name)
-        try db.execute(String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/postgres/payments.sql"), encoding: .utf8))
+        let db = try postgres.paymentsDatabase(name)
         let section = """
             reconcile:
               postgres_dsn: "\(postgres.dsn(database: name))"

@@ -22,9 +22,7 @@ final class FailbackOnTansuTests: TwoRegionTestCase {
         let started = ContinuousClock.now
         let postgres = try PostgresCluster()
         defer { try? postgres.stop() }
-        try postgres.createDatabase("payments")
-        let db = try postgres.connect(database: "payments")
-        try db.execute(String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/postgres/payments.sql"), encoding: .utf8))
+        let db = try postgres.paymentsDatabase()
 
         let topics = ["payments": 2, "ledger": 1]
         for (topic, partitions) in topics {

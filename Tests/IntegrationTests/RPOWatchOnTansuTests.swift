@@ -17,9 +17,7 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
         postgres = try PostgresCluster()
-        try postgres.createDatabase("payments")
-        db = try postgres.connect(database: "payments")
-        try db.execute(String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/postgres/payments.sql"), encoding: .utf8))
+        db = try postgres.paymentsDatabase()
         try sourceClient.createTopic("payments", partitions: 3)
         port = try freeLoopbackPort()
     }

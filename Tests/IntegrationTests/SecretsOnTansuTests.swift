@@ -34,9 +34,7 @@ final class SecretsOnTansuTests: TwoRegionTestCase {
 
     func testNoCommandShowsTheSecretAtTraceLevel() throws {
         postgres = try PostgresCluster()
-        try postgres.createDatabase("payments")
-        let db = try postgres.connect(database: "payments")
-        try db.execute(String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/postgres/payments.sql"), encoding: .utf8))
+        let db = try postgres.paymentsDatabase()
         try db.execute("""
             INSERT INTO payments (event_id, account, amount, currency, status, committed_at)
             SELECT 'pay-' || n, 'acct-1', n + 0.50, 'EUR', 'committed', now() - interval '5 minutes'

@@ -153,6 +153,14 @@ public final class PostgresCluster: @unchecked Sendable {
         try execute("CREATE DATABASE \(quoted)")
     }
 
+    /// Creates database `name` with the reference payments schema (deploy/postgres/payments.sql) and connects to it.
+    public func paymentsDatabase(_ name: String = "payments") throws -> PostgresConnection {
+        try createDatabase(name)
+        let db = try connect(database: name)
+        try db.execute(String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/postgres/payments.sql"), encoding: .utf8))
+        return db
+    }
+
     /// Runs `sql` (one or more statements) in `database` on a new connection.
     public func execute(_ sql: String, database: String = "postgres") throws(PostgresError) {
         try connect(database: database).execute(sql)
