@@ -16,9 +16,10 @@ test: setup
 	$(SWIFT) test --skip-build
 
 ## The tests that need no broker, database or Prometheus server (pure logic, mock clusters): seconds after a build.
+## PostgresTests is skipped: it starts a Postgres 15 server.
 unit: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip IntegrationTests --skip ServicesStopTogetherTests
+	$(SWIFT) test --skip-build --skip IntegrationTests --skip ServicesStopTogetherTests --skip PostgresTests
 
 ## Two local brokers, payment and ledger traffic, the bridge until caught up, counts per partition.
 demo: setup
