@@ -61,6 +61,19 @@ final class PostgresErrorTests: XCTestCase {
         assertNoSecret(error, "s3cret")
     }
 
+    /// libpq quotes a URI component it cannot percent-decode in its error message: with a `%` in the password
+    /// that component is the password itself.
+    func testPasswordThatLibpqEchoesIsRedactedFromTheMessage() throws {
+        let secret = "50%off-S3cret"
+        let dsn = "postgresql://postgres:\(secret)@127.0.0.1:5432/postgres"
+        let error = try XCTUnwrap(thrownPostgresError { try PostgresConnection.connect(dsn) })
+        XCTAssertEqual(error.kind, .connection)
+        XCTAssertTrue(error.message.contains("invalid percent-encoded token"), error.message)
+        XCTAssertEqual(error.redactedDSN, "postgresql://postgres:***@127.0.0.1:5432/postgres")
+        assertNoSecret(error, secret)
+        assertNoSecret(error, "S3cret")
+    }
+
     func testMissingTableCarriesSQLStateAndMessage() throws {
         let (db, _) = try SharedServer.freshDatabase()
         let error = try XCTUnwrap(thrownPostgresError { try db.query("SELECT * FROM no_such_table") })
