@@ -1,7 +1,7 @@
 # RegionBridge: the two commands are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test unit demo bench soak chaos clean
+.PHONY: setup build strict test unit demo bench soak chaos clean
 
 ## Installs what the project needs (idempotent).
 setup:
@@ -9,6 +9,11 @@ setup:
 
 build: setup
 	$(SWIFT) build
+
+## The package and its tests built with warnings as errors, in its own scratch path (CI runs it before `test`).
+## SwiftPM gives -Xswiftc flags only to this package's targets; dependencies build with -suppress-warnings.
+strict: setup
+	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --scratch-path .build/strict
 
 ## Unit tests and integration tests on real tansu brokers and Postgres.
 test: setup
