@@ -4,7 +4,7 @@ import XCTest
 
 /// `copyIn`: the rows written are the rows stored, text escaped for COPY's text format; a COPY that fails
 /// part-way, on the client or on the server, stores nothing.
-final class CopyTests: XCTestCase {
+final class CopyTests: PostgresTestCase {
     private struct Stop: Error, Equatable {}
 
     private func bytes(_ rows: [[String?]]) -> [[[UInt8]?]] {

@@ -5,7 +5,7 @@ import XCTest
 
 /// Server notices go to the connection's logger: warnings at `.warning`, other notices at `.debug`,
 /// with the severity and SQLSTATE as metadata.
-final class NoticeReceiverTests: XCTestCase {
+final class NoticeReceiverTests: PostgresTestCase {
     private func notices(_ log: CapturedLog) -> [CapturedLog.Entry] {
         log.entries.filter { $0.message.hasPrefix("PostgreSQL ") && $0.metadata["severity"] != nil }
     }

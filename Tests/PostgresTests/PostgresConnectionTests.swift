@@ -4,7 +4,7 @@ import TestSupport
 import XCTest
 
 /// `query` with text parameters and text results: values go to the server and come back byte for byte.
-final class PostgresConnectionTests: XCTestCase {
+final class PostgresConnectionTests: PostgresTestCase {
     /// Text that byte-level bugs would mangle. Compared as UTF-8 bytes, never as `String`s: Swift's `==` holds
     /// canonically equivalent strings equal, so a decomposed "é" would pass for a precomposed one.
     static let awkwardValues: [String] = [

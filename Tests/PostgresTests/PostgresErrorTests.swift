@@ -5,7 +5,7 @@ import XCTest
 
 /// Connection failures name their cause without the password; statement failures carry the server's
 /// SQLSTATE, primary message and detail (DiagnosticField) and leave the connection usable.
-final class PostgresErrorTests: XCTestCase {
+final class PostgresErrorTests: PostgresTestCase {
     /// Every way an error reaches a log or a terminal must be free of `secret`.
     private func assertNoSecret(_ error: PostgresError, _ secret: String, file: StaticString = #filePath, line: UInt = #line) {
         var dumped = ""

@@ -4,14 +4,43 @@ import Postgres
 import TestSupport
 import XCTest
 
-/// One PostgreSQL 15 server for the whole target (initdb costs a second or two), started on first use;
-/// every test works in a database of its own, so tests do not see each other's tables.
-/// The server is shut down when the test process exits (see ``PostgresCluster``).
+/// One PostgreSQL 15 server per test class (initdb costs about a second), started in the class's `setUp` and
+/// stopped in its `tearDown`; every test works in a database of its own, so tests do not see each other's tables.
+class PostgresTestCase: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        SharedServer.start()
+    }
+
+    override class func tearDown() {
+        SharedServer.stop()
+        super.tearDown()
+    }
+}
+
+/// The running class's server. XCTest runs one class at a time.
 enum SharedServer {
-    private static let started = Result { try PostgresCluster() }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var current: Result<PostgresCluster, any Error>?
+
+    static func start() {
+        let started = Result { try PostgresCluster() }
+        lock.withLock { current = started }
+    }
+
+    static func stop() {
+        let running = lock.withLock {
+            defer { current = nil }
+            return current
+        }
+        try? running?.get().stop()
+    }
 
     static func cluster() throws -> PostgresCluster {
-        try started.get()
+        guard let current = lock.withLock({ current }) else {
+            throw FixtureError("no PostgreSQL server: the test class must be a PostgresTestCase")
+        }
+        return try current.get()
     }
 
     /// A new, empty database and a connection to it (the connection's logger is `logger`).

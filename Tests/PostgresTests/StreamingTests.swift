@@ -4,7 +4,7 @@ import XCTest
 
 /// `forEachRow`: every row, in order, handed over as it arrives (single-row mode), the query cancelled when
 /// the body throws, re-entry refused.
-final class StreamingTests: XCTestCase {
+final class StreamingTests: PostgresTestCase {
     private struct Stop: Error, Equatable {}
 
     func testHundredThousandRowsInOrder() throws {
