@@ -88,6 +88,33 @@ final class PostgresConnectionTests: PostgresTestCase {
         XCTAssertEqual(try overridden.query("SHOW application_name").rows, [["from-dsn"]])
     }
 
+    /// Statements from several threads on one connection run one after another, each getting its own result.
+    func testConcurrentCallersGetTheirOwnResults() throws {
+        let (db, _) = try SharedServer.freshDatabase()
+        let mismatches = LockedList()
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for index in 0..<200 {
+                let value = "thread \(thread) statement \(index)"
+                do {
+                    let rows = try db.query("SELECT $1::text, $2::int * 2", [value, "\(index)"]).rows
+                    if rows != [[value, "\(index * 2)"]] { mismatches.append("\(value): \(rows)") }
+                } catch {
+                    mismatches.append("\(value): \(error)")
+                }
+            }
+        }
+        XCTAssertEqual(mismatches.items, [])
+    }
+
+    func testTerminatedBackendIsAConnectionError() throws {
+        let (db, name) = try SharedServer.freshDatabase()
+        let pid = try XCTUnwrap(try db.query("SELECT pg_backend_pid()").rows[0][0])
+        let admin = try SharedServer.cluster().connect(database: name)
+        XCTAssertEqual(try admin.query("SELECT pg_terminate_backend($1::int)", [pid]).rows, [["t"]])
+        let error = try XCTUnwrap(thrownPostgresError { try db.query("SELECT 1") })
+        XCTAssertEqual(error.kind, .connection, "\(error)")
+    }
+
     func testRowsAccessors() throws {
         let (db, _) = try SharedServer.freshDatabase()
         let result = try db.query("SELECT 1 AS a, NULL::text AS b, 'x' AS c UNION ALL SELECT 2, 'y', NULL")
@@ -103,4 +130,14 @@ final class PostgresConnectionTests: PostgresTestCase {
         XCTAssertEqual(try db.query("UPDATE t SET id = id + 1 WHERE id > $1", ["2"]).affectedRows, 3)
         XCTAssertEqual(try db.query("DELETE FROM t").affectedRows, 5)
     }
+}
+
+/// Strings appended from several threads.
+private final class LockedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+
+    var items: [String] { lock.withLock { stored } }
+
+    func append(_ item: String) { lock.withLock { stored.append(item) } }
 }

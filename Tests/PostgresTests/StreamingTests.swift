@@ -71,6 +71,17 @@ final class StreamingTests: PostgresTestCase {
         XCTAssertEqual(rows, 3)
         XCTAssertEqual(inner.map(\.kind), [.query, .query, .query])
         XCTAssertEqual(inner.first?.message, "connection is busy streaming a result; use another connection inside forEachRow")
+        var others: [String] = []
+        try db.forEachRow("SELECT 1") { _ in
+            do { try db.execute("SELECT 1") } catch { others.append("execute: \((error as? PostgresError)?.message ?? "\(error)")") }
+            do { _ = try db.copyIn("COPY (SELECT 1) TO STDOUT") { _ in } } catch { others.append("copyIn: \((error as? PostgresError)?.message ?? "\(error)")") }
+            do { try db.forEachRow("SELECT 1") { _ in } } catch { others.append("forEachRow: \((error as? PostgresError)?.message ?? "\(error)")") }
+        }
+        XCTAssertEqual(others, [
+            "execute: connection is busy streaming a result; use another connection inside forEachRow",
+            "copyIn: connection is busy streaming a result; use another connection",
+            "forEachRow: connection is busy streaming a result; use another connection inside forEachRow",
+        ])
         XCTAssertEqual(try db.query("SELECT 3").rows, [["3"]])
     }
 
