@@ -1,7 +1,7 @@
 # RegionBridge: the two commands are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test unit demo bench soak chaos clean
+.PHONY: setup build strict test unit demo bench soak chaos clean
 
 ## Installs what the project needs (idempotent).
 setup:
@@ -10,15 +10,21 @@ setup:
 build: setup
 	$(SWIFT) build
 
+## The package and its tests built with warnings as errors, in its own scratch path (CI runs it before `test`).
+## SwiftPM gives -Xswiftc flags only to this package's targets; dependencies build with -suppress-warnings.
+strict: setup
+	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --scratch-path .build/strict
+
 ## Unit tests and integration tests on real tansu brokers and Postgres.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 ## The tests that need no broker, database or Prometheus server (pure logic, mock clusters): seconds after a build.
+## PostgresTests is skipped: it starts a Postgres 15 server.
 unit: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip IntegrationTests --skip ServicesStopTogetherTests
+	$(SWIFT) test --skip-build --skip IntegrationTests --skip ServicesStopTogetherTests --skip PostgresTests
 
 ## Two local brokers, payment and ledger traffic, the bridge until caught up, counts per partition.
 demo: setup

@@ -124,6 +124,10 @@ let package = Package(
             "TestSupport", "Replication", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: [
+            "Postgres", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport",
             .product(name: "Yams", package: "Yams"),

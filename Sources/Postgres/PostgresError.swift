@@ -24,12 +24,13 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// The connection string with passwords redacted (see ``redactPassword(inDSN:)``).
     public let redactedDSN: String
 
-    /// Creates an error; the DSN is redacted here, so callers may pass the raw one.
+    /// Creates an error; the DSN is redacted here, so callers may pass the raw one. Any password the DSN holds
+    /// is also removed from `message` and `detail` (libpq may quote it when it cannot parse the DSN).
     public init(kind: Kind, message: String, sqlState: String? = nil, detail: String? = nil, dsn: String) {
         self.kind = kind
-        self.message = message
+        self.message = redactPasswords(of: dsn, in: message)
         self.sqlState = sqlState
-        self.detail = detail
+        self.detail = detail.map { redactPasswords(of: dsn, in: $0) }
         self.redactedDSN = redactPassword(inDSN: dsn)
     }
 
