@@ -392,7 +392,7 @@ for _, end in episodes:
     ok = [t for t, s in samples if t >= end and s is not None and s <= warn]
     longest = max(longest, (ok[0] - end) if ok else float("inf"))
 unanswered = sum(1 for _, s in samples if s is None)
-figure = "none" if not episodes else ("not recovered" if longest == float("inf") else f"{longest:.1f}")
+figure = "none" if not episodes else ("not recovered" if longest == float("inf") else f"{longest:.1f} s")
 print(f"{figure} ({unanswered} of {len(samples)} lag samples unanswered)")
 EOF
 )
@@ -409,7 +409,7 @@ printf '   %-34s %s\n' \
   "lost" "$lost" \
   "duplicated" "$duplicated" \
   "bridge exits we did not cause" "$unexpected${unexpected_codes:+ (codes:$unexpected_codes)}" \
-  "longest recovery after a fault episode" "$longest_recovery s (until lag <= ${WARN} s)" \
+  "longest recovery after a fault episode" "$longest_recovery, until lag <= ${WARN} s" \
   "caught up after the faults" "${caught_up:-no} s" \
   "alerts" "$(head -1 "$WORK/alerts.txt")" \
   "reconcile exit code" "$reconcile_code"
