@@ -65,8 +65,6 @@ public final class ContinuousReconciler: @unchecked Sendable {
     private var failing: String?
     /// The source did not answer the last check (what it said); nil while it answers.
     private var sourceUnreachable: String?
-    /// The last source metadata request failed because no broker answered (see ``KafkaError/isUnreachable``).
-    private var sourceMetadataUnreachable = false
     /// Since when the check thread waits for Postgres (nil while it does not): read by ``reportStall()``
     /// from another thread, hence the lock.
     private let waitingSince = Mutex<ContinuousClock.Instant?>(nil)
@@ -196,7 +194,6 @@ public final class ContinuousReconciler: @unchecked Sendable {
             try queries.evaluate(at: now, maxAge: continuous.maxAge, replicatedUpTo: upTo, sourceReachable: sourceUnreachable == nil)
         }
         result.durationSeconds = (ContinuousClock.now - started).seconds
-        result.sourceUnreachable = sourceUnreachable
         return result
     }
 
@@ -217,16 +214,6 @@ public final class ContinuousReconciler: @unchecked Sendable {
     /// The partitions of `reconcile.topics` in the source, or that it does not answer.
     /// - Throws: ``Failure/kafka(_:)`` for any other failure (a topic missing, a bad setting).
     private func sourcePartitions() throws(Failure) -> SourceAnswer {
-        do throws(Failure) {
-            return .partitions(try listSourcePartitions())
-        } catch {
-            guard case .kafka(let message) = error, sourceMetadataUnreachable else { throw error }
-            return .unreachable(message)
-        }
-    }
-
-    private func listSourcePartitions() throws(Failure) -> [TopicPartition] {
-        sourceMetadataUnreachable = false
         do {
             if admin == nil {
                 admin = try KafkaAdmin(configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "rpo-watch"), logger: logger)
@@ -239,13 +226,14 @@ public final class ContinuousReconciler: @unchecked Sendable {
                 }
                 partitions += found.partitions.map { TopicPartition(topic, $0) }
             }
-            return partitions.sorted()
+            return .partitions(partitions.sorted())
         } catch let error as ReconcileError {
             throw .kafka(error.message)
         } catch {
             admin = nil
-            sourceMetadataUnreachable = (error as? KafkaError)?.isUnreachable ?? false
-            throw .kafka("cannot reach the source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+            let message = "cannot reach the source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)"
+            guard (error as? KafkaError)?.isUnreachable == true else { throw .kafka(message) }
+            return .unreachable(message)
         }
     }
 

@@ -48,9 +48,6 @@ public struct RPOCheckResult: Sendable, Equatable {
     public var verifiedUntil: Date
     /// How long the check took, seconds.
     public var durationSeconds: Double
-    /// The source cluster did not answer: no new source record was indexed, and the check answered from the
-    /// index, the engine's positions and Postgres. Why, in words; nil when the source answered.
-    public var sourceUnreachable: String?
 
     /// Creates a result.
     public init(at: Date, atRisk: RPOAtRisk, violation: RPOAtRisk, oldestAtRisk: Date?, verifiedUntil: Date, durationSeconds: Double) {
