@@ -42,26 +42,23 @@ let package = Package(
             "Kafka",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
+        // What several commands write and name: the provenance header, text tables, JSON, ISO time, HTML text.
+        .target(name: "Formats", swiftSettings: strict),
+        // The copy engine: discovery, planning, transactions, the copy loop, and the positions it publishes.
         .target(name: "Replication", dependencies: [
-            "Kafka", "Topology",
+            "Kafka", "Topology", "Formats",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
-        // Proof of zero RPO: committed payments in Postgres against the records in both regions.
-        .target(name: "Reconciliation", dependencies: [
-            "Kafka", "Postgres", "Topology", "Replication",
+        // Consumers moving between regions: exact offset translation, the group-offset sync, failover and failback.
+        .target(name: "Failover", dependencies: [
+            "Kafka", "Topology", "Formats", "Replication",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        // `regionbridge drill`: DR readiness checks (pure), their rendering, and the read-only run that feeds them.
-        .target(name: "Drill", dependencies: [
-            "Kafka", "Topology", "Replication", "Reconciliation",
-            .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: strict),
-        // The HTTP side of monitoring: /metrics (Prometheus text), /health probes and /v1/replicated waits.
+        // What operators watch: lag, alerts and their sinks, metrics, heartbeats, RPO alert rules, the HTTP server.
         .target(name: "Monitoring", dependencies: [
-            "Kafka", "Replication", "Topology",
+            "Kafka", "Topology", "Formats", "Replication",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -71,8 +68,19 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
+        // Proof of zero RPO: committed payments in Postgres against the records in both regions, once or continuously.
+        .target(name: "Reconciliation", dependencies: [
+            "Kafka", "Postgres", "Topology", "Formats", "Replication", "Failover", "Monitoring",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // `regionbridge drill`: DR readiness checks (pure), their rendering, and the read-only run that feeds them.
+        .target(name: "Drill", dependencies: [
+            "Kafka", "Topology", "Formats", "Replication", "Failover", "Monitoring", "Reconciliation",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // The command line: parses options and wires the modules above; no logic of its own.
         .executableTarget(name: "regionbridge", dependencies: [
-            "Kafka", "Topology", "Replication", "Monitoring", "Reconciliation", "Drill",
+            "Kafka", "Topology", "Formats", "Replication", "Failover", "Monitoring", "Reconciliation", "Drill",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -108,11 +116,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "Kafka"], swiftSettings: strict),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology"], swiftSettings: strict),
-        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Replication", "Topology", "Kafka"], swiftSettings: strict),
-        .testTarget(name: "DrillTests", dependencies: ["Drill", "Replication", "Topology", "Kafka"], swiftSettings: strict),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"], swiftSettings: strict),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology", "Formats", "Kafka"], swiftSettings: strict),
+        .testTarget(name: "FailoverTests", dependencies: ["Failover", "Replication"], swiftSettings: strict),
+        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Monitoring", "Replication", "Topology", "Formats", "Kafka"], swiftSettings: strict),
+        .testTarget(name: "DrillTests", dependencies: ["Drill", "Reconciliation", "Monitoring", "Failover", "Replication", "Topology", "Formats", "Kafka"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: [
-            "Monitoring", "Replication", "Topology", "Kafka", "TestSupport",
+            "Monitoring", "Replication", "Topology", "Formats", "Kafka", "TestSupport",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,7 +131,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "DeployTests", dependencies: [
-            "TestSupport", "Replication", .product(name: "Yams", package: "Yams"),
+            "TestSupport", "Monitoring", "Replication", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: [
@@ -129,7 +139,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Kafka", "Postgres", "Topology", "Replication", "Reconciliation", "TestSupport",
+            "Kafka", "Postgres", "Topology", "Formats", "Replication", "Failover", "Monitoring", "Reconciliation", "TestSupport",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
     ]

@@ -1,7 +1,7 @@
 import CRdKafka
 
 /// A change the group coordinator made to this consumer's assignment.
-public enum RebalanceEvent: Sendable {
+package enum RebalanceEvent: Sendable {
     /// Partitions newly given to this consumer.
     case assigned([TopicPartition])
     /// Partitions taken away. `lost` when the consumer had already dropped out of the group (its session
@@ -16,7 +16,7 @@ public enum RebalanceEvent: Sendable {
 ///
 /// It is called on the thread that calls `KafkaConsumer.poll` or `close`, inside that call, and must return
 /// before the consumer goes on; it may block (to fence earlier writers, or read the target).
-public typealias RebalanceHandler = (RebalanceEvent) -> [(TopicPartition, StartOffset)]
+package typealias RebalanceHandler = (RebalanceEvent) -> [(TopicPartition, StartOffset)]
 
 /// Receives librdkafka's rebalance callback and applies the handler's answer (incremental assign or unassign).
 ///

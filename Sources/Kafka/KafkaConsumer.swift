@@ -2,29 +2,29 @@ import CRdKafka
 import Logging
 
 /// What one `poll` returned: records in partition order, partitions that reached their end, and errors.
-public struct ConsumerBatch: Sendable {
+package struct ConsumerBatch: Sendable {
     /// Records, in offset order within each partition.
-    public var records: [KafkaRecord] = []
+    package var records: [KafkaRecord] = []
     /// Partitions that reached the end of the log, with the offset they reached (the high watermark then).
-    public var ends: [(TopicPartition, Int64)] = []
+    package var ends: [(TopicPartition, Int64)] = []
     /// Errors, for one partition or for the whole client.
-    public var errors: [ConsumerError] = []
+    package var errors: [ConsumerError] = []
 
     /// `true` when nothing was returned.
-    public var isEmpty: Bool { records.isEmpty && ends.isEmpty && errors.isEmpty }
+    package var isEmpty: Bool { records.isEmpty && ends.isEmpty && errors.isEmpty }
 }
 
 /// An error the consumer reported, possibly for one partition.
-public struct ConsumerError: Error, Sendable {
+package struct ConsumerError: Error, Sendable {
     /// The partition it concerns, if any.
-    public var partition: TopicPartition?
+    package var partition: TopicPartition?
     /// The offset it concerns, if any.
-    public var offset: Int64?
+    package var offset: Int64?
     /// The error.
-    public var error: KafkaError
+    package var error: KafkaError
 
     /// The fetch position was outside the partition's log (`auto.offset.reset=error`).
-    public var isOffsetOutOfRange: Bool { error.code == .offsetOutOfRange }
+    package var isOffsetOutOfRange: Bool { error.code == .offsetOutOfRange }
 }
 
 /// A Kafka consumer with manually assigned partitions.
@@ -32,7 +32,7 @@ public struct ConsumerError: Error, Sendable {
 /// It never commits and never picks a start offset by itself: every partition is assigned
 /// with an explicit position, and reading outside the log is reported as an error
 /// (`auto.offset.reset=error`) instead of silently jumping.
-public final class KafkaConsumer: @unchecked Sendable {
+package final class KafkaConsumer: @unchecked Sendable {
     // @unchecked Sendable: the handle is thread-safe (librdkafka); `topics` and `copyBatch` are only used by
     // `poll` and the calls that read its messages, which callers must not run concurrently (documented there).
     private let client: RDKafkaClient
@@ -50,7 +50,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// (`queued.max.messages.kbytes`, for all partitions together) and one fetch brings at most 16 MB
     /// (`fetch.max.bytes`; 1 MB per partition). When the queue is over that, fetching pauses for
     /// `fetch.queue.backoff.ms` (5 ms; librdkafka's default of 1 s left the copy loop waiting with an empty queue).
-    public static let defaultProperties: [String: String] = [
+    package static let defaultProperties: [String: String] = [
         "enable.auto.commit": "false",
         "enable.auto.offset.store": "false",
         "auto.offset.reset": "error",
@@ -74,7 +74,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///     to do when partitions are taken away. Without it a subscribing consumer starts at committed offsets.
     ///   - logger: where librdkafka's log lines go.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
-    public init(
+    package init(
         configuration: KafkaClientConfiguration, groupID: String, defaults: [String: String] = [:],
         overrides: [String: String] = [:], rebalance: RebalanceHandler? = nil, logger: Logger
     ) throws(KafkaError) {
@@ -105,7 +105,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Makes `signal` wake its waiter whenever records, partition ends, errors or rebalances become ready to poll.
     /// Read with `poll(into:timeout: .zero)` until a poll returns fewer messages than the batch holds.
-    public func signal(_ signal: ReadySignal) {
+    package func signal(_ signal: ReadySignal) {
         signal.watch(queue)
         readySignal = signal
     }
@@ -115,7 +115,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// A position relative to the log (beginning, end) needs the partition's leader for its offset lookup; when the
     /// consumer does not know the leader yet, librdkafka retries that lookup only after 500 ms. So the topics'
     /// metadata is read first (one request), which makes a new consumer start at once.
-    public func assign(_ partitions: [(TopicPartition, StartOffset)]) throws(KafkaError) {
+    package func assign(_ partitions: [(TopicPartition, StartOffset)]) throws(KafkaError) {
         guard !partitions.isEmpty else { return }
         let logical = Set(partitions.filter { if case .offset = $0.1 { return false } else { return true } }.map(\.0.topic))
         for topic in logical.sorted() { learnLeaders(of: topic) }
@@ -138,7 +138,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Joins the consumer group (`group.id`) for these topics; the group coordinator assigns partitions.
-    public func subscribe(_ topics: [String]) throws(KafkaError) {
+    package func subscribe(_ topics: [String]) throws(KafkaError) {
         let list = Self.makeList(topics.map { (TopicPartition($0, -1), RDKafkaConstants.offsetInvalid) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_subscribe(client.handle, list)
@@ -148,7 +148,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Commits offsets (the next offset to read, per partition) for the group, waiting for the answer.
     ///
     /// Blocks the calling thread.
-    public func commit(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+    package func commit(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
         let list = Self.makeList(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -158,7 +158,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Removes partitions from the assignment.
-    public func unassign(_ partitions: [TopicPartition]) throws(KafkaError) {
+    package func unassign(_ partitions: [TopicPartition]) throws(KafkaError) {
         guard !partitions.isEmpty else { return }
         let list = Self.makeList(partitions.map { ($0, RDKafkaConstants.offsetInvalid) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -173,7 +173,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// With a zero `timeout` the seek is queued and this returns at once: records fetched from the old position
     /// are no longer delivered after it returns (librdkafka's version barrier), and a failure of the seek itself
     /// comes later as a consumer error.
-    public func seek(_ partitions: [(TopicPartition, StartOffset)], timeout: Duration = .seconds(10)) throws(KafkaError) {
+    package func seek(_ partitions: [(TopicPartition, StartOffset)], timeout: Duration = .seconds(10)) throws(KafkaError) {
         guard !partitions.isEmpty else { return }
         let list = Self.makeList(partitions.map { ($0.0, Self.rawOffset($0.1)) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -184,12 +184,12 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Stops fetching the partitions until `resume`; buffered records are kept.
-    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+    package func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try changeFlow(partitions, pause: true)
     }
 
     /// Resumes fetching paused partitions.
-    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+    package func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
         try changeFlow(partitions, pause: false)
     }
 
@@ -204,7 +204,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Reads up to `maxRecords` records, waiting at most `timeout` for the first, copied into Swift values.
     ///
     /// Blocks the calling thread: call it from a dedicated thread, and from one thread at a time.
-    public func poll(maxRecords: Int, timeout: Duration) -> ConsumerBatch {
+    package func poll(maxRecords: Int, timeout: Duration) -> ConsumerBatch {
         if copyBatch?.capacity != maxRecords { copyBatch = MessageBatch(capacity: maxRecords) }
         let messages = copyBatch!
         poll(into: messages, timeout: timeout)
@@ -230,7 +230,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///
     /// Blocks the calling thread: call it from a dedicated thread, and from one thread at a time. Rebalance
     /// callbacks run inside this call.
-    public func poll(into batch: MessageBatch, timeout: Duration) {
+    package func poll(into batch: MessageBatch, timeout: Duration) {
         batch.release()
         client.drainLogs()
         var count = rd_kafka_consume_batch_queue(queue, 0, batch.storage, batch.capacity)
@@ -243,30 +243,30 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// The name of the topic a message came from.
-    public func topicName(of message: ConsumedMessage) -> String {
+    package func topicName(of message: ConsumedMessage) -> String {
         topics.name(of: message)
     }
 
     /// A small number for the topic a message came from, fixed for the consumer's life (the first topic seen is 0,
     /// -1 for a message of no topic), resolved without reading the name after the first message of each topic.
     /// ``topicName(index:)`` names it.
-    public func topicIndex(of message: ConsumedMessage) -> Int {
+    package func topicIndex(of message: ConsumedMessage) -> Int {
         topics.index(of: message)
     }
 
     /// The topic behind a ``topicIndex(of:)``.
-    public func topicName(index: Int) -> String {
+    package func topicName(index: Int) -> String {
         topics.names[index]
     }
 
     /// The partition and offset a partition-end message reports, or `nil` for any other message.
-    public func partitionEnd(_ message: ConsumedMessage) -> (TopicPartition, Int64)? {
+    package func partitionEnd(_ message: ConsumedMessage) -> (TopicPartition, Int64)? {
         guard message.errorCode == .partitionEOF, message.hasTopic else { return nil }
         return (TopicPartition(topicName(of: message), message.partition), message.offset)
     }
 
     /// The error an error message carries, with its partition when it concerns one.
-    public func error(of message: ConsumedMessage) -> ConsumerError {
+    package func error(of message: ConsumedMessage) -> ConsumerError {
         let m = message.pointer.pointee
         let fatal = m.err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : nil
         let partition = message.hasTopic ? TopicPartition(topicName(of: message), m.partition) : nil
@@ -279,12 +279,12 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///
     /// Some Kafka-compatible brokers answer the high watermark wrongly here; prefer
     /// `cachedWatermarks` after a fetch has reached the end of the partition.
-    public func queryWatermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+    package func queryWatermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
         try client.queryWatermarks(topic: partition.topic, partition: partition.partition, timeout: timeout)
     }
 
     /// Low and high watermarks from the last fetch response for the partition, if there was one.
-    public func cachedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
+    package func cachedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
         var low: Int64 = -1
         var high: Int64 = -1
         let err = rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
@@ -293,7 +293,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group (if any) and stops fetching. Blocks while librdkafka shuts down.
-    public func close() {
+    package func close() {
         _ = rd_kafka_consumer_close(client.handle)
         client.drainLogs()
     }

@@ -3,7 +3,7 @@ import CRdKafka
 extension KafkaError {
     /// The cluster did not answer: no broker could be reached (`_TRANSPORT`, `_ALL_BROKERS_DOWN`, `_RESOLVE`) or
     /// the request timed out (`_TIMED_OUT`, `REQUEST_TIMED_OUT`). Decided on librdkafka's numeric code, never its text.
-    public var isUnreachable: Bool {
+    package var isUnreachable: Bool {
         code == .timedOut || Self.unreachableCodes.contains(rawCode)
     }
 

@@ -6,55 +6,55 @@ import CRdKafka
 /// client instance or worth retrying, and the place that raised it. Callers decide on ``code``, which is
 /// derived from librdkafka's numeric `rd_kafka_resp_err_t` (never from its name), so a misspelt case cannot
 /// compile.
-public struct KafkaError: Error, Sendable, CustomStringConvertible {
+package struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, in a form callers can switch on.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate let name: String
         /// Another librdkafka or broker error; inspect `KafkaError.rawCode`.
-        public static let librdkafka = Code(name: "librdkafka")
+        package static let librdkafka = Code(name: "librdkafka")
         /// A configuration property was rejected.
-        public static let configuration = Code(name: "configuration")
+        package static let configuration = Code(name: "configuration")
         /// A client handle could not be created.
-        public static let clientCreation = Code(name: "clientCreation")
+        package static let clientCreation = Code(name: "clientCreation")
         /// An operation or request did not finish within its timeout (`_TIMED_OUT`, `REQUEST_TIMED_OUT`).
-        public static let timedOut = Code(name: "timedOut")
+        package static let timedOut = Code(name: "timedOut")
         /// A record was not acknowledged within `message.timeout.ms` (`_MSG_TIMED_OUT`).
-        public static let messageTimedOut = Code(name: "messageTimedOut")
+        package static let messageTimedOut = Code(name: "messageTimedOut")
         /// The broker does not support the request.
-        public static let unsupported = Code(name: "unsupported")
+        package static let unsupported = Code(name: "unsupported")
         /// A topic or partition does not exist.
-        public static let unknownTopicOrPartition = Code(name: "unknownTopicOrPartition")
+        package static let unknownTopicOrPartition = Code(name: "unknownTopicOrPartition")
         /// A topic that should be created exists already.
-        public static let topicAlreadyExists = Code(name: "topicAlreadyExists")
+        package static let topicAlreadyExists = Code(name: "topicAlreadyExists")
         /// The client has been closed.
-        public static let closed = Code(name: "closed")
+        package static let closed = Code(name: "closed")
         /// The producer's local queue is full (`_QUEUE_FULL`): back-pressure, poll for deliveries and send again.
-        public static let queueFull = Code(name: "queueFull")
+        package static let queueFull = Code(name: "queueFull")
         /// A newer producer with the same `transactional.id` took over (`PRODUCER_FENCED`,
         /// `INVALID_PRODUCER_EPOCH`, `_FENCED`): this one may never write again.
-        public static let fenced = Code(name: "fenced")
+        package static let fenced = Code(name: "fenced")
         /// The record was purged from the queue or from a request in flight (`_PURGE_QUEUE`, `_PURGE_INFLIGHT`):
         /// after an aborted transaction or when the producer turned fatal. It was not refused.
-        public static let purged = Code(name: "purged")
+        package static let purged = Code(name: "purged")
         /// The client instance hit a fatal error (`_FATAL`); the underlying cause is in the fatal error.
-        public static let fatal = Code(name: "fatal")
+        package static let fatal = Code(name: "fatal")
         /// The idempotent producer lost step with the broker's sequence numbers (`OUT_OF_ORDER_SEQUENCE_NUMBER`).
-        public static let outOfOrderSequence = Code(name: "outOfOrderSequence")
+        package static let outOfOrderSequence = Code(name: "outOfOrderSequence")
         /// The broker no longer knows the producer id (`UNKNOWN_PRODUCER_ID`).
-        public static let unknownProducerID = Code(name: "unknownProducerID")
+        package static let unknownProducerID = Code(name: "unknownProducerID")
         /// The gapless guarantee could not be kept for a record (`_GAPLESS_GUARANTEE`).
-        public static let gaplessGuarantee = Code(name: "gaplessGuarantee")
+        package static let gaplessGuarantee = Code(name: "gaplessGuarantee")
         /// A transactional call was made in the wrong state (`_STATE`, `INVALID_TXN_STATE`).
-        public static let invalidState = Code(name: "invalidState")
+        package static let invalidState = Code(name: "invalidState")
         /// A consumer reached the end of a partition (`_PARTITION_EOF`).
-        public static let partitionEOF = Code(name: "partitionEOF")
+        package static let partitionEOF = Code(name: "partitionEOF")
         /// A fetch position lies outside the partition's log (`OFFSET_OUT_OF_RANGE`, `_AUTO_OFFSET_RESET`).
-        public static let offsetOutOfRange = Code(name: "offsetOutOfRange")
+        package static let offsetOutOfRange = Code(name: "offsetOutOfRange")
         /// The broker refuses the record itself, and would refuse it again: too large (`MSG_SIZE_TOO_LARGE`,
         /// `RECORD_LIST_TOO_LARGE`), not allowed (`TOPIC_AUTHORIZATION_FAILED`, `POLICY_VIOLATION`), or not valid
         /// there (`INVALID_MSG`, `INVALID_RECORD`, `INVALID_TIMESTAMP`, `UNSUPPORTED_FOR_MESSAGE_FORMAT`).
-        public static let recordRefused = Code(name: "recordRefused")
-        public var description: String { name }
+        package static let recordRefused = Code(name: "recordRefused")
+        package var description: String { name }
 
         /// The code for a librdkafka response code.
         init(_ err: rd_kafka_resp_err_t) {
@@ -90,26 +90,26 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     }
 
     /// What went wrong.
-    public var code: Code
+    package var code: Code
     /// librdkafka's `rd_kafka_resp_err_t` value (0 when not from librdkafka).
-    public var rawCode: Int32
+    package var rawCode: Int32
     /// librdkafka's name for `rawCode`, e.g. `MSG_SIZE_TOO_LARGE` or `_QUEUE_FULL`; for messages only.
-    public var rawName: String
+    package var rawName: String
     /// A human-readable message, free of secrets.
-    public var message: String
+    package var message: String
     /// The client instance cannot be used any more.
-    public var isFatal: Bool
+    package var isFatal: Bool
     /// Trying again may succeed.
-    public var isRetriable: Bool
+    package var isRetriable: Bool
     /// The open transaction failed and must be aborted before the producer can go on.
-    public var requiresAbort = false
+    package var requiresAbort = false
     /// Source location that raised the error.
-    public var file: String
+    package var file: String
     /// Source line that raised the error.
-    public var line: UInt
+    package var line: UInt
 
     /// Creates an error.
-    public init(
+    package init(
         code: Code, rawCode: Int32 = 0, rawName: String = "", message: String,
         isFatal: Bool = false, isRetriable: Bool = false,
         file: String = #fileID, line: UInt = #line
@@ -124,12 +124,12 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.line = line
     }
 
-    public var description: String {
+    package var description: String {
         rawName.isEmpty ? message : "\(message) [\(rawName)]"
     }
 
     /// A newer producer with the same `transactional.id` has taken over: this one may never write again.
-    public var isFenced: Bool { code == .fenced }
+    package var isFenced: Bool { code == .fenced }
 }
 
 extension KafkaError {

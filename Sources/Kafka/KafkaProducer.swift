@@ -2,36 +2,36 @@ import CRdKafka
 import Logging
 
 /// The outcome of one produced record.
-public struct DeliveryReport: Sendable {
+package struct DeliveryReport: Sendable {
     /// The id given to `send`.
-    public var id: UInt64
+    package var id: UInt64
     /// Topic written to.
-    public var topic: String
+    package var topic: String
     /// Partition written to.
-    public var partition: Int32
+    package var partition: Int32
     /// Offset the broker assigned; meaningful only without `error`.
-    public var offset: Int64
+    package var offset: Int64
     /// Why the record was not written, if it was not.
-    public var error: KafkaError?
+    package var error: KafkaError?
     /// The record's timestamp (milliseconds since the epoch), if it has one.
-    public var timestamp: Int64?
+    package var timestamp: Int64?
     /// Key plus value bytes.
-    public var size: Int
+    package var size: Int
 }
 
 /// One delivery report, read in place by ``KafkaProducer/poll(timeout:deliveries:errors:)``.
-public struct Delivery {
+package struct Delivery {
     /// The id given when the record was queued.
-    public let id: UInt64
+    package let id: UInt64
     /// Partition written to.
-    public let partition: Int32
+    package let partition: Int32
     /// Offset the broker assigned; -1 when the write succeeded but the offset is not known (a retried request
     /// answered with DUPLICATE_SEQUENCE_NUMBER because the first attempt was written, for example).
-    public let offset: Int64
+    package let offset: Int64
     /// Key plus value bytes.
-    public let size: Int
+    package let size: Int
     /// Why the record was not written, if it was not (the underlying error when the producer turned fatal).
-    public let error: KafkaError?
+    package let error: KafkaError?
     let topicHandle: OpaquePointer?
     private let message: UnsafePointer<rd_kafka_message_t>
 
@@ -51,36 +51,36 @@ public struct Delivery {
     }
 
     /// The record's timestamp (milliseconds since the epoch), if it has one.
-    public var timestamp: Int64? {
+    package var timestamp: Int64? {
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let value = rd_kafka_message_timestamp(message, &type)
         return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : value
     }
 
     /// The topic written to, read from librdkafka.
-    public var topicName: String { topicHandle.map { String(cString: rd_kafka_topic_name($0)) } ?? "" }
+    package var topicName: String { topicHandle.map { String(cString: rd_kafka_topic_name($0)) } ?? "" }
 }
 
 /// A topic of one producer, resolved once (``KafkaProducer/topic(named:)``).
-public struct ProducerTopic: @unchecked Sendable {
+package struct ProducerTopic: @unchecked Sendable {
     // @unchecked Sendable: an immutable handle owned by its producer, which librdkafka lets any thread use.
     /// The topic's name.
-    public let name: String
+    package let name: String
     let handle: OpaquePointer
 }
 
 /// What one `poll` of the producer returned.
-public struct ProducerEvents: Sendable {
+package struct ProducerEvents: Sendable {
     /// Delivery reports, in the order librdkafka produced them (per partition: send order).
-    public var deliveries: [DeliveryReport] = []
+    package var deliveries: [DeliveryReport] = []
     /// Client-level errors (all brokers down, fatal idempotence errors, ...).
-    public var errors: [KafkaError] = []
+    package var errors: [KafkaError] = []
 }
 
 /// An idempotent producer (`enable.idempotence=true`, `acks=all`) that reports every delivery.
 ///
 /// Records are identified by an integer id passed as librdkafka's opaque pointer.
-public final class KafkaProducer: @unchecked Sendable {
+package final class KafkaProducer: @unchecked Sendable {
     // @unchecked Sendable: the handle is thread-safe (librdkafka); `topics` and `names` are touched only by
     // `send` and `poll`, which callers must call from one thread at a time (documented there).
     private let client: RDKafkaClient
@@ -96,7 +96,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// batches: a 5 ms linger lets them grow (2 ms gave 0.55 of the local rate at an 80 ms round trip, 5 ms 0.7
     /// to 1). Memory: at most 64 MB or 100,000 records wait in the queue (`queue.buffering.max.*`); past that,
     /// sending waits (back-pressure) instead of growing.
-    public static let defaultProperties: [String: String] = [
+    package static let defaultProperties: [String: String] = [
         "linger.ms": "5",
         "batch.num.messages": "10000",
         "batch.size": "1000000",
@@ -109,7 +109,7 @@ public final class KafkaProducer: @unchecked Sendable {
     ]
 
     /// Settings that keep the write path exactly-once and in order; they always win.
-    public static let requiredProperties: [String: String] = [
+    package static let requiredProperties: [String: String] = [
         "enable.idempotence": "true",
         "acks": "all",
         "max.in.flight.requests.per.connection": "5",
@@ -125,7 +125,7 @@ public final class KafkaProducer: @unchecked Sendable {
     ///     `initTransactions` before the first transaction. Default none.
     ///   - logger: where librdkafka's log lines go.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
-    public init(
+    package init(
         configuration: KafkaClientConfiguration, defaults: [String: String] = [:], overrides: [String: String] = [:],
         transactionalID: String? = nil, logger: Logger
     ) throws(KafkaError) {
@@ -141,17 +141,17 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Makes this producer transactional (`transactional.id`) and fences earlier producers with the same id.
     ///
     /// Blocks until the transaction coordinator answers.
-    public func initTransactions(timeout: Duration) throws(KafkaError) {
+    package func initTransactions(timeout: Duration) throws(KafkaError) {
         if let error = rd_kafka_init_transactions(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
     }
 
     /// Starts a transaction (after `initTransactions`).
-    public func beginTransaction() throws(KafkaError) {
+    package func beginTransaction() throws(KafkaError) {
         if let error = rd_kafka_begin_transaction(client.handle) { throw KafkaError.consuming(error) }
     }
 
     /// Commits the open transaction, flushing its records first. Blocks until done.
-    public func commitTransaction(timeout: Duration) throws(KafkaError) {
+    package func commitTransaction(timeout: Duration) throws(KafkaError) {
         if let error = rd_kafka_commit_transaction(client.handle, timeout.milliseconds) { throw KafkaError.consuming(error) }
     }
 
@@ -161,7 +161,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// delivery reports have been served. Those reports would wait for the thread that polls this producer, which
     /// is the one blocked here, so the abort is asked in steps and between them the reports (all of the aborted
     /// transaction: the records are not in the target) are served and dropped.
-    public func abortTransaction(timeout: Duration) throws(KafkaError) {
+    package func abortTransaction(timeout: Duration) throws(KafkaError) {
         let deadline = ContinuousClock.now + timeout
         while true {
             let step = min(.milliseconds(200), max(.zero, deadline - .now))
@@ -176,7 +176,7 @@ public final class KafkaProducer: @unchecked Sendable {
     private var readySignal: ReadySignal?
 
     /// Makes `signal` wake its waiter whenever delivery reports or client errors become ready to poll.
-    public func signal(_ signal: ReadySignal) {
+    package func signal(_ signal: ReadySignal) {
         signal.watch(mainQueue)
         readySignal = signal
     }
@@ -200,7 +200,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// A target topic resolved once, for ``forward(_:to:partition:header:value:id:)``.
     ///
     /// Valid as long as this producer.
-    public func topic(named name: String) throws(KafkaError) -> ProducerTopic {
+    package func topic(named name: String) throws(KafkaError) -> ProducerTopic {
         ProducerTopic(name: name, handle: try topicHandle(name))
     }
 
@@ -213,7 +213,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// forwarded again: librdkafka parses its headers anew from the record.
     /// - Throws: `KafkaError` with code ``KafkaError/Code/queueFull`` when the local queue is full: poll
     ///   deliveries and forward again. Call from one thread at a time.
-    public func forward(
+    package func forward(
         _ message: ConsumedMessage, to topic: ProducerTopic, partition: Int32, header name: String,
         value: UnsafeRawBufferPointer, id: UInt64
     ) throws(KafkaError) {
@@ -242,7 +242,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Builds no arrays and no topic names: for the copy loop.
     ///
     /// Blocks the calling thread; call from one thread at a time. Stops at the first error either closure throws.
-    public func poll<E: Error>(
+    package func poll<E: Error>(
         timeout: Duration, deliveries: (Delivery) throws(E) -> Void, errors: (KafkaError) throws(E) -> Void
     ) throws(E) {
         client.drainLogs()
@@ -273,7 +273,7 @@ public final class KafkaProducer: @unchecked Sendable {
     ///
     /// Throws `KafkaError` with code ``KafkaError/Code/queueFull`` when the local queue is full: poll and retry.
     /// Call from one thread at a time.
-    public func send(
+    package func send(
         topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader],
         timestamp: Int64?, id: UInt64
     ) throws(KafkaError) {
@@ -326,7 +326,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Collects delivery reports (with their topic names) and client errors, waiting at most `timeout` for the first.
     ///
     /// Blocks the calling thread; call from one thread at a time.
-    public func poll(timeout: Duration) -> ProducerEvents {
+    package func poll(timeout: Duration) -> ProducerEvents {
         var events = ProducerEvents()
         poll(timeout: timeout) { (delivery: Delivery) in
             events.deliveries.append(DeliveryReport(
@@ -337,10 +337,10 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     /// Records queued or in flight, plus delivery reports not yet polled.
-    public var queueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
+    package var queueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
 
     /// The fatal error the producer hit, if any.
-    public var fatalError: KafkaError? { client.fatalError() }
+    package var fatalError: KafkaError? { client.fatalError() }
 }
 
 nonisolated(unsafe) private let emptyByte = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)

@@ -6,7 +6,7 @@ import Foundation
 /// the URI form (`postgresql://user:secret@host`, `postgres://…`) and a `password`
 /// query parameter in a URI (`?password=secret`). When in doubt it redacts too much
 /// rather than too little.
-public func redactPassword(inDSN dsn: String) -> String {
+package func redactPassword(inDSN dsn: String) -> String {
     var text = dsn
     // URI user info: scheme://user:password@host. The password runs up to the first `@`.
     text = text.replacing(#/(?<head>postgres(?:ql)?://[^:@/\s]*):[^@\s]*@/#.ignoresCase()) { match in

@@ -10,7 +10,7 @@ extension PostgresConnection {
     ///
     /// - Returns: the number of rows the server stored.
     /// - Throws: ``PostgresError`` when the server rejects the statement or a row, or whatever `body` throws.
-    public func copyIn(
+    package func copyIn(
         _ sql: String, flushBytes: Int = 1 << 20, _ body: (PostgresCopyWriter) throws -> Void
     ) throws -> Int {
         lock.lock()
@@ -64,7 +64,7 @@ extension PostgresConnection {
 
 /// Appends rows to a running `COPY … FROM STDIN` in PostgreSQL's text format; see
 /// ``PostgresConnection/copyIn(_:flushBytes:_:)``. Only valid inside that call.
-public final class PostgresCopyWriter {
+package final class PostgresCopyWriter {
     private var buffer: [UInt8] = []
     private let flushBytes: Int
     private let send: ([UInt8]) -> Bool
@@ -77,7 +77,7 @@ public final class PostgresCopyWriter {
     }
 
     /// Appends one row; `nil` is SQL NULL. Text is escaped for the COPY text format.
-    public func append(_ fields: [String?]) throws {
+    package func append(_ fields: [String?]) throws {
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.append(UInt8(ascii: "\t")) }
             if let field {

@@ -21,7 +21,7 @@ extension PostgresConnection {
     ///
     /// - Throws: ``PostgresError`` when the query fails (rows already delivered stay
     ///   delivered), or whatever `body` throws.
-    public func forEachRow(
+    package func forEachRow(
         _ sql: String,
         _ parameters: [String?] = [],
         batch: Int = 10_000,

@@ -16,13 +16,13 @@ import Logging
 /// ``forEachRow(_:_:batch:_:)`` body throws a `.query` error instead of deadlocking.
 ///
 /// The connection is closed (`PQfinish`) when the object is deinitialised.
-public final class PostgresConnection: @unchecked Sendable {
+package final class PostgresConnection: @unchecked Sendable {
     /// The owned `PGconn`; only used while `lock` is held (or in `deinit`).
     let conn: OpaquePointer
     /// The connection string with passwords redacted, for errors and logs.
-    public let redactedDSN: String
+    package let redactedDSN: String
     /// Where connection events and server notices are logged.
-    public let logger: Logger
+    package let logger: Logger
     /// Serialises every libpq call on `conn`. Recursive so that re-entry from a
     /// ``forEachRow(_:_:batch:_:)`` body is detected (via `isStreaming`) rather than deadlocking.
     let lock = NSRecursiveLock()
@@ -56,7 +56,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ///     other notices at `.debug`).
     /// - Throws: ``PostgresError`` of kind `.connection` with libpq's message and the DSN
     ///   with its password redacted.
-    public static func connect(
+    package static func connect(
         _ dsn: String,
         defaults: [(String, String)] = [],
         logger: Logger = Logger(label: "regionbridge.postgres")
@@ -94,7 +94,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// - Throws: ``PostgresError`` of kind `.query` when the server rejects the statement,
     ///   `.connection` when the connection is lost.
-    public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
+    package func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
         try withExclusiveConnection { conn throws(PostgresError) in
             try validate(parameters)
             let result = withCStrings(parameters) { values in
@@ -113,7 +113,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// - Throws: ``PostgresError`` of kind `.query` when a statement fails, `.connection`
     ///   when the connection is lost.
-    public func execute(_ sql: String) throws(PostgresError) {
+    package func execute(_ sql: String) throws(PostgresError) {
         try withExclusiveConnection { conn throws(PostgresError) in
             let result = PQexec(conn, sql)
             defer { PQclear(result) }

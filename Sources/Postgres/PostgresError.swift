@@ -3,9 +3,9 @@
 /// The description carries the server's (or libpq's) message, the SQLSTATE when the server
 /// sent one, and the connection string with any password replaced by `***`, so it is safe
 /// to log.
-public struct PostgresError: Error, CustomStringConvertible, Sendable {
+package struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// What failed.
-    public enum Kind: String, Sendable, Equatable {
+    package enum Kind: String, Sendable, Equatable {
         /// Connecting failed, or the connection was lost while a statement ran.
         case connection
         /// The server rejected or failed a statement; the connection is still usable.
@@ -13,20 +13,20 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     /// What failed.
-    public let kind: Kind
+    package let kind: Kind
     /// The primary message text (`DiagnosticField.messagePrimary`), or libpq's `PQerrorMessage`
     /// when there is no server result, trimmed of surrounding whitespace.
-    public let message: String
+    package let message: String
     /// The five-character SQLSTATE code (for example `42P01`), when the server sent one.
-    public let sqlState: String?
+    package let sqlState: String?
     /// The server's optional detail line (`DiagnosticField.messageDetail`).
-    public let detail: String?
+    package let detail: String?
     /// The connection string with passwords redacted (see ``redactPassword(inDSN:)``).
-    public let redactedDSN: String
+    package let redactedDSN: String
 
     /// Creates an error; the DSN is redacted here, so callers may pass the raw one. Any password the DSN holds
     /// is also removed from `message` and `detail` (libpq may quote it when it cannot parse the DSN).
-    public init(kind: Kind, message: String, sqlState: String? = nil, detail: String? = nil, dsn: String) {
+    package init(kind: Kind, message: String, sqlState: String? = nil, detail: String? = nil, dsn: String) {
         self.kind = kind
         self.message = redactPasswords(of: dsn, in: message)
         self.sqlState = sqlState
@@ -35,7 +35,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     /// A one-line summary: kind, message, detail, SQLSTATE and the redacted DSN.
-    public var description: String {
+    package var description: String {
         var text = "PostgreSQL \(kind.rawValue) error: \(message)"
         if let detail, !detail.isEmpty { text += " (detail: \(detail))" }
         if let sqlState { text += " [SQLSTATE \(sqlState)]" }

@@ -1,27 +1,27 @@
 /// The complete, decoded result of one statement: column names and text values.
 ///
 /// Values are libpq's text representation of each column; SQL NULL is `nil`.
-public struct PostgresRows: Sendable, Equatable {
+package struct PostgresRows: Sendable, Equatable {
     /// Column names, in result order.
-    public let columns: [String]
+    package let columns: [String]
     /// Row values, each with one entry per column; SQL NULL is `nil`.
-    public let rows: [[String?]]
+    package let rows: [[String?]]
     /// The number of rows the statement affected (`PQcmdTuples`), when the command reports
     /// one: INSERT, UPDATE, DELETE, MERGE, SELECT, MOVE, FETCH, COPY.
-    public let affectedRows: Int?
+    package let affectedRows: Int?
 
     /// Creates a result; mostly for tests and for the connection itself.
-    public init(columns: [String], rows: [[String?]], affectedRows: Int? = nil) {
+    package init(columns: [String], rows: [[String?]], affectedRows: Int? = nil) {
         self.columns = columns
         self.rows = rows
         self.affectedRows = affectedRows
     }
 
     /// The number of rows.
-    public var count: Int { rows.count }
+    package var count: Int { rows.count }
 
     /// The position of the column named `name`, or `nil` when the result has no such column.
-    public func columnIndex(_ name: String) -> Int? {
+    package func columnIndex(_ name: String) -> Int? {
         columns.firstIndex(of: name)
     }
 
@@ -29,7 +29,7 @@ public struct PostgresRows: Sendable, Equatable {
     ///
     /// A row index out of range or a column name not in ``columns`` is a programming error
     /// and traps, like an array index out of range; use ``columnIndex(_:)`` to check first.
-    public subscript(row row: Int, column name: String) -> String? {
+    package subscript(row row: Int, column name: String) -> String? {
         guard let index = columnIndex(name) else {
             preconditionFailure("result has no column \"\(name)\"; columns are \(columns)")
         }

@@ -1,24 +1,24 @@
 import Replication
 
 /// Why a reconciliation could not give a verdict.
-public struct ReconcileError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+package struct ReconcileError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
         /// The topology has no usable `reconcile:` section, or the options contradict each other. Exit 2.
         case configuration
         /// Postgres or Kafka could not be reached, or a query failed. Exit 1.
         case unreachable
     }
 
-    public var kind: Kind
-    public var message: String
+    package var kind: Kind
+    package var message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
     /// ``ExitCode/usage`` (2) for configuration, ``ExitCode/runtime`` (1) otherwise.
-    public var exitCode: ExitCode { kind == .configuration ? .usage : .runtime }
+    package var exitCode: ExitCode { kind == .configuration ? .usage : .runtime }
 
-    public var description: String { message }
+    package var description: String { message }
 }

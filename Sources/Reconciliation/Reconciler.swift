@@ -1,29 +1,32 @@
+import Failover
+import Formats
 import Foundation
 import Kafka
 import Logging
+import Monitoring
 import Postgres
 import Replication
 import Topology
 
 /// The window and options of one reconciliation.
-public struct ReconcileOptions: Sendable {
+package struct ReconcileOptions: Sendable {
     /// How far back from `until` payments are checked. Default 24 h.
-    public var since: Duration
+    package var since: Duration
     /// The cut-off; payments committed after `until − grace` are not checked yet. Default: now.
-    public var until: Date?
+    package var until: Date?
     /// How long a committed payment has to reach the target before its absence counts. Default 30 s.
-    public var grace: Duration
+    package var grace: Duration
     /// Drop the event index of this pair and scan every partition from its log start.
-    public var rescan: Bool
+    package var rescan: Bool
     /// Timeout of one Kafka request, and the longest a scan may go without progress. Default 10 s.
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// Write nothing to Postgres (`regionbridge drill`): read the stored event index, keep this run's scan in
     /// temporary tables, in one READ ONLY transaction that is rolled back. Default false.
-    public var readOnly: Bool
+    package var readOnly: Bool
     /// Add the pair's lag and its groups' translated positions to the report. Default true.
-    public var describeReplication: Bool
+    package var describeReplication: Bool
 
-    public init(since: Duration = .seconds(86_400), until: Date? = nil, grace: Duration = .seconds(30), rescan: Bool = false,
+    package init(since: Duration = .seconds(86_400), until: Date? = nil, grace: Duration = .seconds(30), rescan: Bool = false,
                 requestTimeout: Duration = .seconds(10), readOnly: Bool = false, describeReplication: Bool = true) {
         self.since = since
         self.until = until
@@ -50,7 +53,7 @@ public struct ReconcileOptions: Sendable {
 /// payments are checked against the target and what the index saw of the source before, a missing one the index
 /// never saw there is ``FindingKind/unknownAtSource``, the report gives the time of the last source scan
 /// (``SourceKnowledge``), and step 4 is skipped with a warning.
-public final class Reconciler {
+package final class Reconciler {
     private let topology: Topology
     private let settings: ReconcileSettings
     private let options: ReconcileOptions
@@ -60,7 +63,7 @@ public final class Reconciler {
     /// - Parameter progress: receives a line every couple of seconds during long scans (stderr in the CLI).
     /// - Throws: ``ReconcileError`` `.configuration` when the topology has no `reconcile:` section or the
     ///   window is empty.
-    public init(topology: Topology, options: ReconcileOptions, logger: Logger, progress: @escaping (String) -> Void = { _ in }) throws(ReconcileError) {
+    package init(topology: Topology, options: ReconcileOptions, logger: Logger, progress: @escaping (String) -> Void = { _ in }) throws(ReconcileError) {
         guard let settings = topology.reconcile else {
             throw ReconcileError(.configuration, "the topology has no reconcile: section (postgres_dsn, committed_query, topics)")
         }
@@ -77,7 +80,7 @@ public final class Reconciler {
     /// Runs the reconciliation.
     /// - Throws: ``ReconcileError`` `.unreachable` with the server's message when Postgres or the target cannot be
     ///   reached, the source fails otherwise than by being unreachable, or the query fails.
-    public func run() throws(ReconcileError) -> ReconcileReport {
+    package func run() throws(ReconcileError) -> ReconcileReport {
         let started = ContinuousClock.now
         let until = options.until ?? Date()
         let windowEnd = until.addingTimeInterval(-options.grace.seconds)

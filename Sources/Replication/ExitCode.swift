@@ -1,7 +1,7 @@
 /// The exit codes of every `regionbridge` command, documented once: the README's "Exit codes" table lists
 /// exactly these (a test compares them).
 ///
-public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
+package enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// Done: caught up, stopped by SIGTERM/SIGINT after draining, or the command's work finished (for
     /// `reconcile`: RPO=0 holds).
     case done = 0
@@ -26,10 +26,10 @@ public enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case notReady = 8
 
     /// The code as the process returns it.
-    public var code: Int32 { rawValue }
+    package var code: Int32 { rawValue }
 
     /// `<code> (<name>)`, e.g. `5 (source gap)`.
-    public var description: String {
+    package var description: String {
         let name = switch self {
         case .done: "done"
         case .runtime: "runtime error"

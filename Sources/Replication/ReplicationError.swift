@@ -1,7 +1,7 @@
 /// Why replication stopped. Each kind has its own process exit code.
-public struct ReplicationError: Error, Sendable, CustomStringConvertible {
+package struct ReplicationError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// The source cluster could not be read.
         case sourceUnavailable
         /// The target cluster could not be read or written.
@@ -19,19 +19,19 @@ public struct ReplicationError: Error, Sendable, CustomStringConvertible {
     }
 
     /// What went wrong.
-    public var kind: Kind
+    package var kind: Kind
     /// What to tell the operator: names the topic, partition and offset where there is one.
-    public var message: String
+    package var message: String
 
     /// Creates an error.
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
     /// The process exit code for this error: ``ExitCode/sourceGap`` (5), ``ExitCode/refusedRecord`` (6),
     /// ``ExitCode/targetLostData`` (7), ``ExitCode/runtime`` (1) otherwise.
-    public var exitCode: ExitCode {
+    package var exitCode: ExitCode {
         switch kind {
         case .sourceGap: .sourceGap
         case .targetRefusedRecord: .refusedRecord
@@ -40,5 +40,5 @@ public struct ReplicationError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -6,15 +6,15 @@
 ///   rto: 15m               # default 15m; the estimated time to fail over must not exceed it
 ///   max_lag_seconds: 60    # default 60; a partition further behind than this is not ready
 /// ```
-public struct DrillSettings: Sendable, Equatable {
+package struct DrillSettings: Sendable, Equatable {
     /// The recovery time objective: the replication of the current backlog plus the failover steps must fit
     /// in it. Default 15 minutes.
-    public var rto: Duration
+    package var rto: Duration
     /// Seconds behind above which a partition makes the pair not ready. Default 60; 0 demands no lag at all.
-    public var maxLagSeconds: Double
+    package var maxLagSeconds: Double
 
     /// Creates drill settings; the defaults are those of a file without a `drill:` section.
-    public init(rto: Duration = .seconds(900), maxLagSeconds: Double = 60) {
+    package init(rto: Duration = .seconds(900), maxLagSeconds: Double = 60) {
         self.rto = rto
         self.maxLagSeconds = maxLagSeconds
     }

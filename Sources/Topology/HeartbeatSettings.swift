@@ -8,15 +8,15 @@
 /// Every `interval` the bridge writes a small record to the source topic `regionbridge.<pair>.heartbeats`
 /// (``Topology/heartbeatTopic``), replicates it like any other topic (its copy is ``Topology/heartbeatCopyTopic``)
 /// and watches the age of the newest heartbeat in the target.
-public struct HeartbeatSettings: Sendable, Equatable {
+package struct HeartbeatSettings: Sendable, Equatable {
     /// Time between two heartbeats; `.zero` turns heartbeats off. Default 5 s.
-    public var interval: Duration
+    package var interval: Duration
 
     /// Creates heartbeat settings; the defaults are those of a file without a `heartbeats:` section.
-    public init(interval: Duration = .seconds(5)) {
+    package init(interval: Duration = .seconds(5)) {
         self.interval = interval
     }
 
     /// Whether heartbeats are written and watched (`interval` above zero).
-    public var isEnabled: Bool { interval > .zero }
+    package var isEnabled: Bool { interval > .zero }
 }

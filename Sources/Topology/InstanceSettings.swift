@@ -8,9 +8,9 @@
 ///   session_timeout: 10s    # default 10s; group only: how long a silent instance keeps its partitions
 ///   commit_interval: 100ms  # default 100ms; group only: how often each partition's transaction is committed
 /// ```
-public struct InstanceSettings: Sendable, Equatable {
+package struct InstanceSettings: Sendable, Equatable {
     /// How the pair's partitions are owned.
-    public enum Mode: String, Sendable, Equatable, CaseIterable {
+    package enum Mode: String, Sendable, Equatable, CaseIterable {
         /// One process owns every partition; writes go through one idempotent producer.
         case single
         /// Processes join the consumer group `regionbridge.<pair>` in the source (cooperative-sticky); each
@@ -19,14 +19,14 @@ public struct InstanceSettings: Sendable, Equatable {
     }
 
     /// How the pair's partitions are owned. Default `single`.
-    public var mode: Mode
+    package var mode: Mode
     /// Group mode: the consumer group session timeout, after which a silent instance's partitions move. Default 10 s.
-    public var sessionTimeout: Duration
+    package var sessionTimeout: Duration
     /// Group mode: how often each owned partition's open transaction is committed. Default 100 ms.
-    public var commitInterval: Duration
+    package var commitInterval: Duration
 
     /// Creates instance settings; the defaults are those of a file without an `instances:` section.
-    public init(mode: Mode = .single, sessionTimeout: Duration = .seconds(10), commitInterval: Duration = .milliseconds(100)) {
+    package init(mode: Mode = .single, sessionTimeout: Duration = .seconds(10), commitInterval: Duration = .milliseconds(100)) {
         self.mode = mode
         self.sessionTimeout = sessionTimeout
         self.commitInterval = commitInterval

@@ -6,16 +6,16 @@
 ///   critical_seconds: 60   # default 60; at least warn_seconds
 ///   for: 30s               # default 30s; how long a condition must hold before it fires (or resolves)
 /// ```
-public struct LagSettings: Sendable, Equatable {
+package struct LagSettings: Sendable, Equatable {
     /// Seconds behind above which a partition's lag is a warning. Default 5.
-    public var warnSeconds: Double
+    package var warnSeconds: Double
     /// Seconds behind above which a partition's lag is critical. Default 60; never below `warnSeconds`.
-    public var criticalSeconds: Double
+    package var criticalSeconds: Double
     /// How long a condition must hold before its alert changes state. Default 30 s.
-    public var holdFor: Duration
+    package var holdFor: Duration
 
     /// Creates lag settings; the defaults are those of a file without a `lag:` section.
-    public init(warnSeconds: Double = 5, criticalSeconds: Double = 60, holdFor: Duration = .seconds(30)) {
+    package init(warnSeconds: Double = 5, criticalSeconds: Double = 60, holdFor: Duration = .seconds(30)) {
         self.warnSeconds = warnSeconds
         self.criticalSeconds = criticalSeconds
         self.holdFor = holdFor
@@ -28,20 +28,20 @@ public struct LagSettings: Sendable, Equatable {
 /// metrics:
 ///   listen: "127.0.0.1:9464"   # default: loopback only
 /// ```
-public struct MetricsSettings: Sendable, Equatable {
+package struct MetricsSettings: Sendable, Equatable {
     /// Host name or address to bind, without brackets for IPv6. Default `127.0.0.1`.
-    public var host: String
+    package var host: String
     /// TCP port. Default 9464.
-    public var port: Int
+    package var port: Int
 
     /// Creates metrics settings; the defaults are those of a file without a `metrics:` section.
-    public init(host: String = "127.0.0.1", port: Int = 9464) {
+    package init(host: String = "127.0.0.1", port: Int = 9464) {
         self.host = host
         self.port = port
     }
 
     /// Parses `host:port` or `[ipv6]:port` with a port in 1...65535; nil for anything else.
-    public init?(listen text: String) {
+    package init?(listen text: String) {
         guard let colon = text.lastIndex(of: ":"),
               let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
               text[text.index(after: colon)...].allSatisfy({ $0.isASCII && $0.isWholeNumber })
@@ -60,7 +60,7 @@ public struct MetricsSettings: Sendable, Equatable {
     }
 
     /// `host:port`, with an IPv6 host in brackets.
-    public var listen: String {
+    package var listen: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

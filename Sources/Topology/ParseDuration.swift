@@ -1,6 +1,6 @@
 /// Parses a duration written as one or more `<digits><unit>` parts with units `ms`, `s`, `m`
 /// and `h`, e.g. `250ms`, `5s`, `2m`, `1h` or `1m30s`; nil for anything else, or on overflow.
-public func parseDuration(_ text: String) -> Duration? {
+package func parseDuration(_ text: String) -> Duration? {
     let units: [(suffix: String, milliseconds: Int)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
     var rest = Substring(text)
     var total = 0
@@ -20,7 +20,7 @@ public func parseDuration(_ text: String) -> Duration? {
 
 extension Duration {
     /// The duration in seconds, as a floating-point number (`1.5` for 1500 ms).
-    public var seconds: Double {
+    package var seconds: Double {
         let (whole, attoseconds) = components
         return Double(whole) + Double(attoseconds) / 1e18
     }

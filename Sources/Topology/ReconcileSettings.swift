@@ -18,29 +18,29 @@
 ///     lookback: 15m               # the window checked each time
 ///     max_age: 60s                # missing from the target for longer than this: an RPO violation
 /// ```
-public struct ReconcileSettings: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct ReconcileSettings: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// libpq connection string, `${VAR}` already expanded. It may hold a password, so it is a ``Secret``:
     /// only the connection to Postgres reveals it.
-    public var postgresDSN: Secret
+    package var postgresDSN: Secret
     /// SQL returning `event_id` and `committed_at` (plus the compared columns) for `$1 <= committed_at < $2`.
-    public var committedQuery: String
+    package var committedQuery: String
     /// Source topics whose records are the events of committed rows.
-    public var topics: [String]
+    package var topics: [String]
     /// Where a record carries its event id.
-    public var eventID: EventIDLocation
+    package var eventID: EventIDLocation
     /// JSON field of the record value → column of the query, compared for every committed row; sorted by field.
-    public var compare: [FieldComparison]
+    package var compare: [FieldComparison]
     /// Postgres schema holding the scan cursor and the event index (created if missing). Default `regionbridge`.
-    public var stateSchema: String
+    package var stateSchema: String
     /// Column of the committed query holding the payment's amount (a plain decimal), for the value at risk.
-    public var amountColumn: String?
+    package var amountColumn: String?
     /// Column of the committed query holding the amount's currency; amounts are summed per currency.
-    public var currencyColumn: String?
+    package var currencyColumn: String?
     /// How `run` reconciles by itself; nil when it does not (then `run` never touches Postgres).
-    public var continuous: ContinuousReconcileSettings?
+    package var continuous: ContinuousReconcileSettings?
 
     /// Creates settings; the defaults are those of a section that leaves the optional keys out.
-    public init(
+    package init(
         postgresDSN: Secret, committedQuery: String, topics: [String], eventID: EventIDLocation = .key,
         compare: [FieldComparison] = [], stateSchema: String = "regionbridge", amountColumn: String? = nil,
         currencyColumn: String? = nil, continuous: ContinuousReconcileSettings? = nil
@@ -57,48 +57,48 @@ public struct ReconcileSettings: Sendable, Equatable, CustomStringConvertible, C
     }
 
     /// The settings without the connection string (shown as `******`).
-    public var description: String {
+    package var description: String {
         "ReconcileSettings(postgres_dsn: \(postgresDSN), topics: \(topics), event_id: \(eventID), "
             + "compare: \(compare.map { "\($0.field)=\($0.column)" }), state_schema: \(stateSchema), "
             + "amount: \(amountColumn ?? "-"), currency: \(currencyColumn ?? "-"), continuous: \(continuous.map { "\($0)" } ?? "off"))"
     }
 
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
 }
 
 /// The `reconcile.continuous` subsection: `run` reconciles the recent window by itself.
-public struct ContinuousReconcileSettings: Sendable, Equatable, CustomStringConvertible {
+package struct ContinuousReconcileSettings: Sendable, Equatable, CustomStringConvertible {
     /// How often `run` checks. Default 30 s.
-    public var interval: Duration
+    package var interval: Duration
     /// How far back each check looks: payments committed in `[now − lookback, now)`. Default 15 min.
-    public var lookback: Duration
+    package var lookback: Duration
     /// A committed payment missing from the target for longer than this is an RPO violation. Default 60 s.
-    public var maxAge: Duration
+    package var maxAge: Duration
 
-    public init(interval: Duration = .seconds(30), lookback: Duration = .seconds(900), maxAge: Duration = .seconds(60)) {
+    package init(interval: Duration = .seconds(30), lookback: Duration = .seconds(900), maxAge: Duration = .seconds(60)) {
         self.interval = interval
         self.lookback = lookback
         self.maxAge = maxAge
     }
 
-    public var description: String { "every \(interval), lookback \(lookback), max_age \(maxAge)" }
+    package var description: String { "every \(interval), lookback \(lookback), max_age \(maxAge)" }
 }
 
 /// One field compared between a record's JSON value and a row of the committed query.
-public struct FieldComparison: Sendable, Equatable {
+package struct FieldComparison: Sendable, Equatable {
     /// Top-level field of the record's JSON value.
-    public var field: String
+    package var field: String
     /// Column of the committed query.
-    public var column: String
+    package var column: String
 
-    public init(field: String, column: String) {
+    package init(field: String, column: String) {
         self.field = field
         self.column = column
     }
 }
 
 /// Where a record holds the id of the event it carries.
-public enum EventIDLocation: Sendable, Equatable, CustomStringConvertible {
+package enum EventIDLocation: Sendable, Equatable, CustomStringConvertible {
     /// The record key, as UTF-8 text.
     case key
     /// The last header with this name, as UTF-8 text.
@@ -107,7 +107,7 @@ public enum EventIDLocation: Sendable, Equatable, CustomStringConvertible {
     case json(String)
 
     /// Parses `key`, `header:<name>` or `json:<field>`; nil for anything else.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         if text == "key" {
             self = .key
         } else if text.hasPrefix("header:"), text.count > 7 {
@@ -120,7 +120,7 @@ public enum EventIDLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The form written in a topology file.
-    public var description: String {
+    package var description: String {
         switch self {
         case .key: "key"
         case .header(let name): "header:\(name)"

@@ -5,25 +5,25 @@
 /// sit inside any configuration type that is logged, interpolated or reflected (swift-service-lifecycle logs
 /// services with their default description). The value leaves it only through ``reveal()``, at the one
 /// place that hands it to librdkafka or libpq.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+package struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// What every secret shows instead of its value.
-    public static let redacted = "******"
+    package static let redacted = "******"
 
     private let value: String
 
     /// Wraps `value`.
-    public init(_ value: String) { self.value = value }
+    package init(_ value: String) { self.value = value }
 
     /// The value itself. Call it only where the value is handed to a client library (a librdkafka
     /// configuration, a libpq connection), never to build text that is logged, printed or thrown.
-    public func reveal() -> String { value }
+    package func reveal() -> String { value }
 
     /// `******`.
-    public var description: String { Self.redacted }
+    package var description: String { Self.redacted }
 
     /// `Secret(******)`.
-    public var debugDescription: String { "Secret(\(Self.redacted))" }
+    package var debugDescription: String { "Secret(\(Self.redacted))" }
 
     /// A mirror without children: reflection (`dump`, `Mirror`) never reaches the value.
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    package var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }

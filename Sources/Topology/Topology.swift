@@ -7,33 +7,33 @@ let bridgeTopicPrefix = "regionbridge."
 ///
 /// Its description, `dump` and `Mirror` never show a secret: cluster properties that hold one are ``Secret``s
 /// (see ``ClusterProperties``), and so is the Postgres connection string of ``ReconcileSettings``.
-public struct Topology: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct Topology: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Name of the region pair, e.g. `us-east-to-eu-west`; used inside Kafka topic names.
-    public var pair: String { didSet { selectBridgeTopics() } }
+    package var pair: String { didSet { selectBridgeTopics() } }
     /// The cluster records are read from.
-    public var source: ClusterEndpoint
+    package var source: ClusterEndpoint
     /// The cluster records are written to.
-    public var target: ClusterEndpoint
+    package var target: ClusterEndpoint
     /// Which topics are replicated and how they are named in the target. The heartbeat topic is always
     /// selected while heartbeats are on (``TopicSelection/selects(_:)``), whatever the patterns say.
-    public var topics: TopicSelection { didSet { selectBridgeTopics() } }
+    package var topics: TopicSelection { didSet { selectBridgeTopics() } }
     /// Which consumer groups' offsets are translated into the target, and how often.
-    public var groups: GroupSelection
+    package var groups: GroupSelection
     /// When replication lag raises alerts (`lag:`; optional, defaults in ``LagSettings``).
-    public var lag: LagSettings
+    package var lag: LagSettings
     /// Where metrics and health are served (`metrics:`; optional, defaults in ``MetricsSettings``).
-    public var metrics: MetricsSettings
+    package var metrics: MetricsSettings
     /// Whether one process or a group of processes runs the pair (`instances:`; optional, defaults in ``InstanceSettings``).
-    public var instances: InstanceSettings
+    package var instances: InstanceSettings
     /// How `regionbridge reconcile` checks committed payments against the target (`reconcile:`; optional).
-    public var reconcile: ReconcileSettings?
+    package var reconcile: ReconcileSettings?
     /// What `regionbridge drill` holds the pair to (`drill:`; optional, defaults in ``DrillSettings``).
-    public var drill: DrillSettings
+    package var drill: DrillSettings
     /// How often the bridge writes heartbeats (`heartbeats:`; optional, defaults in ``HeartbeatSettings``).
-    public var heartbeats: HeartbeatSettings { didSet { selectBridgeTopics() } }
+    package var heartbeats: HeartbeatSettings { didSet { selectBridgeTopics() } }
 
     /// Creates a topology from its parts, without validation (see ``TopologyLoader``).
-    public init(
+    package init(
         pair: String, source: ClusterEndpoint, target: ClusterEndpoint, topics: TopicSelection,
         groups: GroupSelection = GroupSelection(), lag: LagSettings = LagSettings(), metrics: MetricsSettings = MetricsSettings(),
         instances: InstanceSettings = InstanceSettings(), reconcile: ReconcileSettings? = nil, drill: DrillSettings = DrillSettings(),
@@ -60,54 +60,54 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible, CustomDebu
     }
 
     /// The source topic the bridge writes heartbeats to: `regionbridge.<pair>.heartbeats`.
-    public var heartbeatTopic: String { "\(internalTopicPrefix)heartbeats" }
+    package var heartbeatTopic: String { "\(internalTopicPrefix)heartbeats" }
 
     /// The heartbeat topic's copy in the target, named by `topics.rename` like any replicated topic:
     /// `<source region>.regionbridge.<pair>.heartbeats` with `prefix`.
-    public var heartbeatCopyTopic: String { topics.rename.targetTopic(for: heartbeatTopic, sourceRegion: source.region) }
+    package var heartbeatCopyTopic: String { topics.rename.targetTopic(for: heartbeatTopic, sourceRegion: source.region) }
 
     /// The consumer group in the source through which instances share the pair (group mode), and the
     /// `group.id` the single-instance consumer names: `regionbridge.<pair>`.
-    public var consumerGroup: String { "\(bridgeTopicPrefix)\(pair)" }
+    package var consumerGroup: String { "\(bridgeTopicPrefix)\(pair)" }
 
     /// The compacted topic in the target where the bridge records (source offset, target offset) pairs.
-    public var offsetSyncsTopic: String { "\(internalTopicPrefix)offset-syncs" }
+    package var offsetSyncsTopic: String { "\(internalTopicPrefix)offset-syncs" }
 
     /// The compacted topic in the target where the bridge records each group's translated positions.
-    public var checkpointsTopic: String { "\(internalTopicPrefix)checkpoints" }
+    package var checkpointsTopic: String { "\(internalTopicPrefix)checkpoints" }
 
     /// Prefix of the names of the bridge's own topics in the target cluster: `regionbridge.<pair>.`.
-    public var internalTopicPrefix: String {
+    package var internalTopicPrefix: String {
         "\(bridgeTopicPrefix)\(pair)."
     }
 
     /// Every secret the topology holds (secret cluster properties, the Postgres connection string), so that
     /// output can be scrubbed of their values.
-    public var secrets: [Secret] {
+    package var secrets: [Secret] {
         source.properties.secrets + target.properties.secrets + (reconcile.map { [$0.postgresDSN] } ?? [])
     }
 
     /// The pair, both clusters and the topic patterns; secrets as `******`.
-    public var description: String {
+    package var description: String {
         "Topology(pair: \(pair), source: \(source), target: \(target), topics: \(topics.include), mode: \(instances.mode.rawValue)"
             + (reconcile.map { ", reconcile: \($0)" } ?? "") + ")"
     }
 
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
 }
 
 /// How to reach one Kafka cluster. Its description, `dump` and `Mirror` show secret properties as `******`.
-public struct ClusterEndpoint: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct ClusterEndpoint: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Region name, matching `[a-z0-9-]+`.
-    public var region: String
+    package var region: String
     /// Comma-separated `host:port` list, as written.
-    public var bootstrapServers: String
+    package var bootstrapServers: String
     /// Extra librdkafka properties (`security.protocol`, `sasl.*`, `ssl.*`, ...), with `${VAR}` already expanded;
     /// secret ones are held as ``Secret``s.
-    public var properties: ClusterProperties
+    package var properties: ClusterProperties
 
     /// Creates an endpoint from its parts.
-    public init(region: String, bootstrapServers: String, properties: ClusterProperties = [:]) {
+    package init(region: String, bootstrapServers: String, properties: ClusterProperties = [:]) {
         self.region = region
         self.bootstrapServers = bootstrapServers
         self.properties = properties
@@ -115,7 +115,7 @@ public struct ClusterEndpoint: Sendable, Equatable, CustomStringConvertible, Cus
 
     /// The bootstrap servers split on `,`, trimmed, lowercased, sorted and de-duplicated, for
     /// comparing clusters. `localhost` and `127.0.0.1` are deliberately not merged.
-    public var normalizedBootstrapServers: [String] {
+    package var normalizedBootstrapServers: [String] {
         Set(bootstrapServers.split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             .filter { !$0.isEmpty })
@@ -123,22 +123,22 @@ public struct ClusterEndpoint: Sendable, Equatable, CustomStringConvertible, Cus
     }
 
     /// `<region> [<bootstrap servers>]` and the properties, secrets as `******`.
-    public var description: String {
+    package var description: String {
         "\(region) [\(bootstrapServers)]" + (properties.isEmpty ? "" : " \(properties)")
     }
 
-    public var debugDescription: String { "ClusterEndpoint(\(description))" }
+    package var debugDescription: String { "ClusterEndpoint(\(description))" }
 }
 
 /// How a source topic's name maps to the target topic's name.
-public enum RenamePolicy: String, Sendable, Equatable, CaseIterable {
+package enum RenamePolicy: String, Sendable, Equatable, CaseIterable {
     /// The target topic is `<sourceRegion>.<topic>`, so replicated topics never collide with local ones.
     case prefix
     /// The target topic has the same name as the source topic.
     case identity
 
     /// The name of the target topic that `sourceTopic` from `sourceRegion` is replicated into.
-    public func targetTopic(for sourceTopic: String, sourceRegion: String) -> String {
+    package func targetTopic(for sourceTopic: String, sourceRegion: String) -> String {
         switch self {
         case .prefix: "\(sourceRegion).\(sourceTopic)"
         case .identity: sourceTopic
@@ -147,32 +147,32 @@ public enum RenamePolicy: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Which source topics are replicated and how their target topics are created.
-public struct TopicSelection: Sendable, Equatable {
+package struct TopicSelection: Sendable, Equatable {
     /// Regular expressions (ICU syntax, as written) of which a topic's whole name must match one.
-    public var include: [String] {
+    package var include: [String] {
         get { filter.include.sources }
         set { filter.include = PatternSet(newValue) }
     }
     /// Regular expressions (ICU syntax, as written) of which a topic's whole name must match none.
-    public var exclude: [String] {
+    package var exclude: [String] {
         get { filter.exclude.sources }
         set { filter.exclude = PatternSet(newValue) }
     }
     /// How target topics are named.
-    public var rename: RenamePolicy
+    package var rename: RenamePolicy
     /// Replication factor of created target topics; `-1` means the broker default.
-    public var replicationFactor: Int
+    package var replicationFactor: Int
     /// How often the source is scanned for new topics and partitions.
-    public var discoveryInterval: Duration
+    package var discoveryInterval: Duration
     /// The bridge's own topics that are replicated anyway (the pair's heartbeat topic while heartbeats are on);
     /// kept by ``Topology``.
-    public internal(set) var bridgeTopics: Set<String> = []
+    package internal(set) var bridgeTopics: Set<String> = []
 
     private var filter: NameFilter
 
     /// Creates a selection; the patterns are compiled once, here. A pattern that does not compile
     /// matches nothing (``TopologyLoader`` reports such patterns as issues).
-    public init(
+    package init(
         include: [String],
         exclude: [String] = [],
         rename: RenamePolicy = .prefix,
@@ -187,7 +187,7 @@ public struct TopicSelection: Sendable, Equatable {
 
     /// Equal when the patterns, rename policy, replication factor and discovery interval are: ``bridgeTopics``
     /// follows from the topology that holds the selection, not from the `topics:` section.
-    public static func == (lhs: TopicSelection, rhs: TopicSelection) -> Bool {
+    package static func == (lhs: TopicSelection, rhs: TopicSelection) -> Bool {
         lhs.filter == rhs.filter && lhs.rename == rhs.rename && lhs.replicationFactor == rhs.replicationFactor
             && lhs.discoveryInterval == rhs.discoveryInterval
     }
@@ -195,7 +195,7 @@ public struct TopicSelection: Sendable, Equatable {
     /// Whether `topic` is replicated: its whole name matches an include pattern and no exclude
     /// pattern. Kafka-internal topics (`__*`) and the bridge's own (`regionbridge.*`) never are, except the
     /// pair's heartbeat topic while heartbeats are on, which always is (``bridgeTopics``).
-    public func selects(_ topic: String) -> Bool {
+    package func selects(_ topic: String) -> Bool {
         if bridgeTopics.contains(topic) { return true }
         guard !topic.hasPrefix("__"), !topic.hasPrefix(bridgeTopicPrefix) else { return false }
         return filter.selects(topic)
@@ -203,30 +203,30 @@ public struct TopicSelection: Sendable, Equatable {
 }
 
 /// Which consumer groups have their committed offsets translated into the target cluster.
-public struct GroupSelection: Sendable, Equatable {
+package struct GroupSelection: Sendable, Equatable {
     /// Regular expressions over group ids (whole-id match). Default: every group (`.*`). Empty: no group sync.
-    public var include: [String] {
+    package var include: [String] {
         get { filter.include.sources }
         set { filter.include = PatternSet(newValue) }
     }
     /// Regular expressions over group ids that are never synced. Default: the bridge's own (`regionbridge\\..*`).
-    public var exclude: [String] {
+    package var exclude: [String] {
         get { filter.exclude.sources }
         set { filter.exclude = PatternSet(newValue) }
     }
     /// How often offsets are synced. Default: 10 s.
-    public var syncInterval: Duration
+    package var syncInterval: Duration
 
     private var filter: NameFilter
 
     /// Creates a selection with the documented defaults.
-    public init(include: [String] = [".*"], exclude: [String] = ["regionbridge\\..*"], syncInterval: Duration = .seconds(10)) {
+    package init(include: [String] = [".*"], exclude: [String] = ["regionbridge\\..*"], syncInterval: Duration = .seconds(10)) {
         filter = NameFilter(include: include, exclude: exclude)
         self.syncInterval = syncInterval
     }
 
     /// Whether the group's offsets are synced.
-    public func selects(_ group: String) -> Bool {
+    package func selects(_ group: String) -> Bool {
         filter.selects(group)
     }
 }

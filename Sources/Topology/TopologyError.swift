@@ -1,20 +1,20 @@
 /// One problem in a topology file.
 ///
 /// Messages never quote values from the file or the environment, so secrets cannot leak through them.
-public struct TopologyIssue: Sendable, Equatable, CustomStringConvertible {
+package struct TopologyIssue: Sendable, Equatable, CustomStringConvertible {
     /// The file's path as given, or `<string>` for parsed text.
-    public var file: String
+    package var file: String
     /// 1-based line of the offending node, as an editor shows it; nil when the problem has no position.
-    public var line: Int?
+    package var line: Int?
     /// 1-based column of the offending node.
-    public var column: Int?
+    package var column: Int?
     /// Dotted key path, e.g. `source.region` or `topics.include[1]` (0-based); empty for the whole file.
-    public var key: String
+    package var key: String
     /// What is wrong.
-    public var message: String
+    package var message: String
 
     /// Creates an issue from its parts.
-    public init(file: String, line: Int? = nil, column: Int? = nil, key: String, message: String) {
+    package init(file: String, line: Int? = nil, column: Int? = nil, key: String, message: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -23,7 +23,7 @@ public struct TopologyIssue: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `FILE:LINE:COLUMN: KEY: MESSAGE`, leaving out the parts that are missing.
-    public var description: String {
+    package var description: String {
         let position = [line, column].compactMap { $0.map(String.init) }
         let location = ([file] + position).joined(separator: ":")
         return key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
@@ -31,17 +31,17 @@ public struct TopologyIssue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A topology file that could not be read or is invalid.
-public struct TopologyError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct TopologyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Every problem found, in file order.
-    public var issues: [TopologyIssue]
+    package var issues: [TopologyIssue]
 
     /// Creates an error reporting `issues`.
-    public init(issues: [TopologyIssue]) {
+    package init(issues: [TopologyIssue]) {
         self.issues = issues
     }
 
     /// One issue per line.
-    public var description: String {
+    package var description: String {
         issues.map(\.description).joined(separator: "\n")
     }
 }

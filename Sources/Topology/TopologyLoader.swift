@@ -2,14 +2,14 @@ import Foundation
 import Yams
 
 /// Reads and validates topology files, reporting every problem found rather than only the first.
-public enum TopologyLoader {
+package enum TopologyLoader {
     /// Reads and validates the topology file at `path`.
     ///
     /// - Parameters:
     ///   - path: The file to read; reported in issues as given.
     ///   - environment: Values for `${NAME}` references in scalar values.
     /// - Throws: ``TopologyError`` listing every problem, in file order.
-    public static func load(
+    package static func load(
         file path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(TopologyError) -> Topology {
@@ -31,7 +31,7 @@ public enum TopologyLoader {
     ///   - file: Name reported in issues.
     ///   - environment: Values for `${NAME}` references in scalar values.
     /// - Throws: ``TopologyError`` listing every problem, in file order.
-    public static func parse(
+    package static func parse(
         yaml: String,
         file: String = "<string>",
         environment: [String: String] = [:]

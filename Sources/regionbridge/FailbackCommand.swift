@@ -1,5 +1,7 @@
 import ArgumentParser
 import Drill
+import Failover
+import Formats
 import Foundation
 import Kafka
 import Logging

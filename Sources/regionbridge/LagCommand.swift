@@ -1,6 +1,8 @@
 import ArgumentParser
+import Formats
 import Foundation
 import Kafka
+import Monitoring
 import Replication
 import Topology
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Failover
+import Formats
 import Foundation
 import Replication
 import Topology

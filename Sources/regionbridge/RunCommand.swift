@@ -1,7 +1,10 @@
 import ArgumentParser
+import Failover
+import Formats
 import Foundation
 import Kafka
 import Logging
+import Monitoring
 import Replication
 import ServiceLifecycle
 import Synchronization
@@ -56,7 +59,17 @@ struct RunCommand: AsyncParsableCommand {
         replication.positions = monitoring.positions
         let engine = ReplicationEngine(topology: topology, options: replication, logger: logger)
         let result = Mutex<[PartitionSummary]>([])
-        let service = BridgeService(engine: engine) { summaries in result.withLock { $0 = summaries } }
+        // The consumer-group offset sync runs next to the engine, fed by its state; only when groups are selected.
+        var groupSync: GroupOffsetSync?
+        if !topology.groups.include.isEmpty {
+            do {
+                groupSync = try GroupOffsetSync(
+                    topology: topology, state: engine.state, timeout: requestTimeout.duration, observer: monitoring.observer, logger: logger)
+            } catch {
+                throw CommandFailure(exitCode: error.exitCode, message: error.message)
+            }
+        }
+        let service = BridgeService(engine: engine, companion: groupSync) { summaries in result.withLock { $0 = summaries } }
         // Heartbeats, on threads of their own (never the copy loop); not in a one-shot --until-caught-up copy.
         var heartbeats: [any Service] = []
         if topology.heartbeats.isEnabled, !untilCaughtUp {
@@ -70,7 +83,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Continuous reconciliation (reconcile.continuous), on a thread of its own; Postgres never holds up the copy.
         let watch = RPOWatchService.make(
-            topology: topology, untilCaughtUp: untilCaughtUp, positions: monitoring.positions, observer: monitoring.observer, logger: logger)
+            topology: topology, untilCaughtUp: untilCaughtUp, positions: monitoring.positions, observer: monitoring.observer,
+            rpoObserver: monitoring.rpoObserver, logger: logger)
         let reconciling: [any Service] = watch.map { [NonFatal(service: $0, what: "continuous reconciliation", logger: logger)] } ?? []
         monitoring.readiness.running(true)
         let group = ServiceGroup(configuration: .init(

@@ -10,6 +10,8 @@ import Topology
 struct RunMonitoring {
     /// Everything that wants the engine's reports: metrics, alerts and readiness.
     let observer: any ReplicationObserver
+    /// Everything that wants the continuous reconciliation's reports: RPO metrics and alerts.
+    let rpoObserver: any RPOObserver
     /// Set `running(true)` while the pair runs.
     let readiness: BridgeReadiness
     /// The engine publishes the target's acknowledged positions here; `/v1/replicated` waits on them.
@@ -38,7 +40,8 @@ struct RunMonitoring {
         }
         // What an earlier run (killed, say) fired and did not resolve, as its alerts file says, resolves in this one.
         let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, restoring: unresolved, logger: logger)
-        let observer = ObserverGroup([metrics, RPOMetrics(pair: topology.pair, factory: prometheus.factory), alerter, readiness])
+        let observer = ObserverGroup([metrics, alerter, readiness])
+        let rpoObserver = RPOObserverGroup([RPOMetrics(pair: topology.pair, factory: prometheus.factory), alerter])
         let positions = ReplicatedPositions()
         let replicated = ReplicatedEndpoint(positions: positions, metrics: SyncWaitMetrics(pair: topology.pair, factory: prometheus.factory))
         let server = MetricsServer(
@@ -48,7 +51,7 @@ struct RunMonitoring {
         // watches whether both clusters answer.
         let probe = MonitorProbe(topology: topology, observer: observer, measuresLag: false, logger: logger)
         let endpoint = NonFatal(service: server, what: "metrics and health endpoint at \(topology.metrics.listen)", logger: logger)
-        return RunMonitoring(observer: observer, readiness: readiness, positions: positions, services: [endpoint, alerter, probe])
+        return RunMonitoring(observer: observer, rpoObserver: rpoObserver, readiness: readiness, positions: positions, services: [endpoint, alerter, probe])
     }
 }
 

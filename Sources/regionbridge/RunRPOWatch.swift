@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Monitoring
 import Reconciliation
 import Replication
 import ServiceLifecycle
@@ -20,7 +21,8 @@ struct RPOWatchService: Service, CustomStringConvertible {
     /// no `reconcile.continuous`, a one-shot `--until-caught-up` copy, or group mode (not supported yet: an instance
     /// only knows the replicated positions of the partitions it owns).
     static func make(
-        topology: Topology, untilCaughtUp: Bool, positions: ReplicatedPositions, observer: any ReplicationObserver, logger: Logger
+        topology: Topology, untilCaughtUp: Bool, positions: ReplicatedPositions, observer: any ReplicationObserver,
+        rpoObserver: any RPOObserver, logger: Logger
     ) -> RPOWatchService? {
         guard let continuous = topology.reconcile?.continuous, !untilCaughtUp else { return nil }
         guard topology.instances.mode == .single else {
@@ -28,7 +30,8 @@ struct RPOWatchService: Service, CustomStringConvertible {
             return nil
         }
         do {
-            let reconciler = try ContinuousReconciler(topology: topology, positions: positions, observer: observer, logger: logger)
+            let reconciler = try ContinuousReconciler(
+                topology: topology, positions: positions, observer: observer, rpoObserver: rpoObserver, logger: logger)
             logger.notice("continuous reconciliation of pair \(topology.pair): \(continuous)")
             return RPOWatchService(reconciler: reconciler, pair: topology.pair)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 import Replication
 import TestSupport
 import XCTest

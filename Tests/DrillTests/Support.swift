@@ -1,6 +1,8 @@
 import Drill
+import Failover
 import Foundation
 import Kafka
+import Monitoring
 import Replication
 import Topology
 import XCTest

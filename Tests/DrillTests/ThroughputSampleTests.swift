@@ -1,6 +1,8 @@
+import Drill
 @testable import Drill
 import Foundation
 import Kafka
+import Monitoring
 import Replication
 import XCTest
 

@@ -1,3 +1,5 @@
+import Failover
+import Formats
 import Foundation
 import Kafka
 import Logging

@@ -1,7 +1,8 @@
 import Foundation
 import Kafka
 import Logging
-@testable import Replication
+@testable import Monitoring
+import Replication
 import Synchronization
 import TestSupport
 import Topology

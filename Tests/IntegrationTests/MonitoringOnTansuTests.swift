@@ -1,9 +1,8 @@
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
-#endif
 import Kafka
 import Logging
+import Monitoring
 import Replication
 import TestSupport
 import Topology

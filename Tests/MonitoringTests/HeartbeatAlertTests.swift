@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Monitoring
 import Replication
 import Topology
 import XCTest

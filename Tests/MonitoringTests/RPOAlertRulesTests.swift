@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Monitoring
 import Replication
 import Synchronization
 import Topology
@@ -139,7 +140,7 @@ final class RPOAlertRulesTests: XCTestCase {
         let recording = RecordingSink()
         let alerter = LagAlerter(settings: settings, pair: "p", sinks: [recording, try JSONLinesAlertSink(path: path)],
                                  now: { clock.now }, logger: Logger(label: "test"))
-        let observer: any ReplicationObserver = ObserverGroup([alerter])
+        let observer: any RPOObserver = RPOObserverGroup([alerter])
         let missing = violation(["pay-9"])
         observer.rpoChecked(RPOCheckResult(at: clock.now, atRisk: missing, violation: missing, oldestAtRisk: nil, verifiedUntil: clock.now, durationSeconds: 0))
         observer.postgresReachable(false)

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Monitoring
 import Replication
 import ServiceLifecycle
 import Synchronization

@@ -1,5 +1,6 @@
 import Kafka
 @testable import Replication
+import Replication
 import Topology
 import XCTest
 

@@ -7,17 +7,17 @@ import Glibc
 /// The process is killed (SIGKILL) when the object is deinitialised, and is registered so
 /// that it is also killed when the test process exits. Standard input is `/dev/null`.
 /// Sendable: every stored property is immutable, and the child's exit status is behind a mutex.
-public final class BackgroundProcess: Sendable {
+package final class BackgroundProcess: Sendable {
     /// The executable that was started.
-    public let executable: URL
+    package let executable: URL
     /// Its arguments.
-    public let arguments: [String]
+    package let arguments: [String]
     /// The file that receives standard output.
-    public let stdoutURL: URL
+    package let stdoutURL: URL
     /// The file that receives standard error (may be the same file as ``stdoutURL``).
-    public let stderrURL: URL
+    package let stderrURL: URL
     /// The process id.
-    public let pid: Int32
+    package let pid: Int32
 
     private let child: ChildProcess
     private let registryToken: UInt64
@@ -35,7 +35,7 @@ public final class BackgroundProcess: Sendable {
     ///   - stderrURL: Where standard error goes (appended); may equal `stdoutURL`. `nil`: that
     ///     folder's `stderr.log`.
     /// - Throws: ``FixtureError`` when the logs cannot be created or the process cannot start.
-    public init(
+    package init(
         _ executable: URL,
         _ arguments: [String],
         environment: [String: String]? = nil,
@@ -77,12 +77,12 @@ public final class BackgroundProcess: Sendable {
     }
 
     /// True until the process has exited (a stopped process is running).
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         child.poll() == nil
     }
 
     /// Sends `signal` (SIGKILL by default) to the process; does nothing once it has exited.
-    public func kill(signal: Int32 = SIGKILL) {
+    package func kill(signal: Int32 = SIGKILL) {
         child.send(signal)
     }
 
@@ -90,7 +90,7 @@ public final class BackgroundProcess: Sendable {
     ///
     /// - Returns: The exit status (128 + signal number when a signal ended it), or `nil` when
     ///   it is still running after `timeout`.
-    public func waitForExit(timeout: Duration) -> Int32? {
+    package func waitForExit(timeout: Duration) -> Int32? {
         guard let code = child.wait(timeout: timeout) else { return nil }
         FixtureRegistry.unregisterProcess(registryToken)
         return code
@@ -101,7 +101,7 @@ public final class BackgroundProcess: Sendable {
     ///
     /// - Returns: The exit status, as ``waitForExit(timeout:)`` reports it.
     @discardableResult
-    public func stop(gracePeriod: Duration = .seconds(5)) -> Int32? {
+    package func stop(gracePeriod: Duration = .seconds(5)) -> Int32? {
         kill(signal: SIGTERM)
         kill(signal: SIGCONT)
         if let code = waitForExit(timeout: gracePeriod) { return code }
@@ -111,12 +111,12 @@ public final class BackgroundProcess: Sendable {
     }
 
     /// Everything written to standard output so far.
-    public var stdoutText: String {
+    package var stdoutText: String {
         String(decoding: FileManager.default.contents(atPath: stdoutURL.path) ?? Data(), as: UTF8.self)
     }
 
     /// Everything written to standard error so far.
-    public var stderrText: String {
+    package var stderrText: String {
         String(decoding: FileManager.default.contents(atPath: stderrURL.path) ?? Data(), as: UTF8.self)
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
 
 /// A region pair for tests: a topology file naming two clusters, and ways to run the bridge binary on it.
-public struct BridgeFixture: Sendable {
+package struct BridgeFixture: Sendable {
     /// The topology file.
-    public let topologyURL: URL
+    package let topologyURL: URL
 
     /// Writes a topology for `source` → `target`; `groups` is the YAML of the groups section, `extra` more
     /// top-level YAML lines (an `instances:` or `reconcile:` section, for example).
-    public init(
+    package init(
         pair: String = "us-east-to-eu-west", sourceRegion: String = "us-east", source: String,
         targetRegion: String = "eu-west", target: String, include: [String], rename: String = "prefix",
         discoveryInterval: String = "1s", groups: String = "{include: [\".*\"], sync_interval: 1s}", extra: String = "",
@@ -39,7 +39,7 @@ public struct BridgeFixture: Sendable {
     }
 
     /// Runs `regionbridge run --until-caught-up` to completion.
-    public func runUntilCaughtUp(_ extra: [String] = [], timeout: Duration = .seconds(180)) throws -> ProcessResult {
+    package func runUntilCaughtUp(_ extra: [String] = [], timeout: Duration = .seconds(180)) throws -> ProcessResult {
         try runProcess(
             RepoPaths.regionbridge,
             ["run", "--topology", topologyURL.path, "--until-caught-up", "--request-timeout", "10s"] + extra,
@@ -47,7 +47,7 @@ public struct BridgeFixture: Sendable {
     }
 
     /// Starts `regionbridge run` in the background.
-    public func start(_ extra: [String] = []) throws -> BackgroundProcess {
+    package func start(_ extra: [String] = []) throws -> BackgroundProcess {
         try BackgroundProcess(RepoPaths.regionbridge, ["run", "--topology", topologyURL.path, "--request-timeout", "10s"] + extra)
     }
 }

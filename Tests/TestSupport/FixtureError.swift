@@ -1,15 +1,15 @@
 /// A fixture could not do what it was asked: a missing tool, a server that did not start,
 /// a process that timed out. The message says what happened and, where there is one, ends
 /// with the tail of the relevant log.
-public struct FixtureError: Error, CustomStringConvertible, Sendable {
+package struct FixtureError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, for a test failure message.
-    public let message: String
+    package let message: String
 
     /// Creates an error with `message`.
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 
     /// The message.
-    public var description: String { message }
+    package var description: String { message }
 }

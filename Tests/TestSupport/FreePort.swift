@@ -10,7 +10,7 @@ private let handedOutPorts = Mutex<Set<Int>>([])
 /// Binds a socket to `127.0.0.1:0`, reads the port the kernel chose, and closes the socket.
 /// Another process may still take the port before the caller binds it; fixtures that start
 /// servers retry with a new port when that happens.
-public func freeLoopbackPort() throws -> Int {
+package func freeLoopbackPort() throws -> Int {
     for _ in 0..<100 {
         let port = try bindEphemeralLoopbackPort()
         if handedOutPorts.withLock({ $0.insert(port).inserted }) {

@@ -7,7 +7,7 @@ import Synchronization
 /// One blocking HTTP GET of `url` (a new connection each time); the status and the body as text.
 ///
 /// - Throws: ``FixtureError`` when nothing answers within `timeout`.
-public func httpGet(_ url: String, timeout: Duration = .seconds(5)) throws -> (status: Int, body: String) {
+package func httpGet(_ url: String, timeout: Duration = .seconds(5)) throws -> (status: Int, body: String) {
     guard let address = URL(string: url) else { throw FixtureError("bad URL \(url)") }
     let result = Mutex<Result<(Int, String), FixtureError>?>(nil)
     let done = DispatchSemaphore(value: 0)

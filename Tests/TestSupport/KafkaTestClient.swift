@@ -3,13 +3,13 @@ import Kafka
 import Logging
 
 /// Writes and reads records on a test cluster through the project's own Kafka module.
-public struct KafkaTestClient: Sendable {
+package struct KafkaTestClient: Sendable {
     /// The cluster.
-    public let bootstrap: String
+    package let bootstrap: String
     private let logger = Logger(label: "test.kafka")
 
     /// Creates a client for the cluster at `bootstrap`.
-    public init(bootstrap: String) {
+    package init(bootstrap: String) {
         self.bootstrap = bootstrap
     }
 
@@ -18,7 +18,7 @@ public struct KafkaTestClient: Sendable {
     }
 
     /// Creates a topic and waits until its partitions show in the metadata.
-    public func createTopic(_ name: String, partitions: Int, configs: [String: String] = [:]) throws {
+    package func createTopic(_ name: String, partitions: Int, configs: [String: String] = [:]) throws {
         let admin = try KafkaAdmin(configuration: configuration, logger: logger)
         let errors = try admin.createTopics([NewTopic(name: name, partitions: partitions, configs: configs)], timeout: .seconds(10))
         if let error = errors[name] { throw error }
@@ -26,7 +26,7 @@ public struct KafkaTestClient: Sendable {
     }
 
     /// Deletes a topic and waits until the metadata no longer shows it.
-    public func deleteTopic(_ name: String, timeout: Duration = .seconds(10)) throws {
+    package func deleteTopic(_ name: String, timeout: Duration = .seconds(10)) throws {
         let admin = try KafkaAdmin(configuration: configuration, logger: logger)
         try admin.deleteTopic(name, timeout: timeout)
         let deadline = ContinuousClock.now + timeout
@@ -38,14 +38,14 @@ public struct KafkaTestClient: Sendable {
     }
 
     /// Raises a topic's partition count.
-    public func growTopic(_ name: String, to count: Int) throws {
+    package func growTopic(_ name: String, to count: Int) throws {
         let admin = try KafkaAdmin(configuration: configuration, logger: logger)
         try admin.createPartitions(topic: name, totalCount: count, timeout: .seconds(10))
         try waitForPartitions(name, count: count)
     }
 
     /// Waits until the metadata shows `count` partitions of the topic.
-    public func waitForPartitions(_ name: String, count: Int, timeout: Duration = .seconds(10)) throws {
+    package func waitForPartitions(_ name: String, count: Int, timeout: Duration = .seconds(10)) throws {
         let admin = try KafkaAdmin(configuration: configuration, logger: logger)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -56,14 +56,14 @@ public struct KafkaTestClient: Sendable {
     }
 
     /// Topic names in the cluster.
-    public func topicNames() throws -> [String] {
+    package func topicNames() throws -> [String] {
         try KafkaAdmin(configuration: configuration, logger: logger).topics(timeout: .seconds(10)).map(\.name)
     }
 
     /// Writes the records in order (each to its own partition) and waits until all are acknowledged.
     /// - Returns: the offset each record got, in input order.
     @discardableResult
-    public func produce(_ records: [KafkaRecord]) throws -> [Int64] {
+    package func produce(_ records: [KafkaRecord]) throws -> [Int64] {
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         var offsets = [Int64](repeating: -1, count: records.count)
         var pending = 0
@@ -97,14 +97,14 @@ public struct KafkaTestClient: Sendable {
     }
 
     /// The partition's end offset as ListOffsets answers it (tansu answers the last batch's base offset plus one).
-    public func approximateEnd(_ topic: String, partition: Int32) throws -> Int64 {
+    package func approximateEnd(_ topic: String, partition: Int32) throws -> Int64 {
         try KafkaAdmin(configuration: configuration, logger: logger)
             .queryWatermarks(TopicPartition(topic, partition), timeout: .seconds(5)).high
     }
 
     /// Writes the records in one committed transaction per group of `perTransaction` records, so that the
     /// transaction markers leave holes in the offsets.
-    public func produceInTransactions(_ records: [KafkaRecord], perTransaction: Int, transactionalID: String) throws {
+    package func produceInTransactions(_ records: [KafkaRecord], perTransaction: Int, transactionalID: String) throws {
         let producer = try KafkaProducer(
             configuration: configuration, overrides: ["transactional.id": transactionalID, "enable.gapless.guarantee": "false"], logger: logger)
         try producer.initTransactions(timeout: .seconds(30))
@@ -127,20 +127,20 @@ public struct KafkaTestClient: Sendable {
     }
 
     /// Commits offsets for a group, as a consumer of it would.
-    public func commit(group: String, _ offsets: [TopicPartition: Int64]) throws {
+    package func commit(group: String, _ offsets: [TopicPartition: Int64]) throws {
         let consumer = try KafkaConsumer(configuration: configuration, groupID: group, logger: logger)
         defer { consumer.close() }
         try consumer.commit(offsets)
     }
 
     /// A group's committed offsets.
-    public func committed(group: String) throws -> [TopicPartition: Int64] {
+    package func committed(group: String) throws -> [TopicPartition: Int64] {
         try KafkaAdmin(configuration: configuration, logger: logger).committedOffsets(group: group, timeout: .seconds(10))
     }
 
     /// Every record of the partition from its start to its end (found by partition EOF, not ListOffsets).
     /// - Parameter committedOnly: read with `read_committed` (records of open or aborted transactions left out).
-    public func readAll(_ topic: String, partition: Int32, timeout: Duration = .seconds(60), committedOnly: Bool = false) throws -> [KafkaRecord] {
+    package func readAll(_ topic: String, partition: Int32, timeout: Duration = .seconds(60), committedOnly: Bool = false) throws -> [KafkaRecord] {
         let consumer = try KafkaConsumer(
             configuration: configuration, groupID: "regionbridge-tests",
             overrides: ["isolation.level": committedOnly ? "read_committed" : "read_uncommitted", "fetch.wait.max.ms": "10"], logger: logger)
@@ -161,7 +161,7 @@ public struct KafkaTestClient: Sendable {
 
 extension KafkaRecord {
     /// The `regionbridge.source` header's value as text, if the record has one.
-    public var provenanceText: String? {
+    package var provenanceText: String? {
         lastHeader(named: "regionbridge.source")?.value.map { String(decoding: $0, as: UTF8.self) }
     }
 }

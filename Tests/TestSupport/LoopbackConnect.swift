@@ -3,7 +3,7 @@ import Glibc
 /// True when something accepts a TCP connection on `127.0.0.1:port` within `timeout`.
 ///
 /// The connection is closed straight away without sending anything.
-public func canConnectToLoopback(port: Int, timeout: Duration = .seconds(1)) -> Bool {
+package func canConnectToLoopback(port: Int, timeout: Duration = .seconds(1)) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { return false }
     defer { close(fd) }

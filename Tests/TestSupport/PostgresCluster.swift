@@ -13,23 +13,23 @@ import Postgres
 /// `deinit` stops the server and removes the folder; a server that outlives its owner is
 /// shut down (SIGQUIT) when the test process exits. `@unchecked Sendable`: the mutable
 /// state (the postmaster's pid) is guarded by a lock.
-public final class PostgresCluster: @unchecked Sendable {
+package final class PostgresCluster: @unchecked Sendable {
     /// Where initdb, pg_ctl and postgres are: `$REGIONBRIDGE_PG_BIN` or the Debian location.
-    public static var binaries: URL {
+    package static var binaries: URL {
         let override = ProcessInfo.processInfo.environment["REGIONBRIDGE_PG_BIN"] ?? ""
         return URL(fileURLWithPath: override.isEmpty ? "/usr/lib/postgresql/15/bin" : override)
     }
 
     /// The TCP port on 127.0.0.1, the same across ``stop()``/``start()``.
-    public let port: Int
+    package let port: Int
     /// The temporary folder holding the data folder, the socket and the log.
-    public let folder: URL
+    package let folder: URL
     /// The data folder (`PGDATA`).
-    public var dataDirectory: URL { folder.appendingPathComponent("data") }
+    package var dataDirectory: URL { folder.appendingPathComponent("data") }
     /// The server log.
-    public var logURL: URL { folder.appendingPathComponent("postgres.log") }
+    package var logURL: URL { folder.appendingPathComponent("postgres.log") }
     /// A libpq connection string for the `postgres` database as the `postgres` superuser.
-    public var dsn: String { dsn(database: "postgres") }
+    package var dsn: String { dsn(database: "postgres") }
 
     private let folderToken: UInt64
     private let lock = NSLock()
@@ -40,7 +40,7 @@ public final class PostgresCluster: @unchecked Sendable {
     ///
     /// - Throws: ``FixtureError`` when the PostgreSQL binaries are missing or the server does
     ///   not start (with the end of its log).
-    public init() throws {
+    package init() throws {
         let initdb = Self.binaries.appendingPathComponent("initdb")
         guard FileManager.default.isExecutableFile(atPath: initdb.path) else {
             throw FixtureError("PostgreSQL 15 not found at \(Self.binaries.path): run `make test` or scripts/setup.sh")
@@ -92,7 +92,7 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// A libpq connection string for `database` as the `postgres` superuser over TCP.
-    public func dsn(database: String) -> String {
+    package func dsn(database: String) -> String {
         "host=127.0.0.1 port=\(port) user=postgres dbname=\(Self.connectionValue(database))"
     }
 
@@ -107,7 +107,7 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// True while the postmaster process is alive.
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         lock.withLock {
             guard let postmaster else { return false }
             return FixtureRegistry.isAlive(pid: postmaster.pid, marker: dataDirectory.path)
@@ -118,7 +118,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// when it is running.
     ///
     /// - Throws: ``FixtureError`` when it does not start (for example, the port was taken).
-    public func start() throws {
+    package func start() throws {
         try lock.withLock {
             if let postmaster, FixtureRegistry.isAlive(pid: postmaster.pid, marker: dataDirectory.path) { return }
             postmaster = try Self.startServer(folder: folder)
@@ -129,7 +129,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// cleanly) and waits for it; does nothing when it is not running.
     ///
     /// - Throws: ``FixtureError`` when pg_ctl fails.
-    public func stop() throws {
+    package func stop() throws {
         try lock.withLock {
             guard let running = postmaster else { return }
             if FixtureRegistry.isAlive(pid: running.pid, marker: dataDirectory.path) {
@@ -143,18 +143,18 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Opens a connection to `database` as the `postgres` superuser.
-    public func connect(database: String = "postgres") throws(PostgresError) -> PostgresConnection {
+    package func connect(database: String = "postgres") throws(PostgresError) -> PostgresConnection {
         try PostgresConnection.connect(dsn(database: database))
     }
 
     /// Creates a database named `name` (quoted as an identifier).
-    public func createDatabase(_ name: String) throws(PostgresError) {
+    package func createDatabase(_ name: String) throws(PostgresError) {
         let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         try execute("CREATE DATABASE \(quoted)")
     }
 
     /// Creates database `name` with the reference payments schema (deploy/postgres/payments.sql) and connects to it.
-    public func paymentsDatabase(_ name: String = "payments") throws -> PostgresConnection {
+    package func paymentsDatabase(_ name: String = "payments") throws -> PostgresConnection {
         try createDatabase(name)
         let db = try connect(database: name)
         try db.execute(String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/postgres/payments.sql"), encoding: .utf8))
@@ -162,7 +162,7 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Runs `sql` (one or more statements) in `database` on a new connection.
-    public func execute(_ sql: String, database: String = "postgres") throws(PostgresError) {
+    package func execute(_ sql: String, database: String = "postgres") throws(PostgresError) {
         try connect(database: database).execute(sql)
     }
 

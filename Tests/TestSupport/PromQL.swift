@@ -2,7 +2,7 @@ import Foundation
 
 /// Just enough of PromQL to find the metric names an expression reads, so that dashboards and alert rules can be
 /// checked against what the bridge serves.
-public enum PromQL {
+package enum PromQL {
     /// Words that are operators or modifiers, never metric names.
     private static let keywords: Set<String> = [
         "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan",
@@ -10,7 +10,7 @@ public enum PromQL {
 
     /// The metric names `expression` selects: every identifier that is not a function or aggregation (followed by
     /// `(`), a keyword, a label (inside `{...}` or a grouping clause), a string, a duration or a Grafana variable.
-    public static func metricNames(in expression: String) -> Set<String> {
+    package static func metricNames(in expression: String) -> Set<String> {
         var text = expression
         for pattern in [
             #""(?:[^"\\]|\\.)*""#, #"'(?:[^'\\]|\\.)*'"#, "`[^`]*`",  // strings
@@ -35,7 +35,7 @@ public enum PromQL {
 
     /// The metric names a Prometheus text exposition serves: every series name, and for each `# TYPE X histogram`
     /// (or `summary`) also `X_bucket`, `X_sum` and `X_count`, and `X` itself.
-    public static func servedNames(in exposition: String) -> Set<String> {
+    package static func servedNames(in exposition: String) -> Set<String> {
         var names: Set<String> = []
         for line in exposition.split(separator: "\n") {
             if line.hasPrefix("# TYPE ") {
@@ -56,7 +56,7 @@ public enum PromQL {
 
     /// Every PromQL expression of a Grafana dashboard: each panel target's `expr` (rows' nested panels included)
     /// and each query variable's query.
-    public static func dashboardExpressions(_ dashboard: [String: Any]) -> [String] {
+    package static func dashboardExpressions(_ dashboard: [String: Any]) -> [String] {
         var expressions: [String] = []
         func visit(_ panels: [[String: Any]]) {
             for panel in panels {

@@ -4,12 +4,12 @@ import Glibc
 /// A throwaway Prometheus server (Debian's `prometheus`) on a free loopback port, with its own configuration
 /// and storage in a temporary folder: it scrapes `targets` every `interval` and evaluates `rulesFile` as often.
 /// Stopped (SIGTERM, then SIGKILL) and its folder removed in `deinit`, or by ``stop()``.
-public final class PrometheusServer: @unchecked Sendable {
+package final class PrometheusServer: @unchecked Sendable {
     // @unchecked Sendable: every stored property is immutable; BackgroundProcess is Sendable.
     /// The HTTP port on 127.0.0.1.
-    public let port: Int
+    package let port: Int
     /// The server's combined log.
-    public let logURL: URL
+    package let logURL: URL
     private let folder: URL
     private let folderToken: UInt64
     private let process: BackgroundProcess
@@ -20,7 +20,7 @@ public final class PrometheusServer: @unchecked Sendable {
     ///   - targets: `host:port` of each `/metrics` endpoint to scrape.
     ///   - interval: scrape and rule-evaluation interval.
     /// - Throws: ``FixtureError`` when prometheus is missing or does not become ready; the message has its log.
-    public init(rulesFile: URL, targets: [String], interval: Duration = .seconds(1)) throws {
+    package init(rulesFile: URL, targets: [String], interval: Duration = .seconds(1)) throws {
         let executable = try RepoPaths.prometheus
         folder = try makeTemporaryDirectory(prefix: "regionbridge-prometheus")
         folderToken = FixtureRegistry.registerDirectory(folder)
@@ -81,11 +81,11 @@ public final class PrometheusServer: @unchecked Sendable {
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 5 s).
-    public func stop() { process.stop(gracePeriod: .seconds(5)) }
+    package func stop() { process.stop(gracePeriod: .seconds(5)) }
 
     /// The alerts Prometheus holds now (`/api/v1/alerts`): each one's labels and state (`pending` or `firing`).
     /// Resolved alerts are not listed.
-    public func alerts() throws -> [(labels: [String: String], state: String)] {
+    package func alerts() throws -> [(labels: [String: String], state: String)] {
         let (status, body) = try httpGet("http://127.0.0.1:\(port)/api/v1/alerts")
         guard status == 200,
               let document = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
@@ -97,7 +97,7 @@ public final class PrometheusServer: @unchecked Sendable {
     }
 
     /// The value of an instant query's first sample, nil when the query returns nothing.
-    public func query(_ expression: String) throws -> Double? {
+    package func query(_ expression: String) throws -> Double? {
         let encoded = expression.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? expression
         let (status, body) = try httpGet("http://127.0.0.1:\(port)/api/v1/query?query=\(encoded)")
         guard status == 200,
@@ -109,5 +109,5 @@ public final class PrometheusServer: @unchecked Sendable {
     }
 
     /// The last lines of the server's log.
-    public func logTail(lines: Int = 30) -> String { TestSupport.logTail(logURL, lines: lines) }
+    package func logTail(lines: Int = 30) -> String { TestSupport.logTail(logURL, lines: lines) }
 }

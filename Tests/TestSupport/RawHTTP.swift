@@ -4,38 +4,38 @@ import Glibc
 /// A bare HTTP/1.1 client on a blocking loopback socket: one request per connection (`Connection: close`), the
 /// response read until the server closes. Unlike URLSession it never retries, and it tells a connection closed
 /// without an answer (a killed server) apart from an answer.
-public enum RawHTTP {
+package enum RawHTTP {
     /// What came back.
-    public enum Reply: Sendable, Equatable {
+    package enum Reply: Sendable, Equatable {
         /// A complete response: status and body.
         case response(status: Int, body: String)
         /// The connection closed (or failed) before a complete response; what happened.
         case noResponse(String)
 
         /// The status, when a response came.
-        public var status: Int? {
+        package var status: Int? {
             if case .response(let status, _) = self { return status }
             return nil
         }
 
         /// The body, when a response came.
-        public var body: String? {
+        package var body: String? {
             if case .response(_, let body) = self { return body }
             return nil
         }
     }
 
     /// An open connection with its request sent.
-    public final class Connection: @unchecked Sendable {
+    package final class Connection: @unchecked Sendable {
         // @unchecked Sendable: the descriptor is used by one thread at a time (the test that owns it).
         let fd: Int32
         init(fd: Int32) { self.fd = fd }
         /// Closes without reading the answer.
-        public func close() { _ = Glibc.close(fd) }
+        package func close() { _ = Glibc.close(fd) }
     }
 
     /// Sends one request and reads its response (at most `timeout` of silence).
-    public static func request(port: Int, method: String = "GET", path: String, body: String? = nil, timeout: Duration = .seconds(60)) -> Reply {
+    package static func request(port: Int, method: String = "GET", path: String, body: String? = nil, timeout: Duration = .seconds(60)) -> Reply {
         switch send(port: port, method: method, path: path, body: body, timeout: timeout) {
         case .failure(let why): return .noResponse(why.description)
         case .success(let connection): return read(connection)
@@ -43,7 +43,7 @@ public enum RawHTTP {
     }
 
     /// Connects and sends one request, without reading.
-    public static func send(port: Int, method: String = "GET", path: String, body: String? = nil, timeout: Duration = .seconds(60)) -> Result<Connection, FixtureError> {
+    package static func send(port: Int, method: String = "GET", path: String, body: String? = nil, timeout: Duration = .seconds(60)) -> Result<Connection, FixtureError> {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(FixtureError("socket: errno \(errno)")) }
         var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
@@ -78,7 +78,7 @@ public enum RawHTTP {
     }
 
     /// Reads the response of a connection until the server closes it, then closes it.
-    public static func read(_ connection: Connection) -> Reply {
+    package static func read(_ connection: Connection) -> Reply {
         defer { connection.close() }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)

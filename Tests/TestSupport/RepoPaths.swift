@@ -1,17 +1,17 @@
 import Foundation
 
 /// Where the repository and the executables the integration tests need are.
-public enum RepoPaths {
+package enum RepoPaths {
     /// The repository root: the nearest folder above this source file that holds
     /// `Package.swift`.
-    public static var root: URL {
+    package static var root: URL {
         findRoot()
     }
 
     /// The tansu broker binary: `$REGIONBRIDGE_TANSU` when set, else `<root>/.tools/bin/tansu`.
     ///
     /// - Throws: ``FixtureError`` when the file is missing or not executable.
-    public static var tansu: URL {
+    package static var tansu: URL {
         get throws(FixtureError) {
             let environment = ProcessInfo.processInfo.environment
             if let override = environment["REGIONBRIDGE_TANSU"], !override.isEmpty {
@@ -26,23 +26,23 @@ public enum RepoPaths {
     /// the running test bundle (the build folder SwiftPM used), else `<root>/.build/debug/regionbridge`.
     ///
     /// - Throws: ``FixtureError`` when none of these exists.
-    public static var regionbridge: URL {
+    package static var regionbridge: URL {
         get throws(FixtureError) { try builtExecutable("regionbridge", override: "REGIONBRIDGE_BIN") }
     }
 
     /// The built `loadgen` executable, found like `regionbridge` (`$REGIONBRIDGE_LOADGEN` overrides).
-    public static var loadgen: URL {
+    package static var loadgen: URL {
         get throws(FixtureError) { try builtExecutable("loadgen", override: "REGIONBRIDGE_LOADGEN") }
     }
 
     /// Debian's `prometheus` server (installed by scripts/setup.sh): `$REGIONBRIDGE_PROMETHEUS` when set, else
     /// the first `prometheus` on `PATH`.
-    public static var prometheus: URL {
+    package static var prometheus: URL {
         get throws(FixtureError) { try onPath("prometheus", override: "REGIONBRIDGE_PROMETHEUS") }
     }
 
     /// Debian's `promtool` (from the same package): `$REGIONBRIDGE_PROMTOOL` when set, else the first on `PATH`.
-    public static var promtool: URL {
+    package static var promtool: URL {
         get throws(FixtureError) { try onPath("promtool", override: "REGIONBRIDGE_PROMTOOL") }
     }
 

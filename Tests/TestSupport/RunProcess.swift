@@ -2,17 +2,17 @@ import Foundation
 import Glibc
 
 /// What a finished process printed and how it ended.
-public struct ProcessResult: Sendable, Equatable {
+package struct ProcessResult: Sendable, Equatable {
     /// The exit status, or 128 + the signal number when a signal ended the process (as a
     /// shell reports it).
-    public var exitCode: Int32
+    package var exitCode: Int32
     /// Everything written to standard output, decoded as UTF-8.
-    public var stdout: String
+    package var stdout: String
     /// Everything written to standard error, decoded as UTF-8.
-    public var stderr: String
+    package var stderr: String
 
     /// Creates a result.
-    public init(exitCode: Int32, stdout: String, stderr: String) {
+    package init(exitCode: Int32, stdout: String, stderr: String) {
         self.exitCode = exitCode
         self.stdout = stdout
         self.stderr = stderr
@@ -31,7 +31,7 @@ public struct ProcessResult: Sendable, Equatable {
 ///   - currentDirectory: The working directory; `nil` inherits this process's.
 ///   - timeout: When the process runs longer, it is killed with SIGKILL and this throws.
 /// - Throws: ``FixtureError`` when the process cannot start or times out (with the output so far).
-public func runProcess(
+package func runProcess(
     _ executable: URL,
     _ arguments: [String],
     environment: [String: String]? = nil,

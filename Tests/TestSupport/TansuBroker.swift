@@ -11,15 +11,15 @@ import Glibc
 /// The broker process is killed in `deinit`, and when the test process exits if the broker
 /// outlived its owner. `@unchecked Sendable`: the only mutable state, the current process,
 /// is guarded by a lock, so a test may kill or freeze the broker from another task.
-public final class TansuBroker: @unchecked Sendable {
+package final class TansuBroker: @unchecked Sendable {
     /// A label used in the temporary folder name and in errors.
-    public let name: String
+    package let name: String
     /// The TCP port on 127.0.0.1, the same across restarts.
-    public let port: Int
+    package let port: Int
     /// The Kafka bootstrap address, `127.0.0.1:<port>`.
-    public var bootstrap: String { "127.0.0.1:\(port)" }
+    package var bootstrap: String { "127.0.0.1:\(port)" }
     /// The broker's combined stdout/stderr log.
-    public let logURL: URL
+    package let logURL: URL
 
     private let executable: URL
     private let folder: URL
@@ -31,7 +31,7 @@ public final class TansuBroker: @unchecked Sendable {
     ///
     /// - Throws: ``FixtureError`` when tansu is missing (see ``RepoPaths/tansu``) or does not
     ///   start; the message includes the end of its log.
-    public init(name: String = "tansu") throws {
+    package init(name: String = "tansu") throws {
         self.name = name
         executable = try RepoPaths.tansu
         folder = try makeTemporaryDirectory(prefix: "regionbridge-tansu-\(name)")
@@ -70,12 +70,12 @@ public final class TansuBroker: @unchecked Sendable {
     }
 
     /// True while the broker process exists (a frozen broker is running).
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         lock.withLock { process?.isRunning ?? false }
     }
 
     /// Kills the broker with SIGKILL and waits for it to exit: an abrupt crash.
-    public func kill() {
+    package func kill() {
         lock.withLock {
             guard let process else { return }
             process.kill(signal: SIGKILL)
@@ -85,7 +85,7 @@ public final class TansuBroker: @unchecked Sendable {
     }
 
     /// Stops the broker with SIGTERM, then SIGKILL if it is still running after 5 s.
-    public func stop() {
+    package func stop() {
         lock.withLock {
             guard let process else { return }
             process.stop(gracePeriod: .seconds(5))
@@ -95,12 +95,12 @@ public final class TansuBroker: @unchecked Sendable {
 
     /// Suspends the broker with SIGSTOP: the port still accepts connections (the kernel
     /// completes them) but the broker answers nothing until ``thaw()``.
-    public func freeze() {
+    package func freeze() {
         lock.withLock { process?.kill(signal: SIGSTOP) }
     }
 
     /// Resumes a broker suspended by ``freeze()`` with SIGCONT.
-    public func thaw() {
+    package func thaw() {
         lock.withLock { process?.kill(signal: SIGCONT) }
     }
 
@@ -108,7 +108,7 @@ public final class TansuBroker: @unchecked Sendable {
     /// waiting until it accepts connections.
     ///
     /// - Throws: ``FixtureError`` when it does not come back within 10 s.
-    public func restart() throws {
+    package func restart() throws {
         stop()
         try lock.withLock {
             // The old listener may take a moment to release the port; retry for a while.
@@ -126,7 +126,7 @@ public final class TansuBroker: @unchecked Sendable {
     }
 
     /// The last `lines` lines of the broker's log.
-    public func logTail(lines: Int = 40) -> String {
+    package func logTail(lines: Int = 40) -> String {
         TestSupport.logTail(logURL, lines: lines)
     }
 

@@ -1,7 +1,7 @@
 import Topology
 
 /// The reverse pair's topology, as the drill found it.
-public enum FailbackCandidate: Sendable, Equatable {
+package enum FailbackCandidate: Sendable, Equatable {
     /// A file that validates and whose regions are this pair's, swapped.
     case found(file: String, topology: Topology)
     /// A file meant as the failback topology (named with `--failback`, or `<target>-to-<source>.yaml` in the
@@ -13,13 +13,13 @@ public enum FailbackCandidate: Sendable, Equatable {
 
 /// Failback path: a topology for the reverse pair exists, validates, names the same clusters the other way round,
 /// and would not copy records back to where they came from while both pairs run.
-public enum FailbackCheck {
+package enum FailbackCheck {
     /// The line for the candidate.
     /// - Parameters:
     ///   - forward: this pair.
     ///   - sourceTopics: the topics of this pair's source cluster (the failback's target), when it answered.
     ///   - targetTopics: the topics of this pair's target cluster (the failback's source), when it answered.
-    public static func check(forward: Topology, candidate: FailbackCandidate, sourceTopics: [String]?, targetTopics: [String]?) -> DrillCheck {
+    package static func check(forward: Topology, candidate: FailbackCandidate, sourceTopics: [String]?, targetTopics: [String]?) -> DrillCheck {
         let wanted = "\(forward.target.region) -> \(forward.source.region)"
         switch candidate {
         case let .missing(folder, searched):

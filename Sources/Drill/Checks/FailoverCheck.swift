@@ -1,24 +1,25 @@
+import Failover
 import Foundation
 import Replication
 import Topology
 
 /// What the drill learned about one consumer group: what `failover --apply` would do with it now.
-public struct GroupFacts: Sendable, Equatable {
+package struct GroupFacts: Sendable, Equatable {
     /// Group id.
-    public var group: String
+    package var group: String
     /// Members active in the target now; nil when that could not be read.
-    public var activeMembers: Int?
+    package var activeMembers: Int?
     /// Its positions: translated live from the source, or from the newest checkpoints when the source did not answer.
-    public var positions: [GroupPartitionPosition]
+    package var positions: [GroupPartitionPosition]
     /// True when `positions` are a live translation from the source.
-    public var live: Bool
+    package var live: Bool
     /// Age in seconds of its newest checkpoint in the target; nil when it has none.
-    public var checkpointAge: Double?
+    package var checkpointAge: Double?
     /// Why the group could not be read, if it could not.
-    public var failure: String?
+    package var failure: String?
 
     /// Creates the facts of one group.
-    public init(
+    package init(
         group: String, activeMembers: Int?, positions: [GroupPartitionPosition], live: Bool, checkpointAge: Double?, failure: String? = nil
     ) {
         self.group = group
@@ -32,14 +33,14 @@ public struct GroupFacts: Sendable, Equatable {
 
 /// Consumer failover: for each selected group, whether `failover --apply` would succeed now, and the exact target
 /// offsets it would commit.
-public enum FailoverCheck {
+package enum FailoverCheck {
     /// One line per group.
     /// - Parameters:
     ///   - groups: the facts of every selected group.
     ///   - syncInterval: `groups.sync_interval`; a checkpoint may be at most three of them old.
     ///   - sourceRegion, targetRegion: named in the figures and causes.
     ///   - selection: how the groups were chosen, for the line shown when there is none.
-    public static func checks(
+    package static func checks(
         _ groups: [GroupFacts], syncInterval: Duration, sourceRegion: String, targetRegion: String, selection: String
     ) -> [DrillCheck] {
         guard !groups.isEmpty else {

@@ -1,14 +1,15 @@
 import Kafka
+import Monitoring
 import Replication
 
 /// RPO now, from the clusters alone: every partition must be at most `drill.max_lag_seconds` behind.
-public enum LagCheck {
+package enum LagCheck {
     /// One failing line per partition over the limit (or whose age is unknown), else one passing line for all.
     /// - Parameters:
     ///   - partitions: the lag figures, as `regionbridge lag` measures them.
     ///   - maxLagSeconds: `drill.max_lag_seconds`.
     ///   - targetRegion: named in the causes.
-    public static func checks(_ partitions: [PartitionLag], maxLagSeconds: Double, targetRegion: String) -> [DrillCheck] {
+    package static func checks(_ partitions: [PartitionLag], maxLagSeconds: Double, targetRegion: String) -> [DrillCheck] {
         guard !partitions.isEmpty else {
             return [DrillCheck(.rpo, "lag", "no source partition is selected by topics.include", .skip)]
         }
@@ -38,7 +39,7 @@ public enum LagCheck {
     }
 
     /// The line when lag could not be measured (a cluster did not answer).
-    public static func unmeasured(_ reason: String) -> DrillCheck {
+    package static func unmeasured(_ reason: String) -> DrillCheck {
         DrillCheck(.rpo, "lag", "not measured", .fail, cause: "cannot measure lag: \(reason)")
     }
 }

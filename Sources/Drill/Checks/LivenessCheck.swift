@@ -1,5 +1,5 @@
 /// The pair's heartbeats in the target, as the drill found them.
-public enum HeartbeatFacts: Sendable, Equatable {
+package enum HeartbeatFacts: Sendable, Equatable {
     /// No heartbeat topic in the target.
     case notConfigured
     /// The newest heartbeat's age in seconds; nil when the topic holds none.
@@ -9,7 +9,7 @@ public enum HeartbeatFacts: Sendable, Equatable {
 }
 
 /// Liveness: both clusters answer; when heartbeats exist, the newest is recent.
-public enum LivenessCheck {
+package enum LivenessCheck {
     /// The lines for both clusters and the heartbeats.
     /// - Parameters:
     ///   - sourceFailure, targetFailure: why a cluster did not answer its metadata request, if it did not.
@@ -17,7 +17,7 @@ public enum LivenessCheck {
     ///   - heartbeats: what the heartbeat topic holds.
     ///   - heartbeatTopic: its name.
     ///   - maxAgeSeconds: how old the newest heartbeat may be (`drill.max_lag_seconds`).
-    public static func checks(
+    package static func checks(
         source: (region: String, servers: String, failure: String?, seconds: Double),
         target: (region: String, servers: String, failure: String?, seconds: Double),
         heartbeats: HeartbeatFacts, heartbeatTopic: String, maxAgeSeconds: Double

@@ -1,26 +1,27 @@
 import Foundation
+import Monitoring
 import Replication
 import Topology
 
 /// What the drill read about one replicated topic on both sides.
-public struct TopicParityFacts: Sendable, Equatable {
+package struct TopicParityFacts: Sendable, Equatable {
     /// Source topic.
-    public var source: String
+    package var source: String
     /// Its target topic (after `topics.rename`).
-    public var target: String
+    package var target: String
     /// Partitions of the source topic.
-    public var sourcePartitions: Int
+    package var sourcePartitions: Int
     /// Partitions of the target topic; nil when it does not exist.
-    public var targetPartitions: Int?
+    package var targetPartitions: Int?
     /// Configuration entries of the source topic as DescribeConfigs answered them (nil values left out).
-    public var sourceConfig: [String: String]
+    package var sourceConfig: [String: String]
     /// Configuration entries of the target topic.
-    public var targetConfig: [String: String]
+    package var targetConfig: [String: String]
     /// Why the configurations could not be read, if they could not.
-    public var configFailure: String?
+    package var configFailure: String?
 
     /// Creates the facts of one topic.
-    public init(
+    package init(
         source: String, target: String, sourcePartitions: Int, targetPartitions: Int?, sourceConfig: [String: String] = [:],
         targetConfig: [String: String] = [:], configFailure: String? = nil
     ) {
@@ -36,9 +37,9 @@ public struct TopicParityFacts: Sendable, Equatable {
 
 /// Target parity: every replicated topic has its target topic, with at least its partitions and the same
 /// configuration where it matters for DR; and the bridge's own topics exist.
-public enum ParityCheck {
+package enum ParityCheck {
     /// How one configuration entry must compare between source (`s`) and target (`t`).
-    public enum Rule: Sendable {
+    package enum Rule: Sendable {
         /// The target keeps records at least as long: `t >= s`, with `-1` meaning forever.
         case atLeastAsLong
         /// The target accepts records at least as large: `t >= s`.
@@ -48,12 +49,12 @@ public enum ParityCheck {
     }
 
     /// The compared entries and their rules.
-    public static let compared: [(key: String, rule: Rule)] = [
+    package static let compared: [(key: String, rule: Rule)] = [
         ("retention.ms", .atLeastAsLong), ("cleanup.policy", .same), ("max.message.bytes", .atLeast), ("min.insync.replicas", .same),
     ]
 
     /// The line for one replicated topic.
-    public static func topic(_ facts: TopicParityFacts, sourceRegion: String, targetRegion: String) -> DrillCheck {
+    package static func topic(_ facts: TopicParityFacts, sourceRegion: String, targetRegion: String) -> DrillCheck {
         let subject = "\(facts.source) -> \(facts.target)"
         guard let targetPartitions = facts.targetPartitions else {
             return DrillCheck(.parity, subject, "missing in \(targetRegion)", .fail,
@@ -114,7 +115,7 @@ public enum ParityCheck {
 
     /// Lines for the bridge's own topics in the target: offset syncs and checkpoints (needed when group sync is
     /// on), alerts (created with the first alert), heartbeats (only when present).
-    public static func bridgeTopics(existing: Set<String>, topology: Topology) -> [DrillCheck] {
+    package static func bridgeTopics(existing: Set<String>, topology: Topology) -> [DrillCheck] {
         let target = topology.target.region
         let groupSync = !topology.groups.include.isEmpty
         var checks: [DrillCheck] = []
@@ -141,10 +142,10 @@ public enum ParityCheck {
 }
 
 /// Names of the bridge's own topics in the target cluster that the drill looks for.
-public enum DrillTopics {
+package enum DrillTopics {
     /// `regionbridge.<pair>.alerts`.
-    public static func alerts(_ topology: Topology) -> String { KafkaAlertSink.topic(for: topology) }
+    package static func alerts(_ topology: Topology) -> String { KafkaAlertSink.topic(for: topology) }
     /// The copy of the source's `regionbridge.<pair>.heartbeats` (``Topology/heartbeatCopyTopic``, e.g.
     /// `us-east.regionbridge.<pair>.heartbeats`): present once the bridge writes heartbeats.
-    public static func heartbeats(_ topology: Topology) -> String { topology.heartbeatCopyTopic }
+    package static func heartbeats(_ topology: Topology) -> String { topology.heartbeatCopyTopic }
 }

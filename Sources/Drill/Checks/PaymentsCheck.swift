@@ -1,29 +1,30 @@
 import Foundation
+import Reconciliation
 
 /// What one (read-only) reconcile of the window found, as far as the drill needs it.
-public struct PaymentFigures: Sendable, Equatable {
+package struct PaymentFigures: Sendable, Equatable {
     /// Committed payments in the window.
-    public var committed: Int
+    package var committed: Int
     /// Of those, with a record in the target.
-    public var inTarget: Int
+    package var inTarget: Int
     /// Committed, in the source, not in the target.
-    public var notReplicated: Int
+    package var notReplicated: Int
     /// Committed, in neither region.
-    public var neverPublished: Int
+    package var neverPublished: Int
     /// Committed, not in the target, and the source was unreachable while the event index never saw it there.
-    public var unknownAtSource: Int
+    package var unknownAtSource: Int
     /// In the target with a field that differs from the committed row.
-    public var mismatched: Int
+    package var mismatched: Int
     /// Amounts of the missing payments per currency, as text (`12.50`; see `ReconcileReport.missingAmounts`).
-    public var missingAmounts: [String: String]
+    package var missingAmounts: [String: String]
     /// Up to a few findings that break RPO=0, as `event id (class)`.
-    public var examples: [String]
+    package var examples: [String]
     /// The checked window, `[from, to)`.
-    public var from: Date
-    public var to: Date
+    package var from: Date
+    package var to: Date
 
     /// Creates the figures.
-    public init(
+    package init(
         committed: Int, inTarget: Int, notReplicated: Int = 0, neverPublished: Int = 0, unknownAtSource: Int = 0, mismatched: Int = 0,
         missingAmounts: [String: String] = [:], examples: [String] = [], from: Date, to: Date
     ) {
@@ -40,18 +41,18 @@ public struct PaymentFigures: Sendable, Equatable {
     }
 
     /// Committed payments missing from the target.
-    public var missing: Int { notReplicated + neverPublished + unknownAtSource }
+    package var missing: Int { notReplicated + neverPublished + unknownAtSource }
 }
 
 /// RPO now, from the system of record: every payment committed in the window (older than the grace period)
 /// must be in the target with its committed values.
-public enum PaymentsCheck {
+package enum PaymentsCheck {
     /// The line for one reconcile of the window.
     /// - Parameters:
     ///   - figures: what it found; nil when it did not run.
     ///   - failure: why it could not run, if it could not (Postgres unreachable, the query failed).
     ///   - configured: whether the topology has a `reconcile:` section.
-    public static func check(_ figures: PaymentFigures?, failure: String?, configured: Bool, targetRegion: String) -> DrillCheck {
+    package static func check(_ figures: PaymentFigures?, failure: String?, configured: Bool, targetRegion: String) -> DrillCheck {
         guard configured else {
             return DrillCheck(.rpo, "committed payments", "not configured (the topology has no reconcile: section)", .skip)
         }

@@ -3,22 +3,22 @@ import Foundation
 /// How long a failover would take now: the time to replicate the current backlog at the throughput measured
 /// over a short sample, plus the failover steps (the dry run of every selected group, which `failover --apply`
 /// repeats before it commits), compared with `drill.rto`.
-public struct RTOEstimate: Sendable, Equatable {
+package struct RTOEstimate: Sendable, Equatable {
     /// Source records not yet in the target now; nil when lag could not be measured.
-    public var backlogRecords: Int64?
+    package var backlogRecords: Int64?
     /// Source records the target gained during the sample.
-    public var copiedInSample: Int64
+    package var copiedInSample: Int64
     /// How long the sample lasted.
-    public var sampleSeconds: Double
+    package var sampleSeconds: Double
     /// The measured failover steps (the dry run of every selected group).
-    public var failoverSeconds: Double
+    package var failoverSeconds: Double
     /// How many groups the failover steps moved.
-    public var groups: Int
+    package var groups: Int
     /// `drill.rto`, in seconds.
-    public var rtoSeconds: Double
+    package var rtoSeconds: Double
 
     /// Creates an estimate from its measurements.
-    public init(backlogRecords: Int64?, copiedInSample: Int64, sampleSeconds: Double, failoverSeconds: Double, groups: Int, rtoSeconds: Double) {
+    package init(backlogRecords: Int64?, copiedInSample: Int64, sampleSeconds: Double, failoverSeconds: Double, groups: Int, rtoSeconds: Double) {
         self.backlogRecords = backlogRecords
         self.copiedInSample = copiedInSample
         self.sampleSeconds = sampleSeconds
@@ -28,13 +28,13 @@ public struct RTOEstimate: Sendable, Equatable {
     }
 
     /// Records copied per second during the sample; nil when the sample had no length.
-    public var throughput: Double? {
+    package var throughput: Double? {
         sampleSeconds > 0 ? Double(copiedInSample) / sampleSeconds : nil
     }
 
     /// Seconds to replicate the backlog: 0 without one, infinity when it did not move during the sample, nil when
     /// the backlog or (with a backlog) the copy rate is unknown.
-    public var replicationSeconds: Double? {
+    package var replicationSeconds: Double? {
         guard let backlog = backlogRecords else { return nil }
         guard backlog > 0 else { return 0 }
         guard let throughput else { return nil }
@@ -42,12 +42,12 @@ public struct RTOEstimate: Sendable, Equatable {
     }
 
     /// The estimate: replication plus the failover steps; nil when unknown.
-    public var totalSeconds: Double? {
+    package var totalSeconds: Double? {
         replicationSeconds.map { $0 + failoverSeconds }
     }
 
     /// The check line.
-    public var check: DrillCheck {
+    package var check: DrillCheck {
         let limit = "rto \(Figures.span(rtoSeconds))"
         let steps = "failover dry run of \(Figures.count(groups, "group")) \(Figures.seconds(failoverSeconds))"
         guard let backlog = backlogRecords else {

@@ -1,6 +1,8 @@
+import Failover
 import Foundation
 import Kafka
 import Logging
+import Monitoring
 import Reconciliation
 import Replication
 import Topology
@@ -13,7 +15,7 @@ import Topology
 /// between, so the drill takes about `max(sample, time of the checks)`.
 ///
 /// Blocks the calling thread; not for concurrent use.
-public final class DrillRunner {
+package final class DrillRunner {
     private let topology: Topology
     private let topologyFile: String
     private let options: DrillOptions
@@ -29,7 +31,7 @@ public final class DrillRunner {
     ///   - topologyFile: where `topology` was read from; its folder is searched for the failback topology.
     ///   - environment: values for `${VAR}` references in the failback topology.
     /// - Throws: ``DrillError`` when a client cannot be created (bad properties).
-    public init(
+    package init(
         topology: Topology, topologyFile: String, options: DrillOptions, logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(DrillError) {
@@ -54,7 +56,7 @@ public final class DrillRunner {
 
     /// Runs every check and returns the report; a cluster or Postgres that does not answer is a failed check,
     /// not an error.
-    public func run() -> DrillReport {
+    package func run() -> DrillReport {
         let started = ContinuousClock.now
         let generatedAt = Date()
         var checks: [DrillCheck] = []

@@ -3,13 +3,13 @@ import Topology
 
 /// Finds the reverse pair's topology: the file named with `--failback` (`drill`) or `--reverse` (`failback`), or a
 /// topology file in the same folder whose source and target regions are this pair's, swapped.
-public enum FailbackSearch {
+package enum FailbackSearch {
     /// - Parameters:
     ///   - forward: this pair.
     ///   - file: this pair's topology file; its folder is searched.
     ///   - named: the file given with `--failback` or `--reverse`, if any.
     ///   - environment: values for `${VAR}` references, as for this pair's file.
-    public static func find(forward: Topology, file: String, named: String?, environment: [String: String]) -> FailbackCandidate {
+    package static func find(forward: Topology, file: String, named: String?, environment: [String: String]) -> FailbackCandidate {
         if let named {
             do {
                 return .found(file: named, topology: try TopologyLoader.load(file: named, environment: environment))

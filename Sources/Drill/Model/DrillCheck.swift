@@ -1,5 +1,5 @@
 /// What a drill looks at, in the order the report shows it.
-public enum DrillArea: String, Sendable, CaseIterable, Comparable {
+package enum DrillArea: String, Sendable, CaseIterable, Comparable {
     /// Records and seconds behind, and committed payments missing from the target.
     case rpo = "RPO now"
     /// The time to replicate the backlog plus the failover steps, against `drill.rto`.
@@ -14,7 +14,7 @@ public enum DrillArea: String, Sendable, CaseIterable, Comparable {
     case liveness = "Liveness"
 
     /// A stable lower-case key for JSON: `rpo`, `rto`, `failover`, `parity`, `failback`, `liveness`.
-    public var key: String {
+    package var key: String {
         switch self {
         case .rpo: "rpo"
         case .rto: "rto"
@@ -25,13 +25,13 @@ public enum DrillArea: String, Sendable, CaseIterable, Comparable {
         }
     }
 
-    public static func < (lhs: DrillArea, rhs: DrillArea) -> Bool {
+    package static func < (lhs: DrillArea, rhs: DrillArea) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 
 /// The outcome of one check.
-public enum CheckStatus: String, Sendable, Equatable, CaseIterable {
+package enum CheckStatus: String, Sendable, Equatable, CaseIterable {
     /// Meets the standard.
     case pass
     /// Meets it, but an operator should know something (the verdict is unchanged).
@@ -42,24 +42,24 @@ public enum CheckStatus: String, Sendable, Equatable, CaseIterable {
     case skip
 
     /// `PASS`, `WARN`, `FAIL` or `SKIP`.
-    public var label: String { rawValue.uppercased() }
+    package var label: String { rawValue.uppercased() }
 }
 
 /// One line of the drill: what was checked, its figure, and its outcome with the cause when it is not a pass.
-public struct DrillCheck: Sendable, Equatable {
+package struct DrillCheck: Sendable, Equatable {
     /// The area the check belongs to.
-    public var area: DrillArea
+    package var area: DrillArea
     /// What was checked: a partition, a topic, a group, a file, a cluster.
-    public var subject: String
+    package var subject: String
     /// The measured figure, e.g. `0 records, 0 s behind (max 60 s)`.
-    public var figure: String
+    package var figure: String
     /// Pass, warn, fail or skip.
-    public var status: CheckStatus
+    package var status: CheckStatus
     /// Why it failed or warns, naming the topic, partition, group, file or key concerned; nil for a pass.
-    public var cause: String?
+    package var cause: String?
 
     /// Creates a check line.
-    public init(_ area: DrillArea, _ subject: String, _ figure: String, _ status: CheckStatus, cause: String? = nil) {
+    package init(_ area: DrillArea, _ subject: String, _ figure: String, _ status: CheckStatus, cause: String? = nil) {
         self.area = area
         self.subject = subject
         self.figure = figure

@@ -1,33 +1,36 @@
+import Failover
+import Formats
 import Foundation
+import Monitoring
 import Replication
 import Topology
 
 /// Everything one drill found: the checks and the verdict they give, with the figures behind them.
 /// Rendered by ``DrillFormat``.
-public struct DrillReport: Sendable {
+package struct DrillReport: Sendable {
     /// The topology's names.
-    public var pair: String
-    public var sourceRegion: String
-    public var targetRegion: String
+    package var pair: String
+    package var sourceRegion: String
+    package var targetRegion: String
     /// When the drill ran.
-    public var generatedAt: Date
+    package var generatedAt: Date
     /// What the pair is held to (`drill:`).
-    public var settings: DrillSettings
+    package var settings: DrillSettings
     /// Every check, in report order.
-    public var checks: [DrillCheck]
+    package var checks: [DrillCheck]
     /// The lag of every selected partition at the end of the sample (empty when it could not be measured).
-    public var partitions: [PartitionLag]
+    package var partitions: [PartitionLag]
     /// What `failover --apply` would commit, per group and partition.
-    public var positions: [GroupPartitionPosition]
+    package var positions: [GroupPartitionPosition]
     /// The RTO estimate's measurements; nil when lag could not be measured.
-    public var rto: RTOEstimate?
+    package var rto: RTOEstimate?
     /// What the reconcile of the window found; nil without a `reconcile:` section or when it failed.
-    public var payments: PaymentFigures?
+    package var payments: PaymentFigures?
     /// How long the drill took, in seconds.
-    public var seconds: Double
+    package var seconds: Double
 
     /// Creates a report.
-    public init(
+    package init(
         pair: String, sourceRegion: String, targetRegion: String, generatedAt: Date = Date(), settings: DrillSettings,
         checks: [DrillCheck], partitions: [PartitionLag] = [], positions: [GroupPartitionPosition] = [], rto: RTOEstimate? = nil,
         payments: PaymentFigures? = nil, seconds: Double = 0
@@ -46,13 +49,13 @@ public struct DrillReport: Sendable {
     }
 
     /// READY when no check failed.
-    public var verdict: DrillVerdict { DrillVerdict(checks) }
+    package var verdict: DrillVerdict { DrillVerdict(checks) }
 
     /// The verdict as one line, naming the first causes.
-    public var verdictLine: String { verdict.line(pair: pair, targetRegion: targetRegion) }
+    package var verdictLine: String { verdict.line(pair: pair, targetRegion: targetRegion) }
 
     /// 0 for READY, 8 for NOT READY.
-    public var exitCode: Int32 { verdict.exitCode }
+    package var exitCode: Int32 { verdict.exitCode }
 
     /// `pair P (us-east -> eu-west) at T; rto 15m, max_lag_seconds 60; the drill took 2.5 s`.
     var context: String {

@@ -1,16 +1,16 @@
 /// READY or NOT READY, from the checks alone: the pair is ready when no check failed.
-public struct DrillVerdict: Sendable, Equatable {
+package struct DrillVerdict: Sendable, Equatable {
     /// True when no check failed.
-    public var ready: Bool
+    package var ready: Bool
     /// The failed checks, in report order: every reason the pair is not ready.
-    public var causes: [DrillCheck]
+    package var causes: [DrillCheck]
     /// Checks that pass with something to know.
-    public var warnings: [DrillCheck]
+    package var warnings: [DrillCheck]
     /// How many checks ran (skipped ones included).
-    public var checkCount: Int
+    package var checkCount: Int
 
     /// Judges the checks.
-    public init(_ checks: [DrillCheck]) {
+    package init(_ checks: [DrillCheck]) {
         causes = checks.filter { $0.status == .fail }
         warnings = checks.filter { $0.status == .warn }
         ready = causes.isEmpty
@@ -18,16 +18,16 @@ public struct DrillVerdict: Sendable, Equatable {
     }
 
     /// Process exit code of `regionbridge drill`: 0 READY, 8 NOT READY.
-    public var exitCode: Int32 { ready ? 0 : Self.notReadyExitCode }
+    package var exitCode: Int32 { ready ? 0 : Self.notReadyExitCode }
 
     /// The exit code for NOT READY.
-    public static let notReadyExitCode: Int32 = 8
+    package static let notReadyExitCode: Int32 = 8
 
     /// `READY` or `NOT READY`.
-    public var label: String { ready ? "READY" : "NOT READY" }
+    package var label: String { ready ? "READY" : "NOT READY" }
 
     /// One line: `READY: ...` or `NOT READY: n of m checks failed: ...` naming the first causes.
-    public func line(pair: String, targetRegion: String) -> String {
+    package func line(pair: String, targetRegion: String) -> String {
         if ready {
             let noted = warnings.isEmpty ? "" : " (\(warnings.count) warning\(warnings.count == 1 ? "" : "s"))"
             return "READY: pair \(pair) could fail over to \(targetRegion) now; all \(checkCount) checks pass or do not apply\(noted)"

@@ -1,10 +1,13 @@
+import Failover
+import Formats
 import Foundation
 import Kafka
-import Topology
+import Monitoring
 import Replication
+import Topology
 
 /// The forms a drill report is written in; all carry the same facts.
-public enum DrillFormat: String, Sendable, CaseIterable {
+package enum DrillFormat: String, Sendable, CaseIterable {
     /// Text for a terminal: the verdict line, the checks, the causes, the partitions and the groups.
     case table
     /// One JSON object, keys sorted, `version` 1.
@@ -15,7 +18,7 @@ public enum DrillFormat: String, Sendable, CaseIterable {
     case html
 
     /// The report in this form.
-    public func render(_ report: DrillReport) -> String {
+    package func render(_ report: DrillReport) -> String {
         switch self {
         case .table: DrillTable.render(report)
         case .json: DrillJSON.render(report)

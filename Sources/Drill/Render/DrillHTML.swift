@@ -1,7 +1,9 @@
+import Formats
 import Foundation
 import Kafka
-import Topology
+import Monitoring
 import Replication
+import Topology
 
 /// One self-contained HTML file, verdict first: inline CSS and an inline SVG lag chart, no external assets.
 enum DrillHTML {

@@ -1,18 +1,18 @@
 import CRdKafka
 
 /// A consumer group as the group coordinator describes it.
-public struct ConsumerGroupDescription: Sendable, Equatable {
+package struct ConsumerGroupDescription: Sendable, Equatable {
     /// Group id.
-    public var groupID: String
+    package var groupID: String
     /// Members now in the group; 0 when nobody consumes.
-    public var memberCount: Int
+    package var memberCount: Int
     /// The coordinator's state name, e.g. `Stable`, `Empty`, `Dead`.
-    public var state: String
+    package var state: String
 }
 
 extension KafkaAdmin {
     /// Ids of every consumer group the cluster knows.
-    public func consumerGroups(timeout: Duration) throws(KafkaError) -> [String] {
+    package func consumerGroups(timeout: Duration) throws(KafkaError) -> [String] {
         try adminRequest(timeout: timeout, expect: RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT) { options, queue in
             rd_kafka_ListConsumerGroups(handle, options, queue)
         } read: { event in
@@ -24,7 +24,7 @@ extension KafkaAdmin {
     }
 
     /// Describes groups: how many members each has now.
-    public func describeConsumerGroups(_ groups: [String], timeout: Duration) throws(KafkaError) -> [ConsumerGroupDescription] {
+    package func describeConsumerGroups(_ groups: [String], timeout: Duration) throws(KafkaError) -> [ConsumerGroupDescription] {
         guard !groups.isEmpty else { return [] }
         let copies = groups.map { group -> UnsafeMutablePointer<CChar> in
             let bytes = Array(group.utf8CString)
@@ -58,7 +58,7 @@ extension KafkaAdmin {
     }
 
     /// A group's committed offsets; every partition it committed when `partitions` is `nil`.
-    public func committedOffsets(group: String, partitions: [TopicPartition]? = nil, timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
+    package func committedOffsets(group: String, partitions: [TopicPartition]? = nil, timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
         let list = partitions.map { KafkaConsumer.makeList($0.map { ($0, RDKafkaConstants.offsetInvalid) }) }
         defer { list.map { rd_kafka_topic_partition_list_destroy($0) } }
         var request: OpaquePointer? = rd_kafka_ListConsumerGroupOffsets_new(group, list)
@@ -71,7 +71,7 @@ extension KafkaAdmin {
     }
 
     /// Commits offsets for a group that has no active members (the broker refuses otherwise).
-    public func commitOffsets(group: String, _ offsets: [TopicPartition: Int64], timeout: Duration) throws(KafkaError) {
+    package func commitOffsets(group: String, _ offsets: [TopicPartition: Int64], timeout: Duration) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
         let list = KafkaConsumer.makeList(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         defer { rd_kafka_topic_partition_list_destroy(list) }

@@ -4,7 +4,7 @@ import Logging
 /// Topic administration and cluster metadata for one cluster.
 ///
 /// Every call blocks the calling thread until the cluster answers or the timeout passes.
-public final class KafkaAdmin: @unchecked Sendable {
+package final class KafkaAdmin: @unchecked Sendable {
     // @unchecked Sendable: only the thread-safe librdkafka handle is stored.
     private let client: RDKafkaClient
 
@@ -12,12 +12,12 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     /// Creates an admin client.
     /// - Throws: `KafkaError` when a property is rejected or the client cannot be created.
-    public init(configuration: KafkaClientConfiguration, logger: Logger) throws(KafkaError) {
+    package init(configuration: KafkaClientConfiguration, logger: Logger) throws(KafkaError) {
         client = try RDKafkaClient.make(kind: .producer, configuration: configuration, defaults: [:], logger: logger)
     }
 
     /// Every topic in the cluster with its partitions.
-    public func topics(timeout: Duration) throws(KafkaError) -> [TopicMetadata] {
+    package func topics(timeout: Duration) throws(KafkaError) -> [TopicMetadata] {
         client.drainLogs()
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let err = rd_kafka_metadata(client.handle, 1, nil, &metadata, timeout.milliseconds)
@@ -36,7 +36,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     }
 
     /// Creates topics; returns the error of each topic that could not be created (an existing topic included).
-    public func createTopics(_ topics: [NewTopic], timeout: Duration) throws(KafkaError) -> [String: KafkaError] {
+    package func createTopics(_ topics: [NewTopic], timeout: Duration) throws(KafkaError) -> [String: KafkaError] {
         guard !topics.isEmpty else { return [:] }
         var errstr = [CChar](repeating: 0, count: 512)
         var handles: [OpaquePointer?] = []
@@ -63,7 +63,7 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     /// Deletes a topic and every record in it.
     /// - Throws: `KafkaError` when the cluster does not answer or refuses the deletion.
-    public func deleteTopic(_ topic: String, timeout: Duration) throws(KafkaError) {
+    package func deleteTopic(_ topic: String, timeout: Duration) throws(KafkaError) {
         var handle: OpaquePointer? = rd_kafka_DeleteTopic_new(topic)
         defer { rd_kafka_DeleteTopic_destroy(handle) }
         let errors = try adminRequest(timeout: timeout, expect: RD_KAFKA_EVENT_DELETETOPICS_RESULT) { options, queue in
@@ -77,7 +77,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     }
 
     /// Raises the partition count of a topic to `totalCount`.
-    public func createPartitions(topic: String, totalCount: Int, timeout: Duration) throws(KafkaError) {
+    package func createPartitions(topic: String, totalCount: Int, timeout: Duration) throws(KafkaError) {
         var errstr = [CChar](repeating: 0, count: 512)
         var handle: OpaquePointer? = rd_kafka_NewPartitions_new(topic, totalCount, &errstr, errstr.count)
         guard handle != nil else {
@@ -95,7 +95,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     }
 
     /// A topic's configuration entries.
-    public func describeTopicConfig(_ topic: String, timeout: Duration) throws(KafkaError) -> [TopicConfigEntry] {
+    package func describeTopicConfig(_ topic: String, timeout: Duration) throws(KafkaError) -> [TopicConfigEntry] {
         var resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic)
         defer { rd_kafka_ConfigResource_destroy(resource) }
         let entries: [[TopicConfigEntry]] = try adminRequest(timeout: timeout, expect: RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT) { options, queue in
@@ -132,7 +132,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     ///
     /// Some Kafka-compatible brokers answer with the last batch's base offset plus one instead of the end (tansu):
     /// treat the answer as a lower bound there.
-    public func endOffsets(_ partitions: [TopicPartition], timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
+    package func endOffsets(_ partitions: [TopicPartition], timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
         let list = KafkaConsumer.makeList(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_SPEC_LATEST.rawValue)) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -155,7 +155,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     }
 
     /// Low and high watermarks as the partition leader answers them (ListOffsets).
-    public func queryWatermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+    package func queryWatermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
         try client.queryWatermarks(topic: partition.topic, partition: partition.partition, timeout: timeout)
     }
 

@@ -1,23 +1,23 @@
 /// How to reach one Kafka cluster, shared by consumers, producers and admin clients.
 ///
 /// Its description, `dump` and `Mirror` show the values of secret properties (``SecretProperties``) as `******`.
-public struct KafkaClientConfiguration: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+package struct KafkaClientConfiguration: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
     /// Comma-separated `host:port` list. No default: every cluster must be named.
-    public var bootstrapServers: String
+    package var bootstrapServers: String
     /// librdkafka properties passed through as they are (`security.protocol`, `sasl.*`, `ssl.*`, ...).
     /// Default: none.
-    public var properties: [String: String]
+    package var properties: [String: String]
     /// `client.id` sent to the brokers. Default: `regionbridge`.
-    public var clientID: String
+    package var clientID: String
 
     /// Creates a configuration.
     /// - Parameters:
     ///   - bootstrapServers: comma-separated `host:port` list.
     ///   - properties: librdkafka properties passed as they are; default none.
     ///   - clientID: `client.id`; default `regionbridge`.
-    public init(bootstrapServers: String, properties: [String: String] = [:], clientID: String = "regionbridge") {
+    package init(bootstrapServers: String, properties: [String: String] = [:], clientID: String = "regionbridge") {
         self.bootstrapServers = bootstrapServers
         self.properties = properties
         self.clientID = clientID
@@ -29,15 +29,15 @@ public struct KafkaClientConfiguration: Sendable, Equatable, CustomStringConvert
     }
 
     /// Bootstrap servers, client id and properties, secrets as `******`.
-    public var description: String {
+    package var description: String {
         let shown = printableProperties.map { "\($0.name): \($0.value)" }.joined(separator: ", ")
         return "KafkaClientConfiguration(bootstrapServers: \(bootstrapServers), clientID: \(clientID), properties: [\(shown)])"
     }
 
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
 
     /// Children as in the description: secrets as `******`.
-    public var customMirror: Mirror {
+    package var customMirror: Mirror {
         Mirror(self, children: [
             (label: "bootstrapServers", value: bootstrapServers as Any),
             (label: "clientID", value: clientID as Any),
@@ -50,7 +50,7 @@ public struct KafkaClientConfiguration: Sendable, Equatable, CustomStringConvert
 ///
 /// The one place that decides what is secret: the topology's `ClusterProperties` wrap exactly these values
 /// in a `Secret`, and client configurations, errors and logs show them as `******`.
-public enum SecretProperties {
+package enum SecretProperties {
     /// Secret properties whose names do not say so.
     private static let exact: Set<String> = [
         "sasl.jaas.config", "ssl.key.pem", "ssl_key", "ssl.keystore.location", "sasl.oauthbearer.config",
@@ -59,14 +59,14 @@ public enum SecretProperties {
 
     /// `true` when the value of `key` must never be printed: the names above, and every name that contains
     /// `password`, `secret`, `token` or `credential`, or ends in `.key` (case-insensitive).
-    public static func isSecret(_ key: String) -> Bool {
+    package static func isSecret(_ key: String) -> Bool {
         let lower = key.lowercased()
         return exact.contains(lower) || lower.contains("password") || lower.contains("secret")
             || lower.hasSuffix(".key") || lower.contains("token") || lower.contains("credential")
     }
 
     /// The value as it may be shown: `******` for secrets.
-    public static func printable(key: String, value: String) -> String {
+    package static func printable(key: String, value: String) -> String {
         isSecret(key) ? "******" : value
     }
 }

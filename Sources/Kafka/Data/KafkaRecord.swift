@@ -1,52 +1,52 @@
 /// One record header. Kafka allows a header without a value (`nil`), distinct from an empty one.
-public struct KafkaHeader: Sendable, Hashable {
+package struct KafkaHeader: Sendable, Hashable {
     /// Header name.
-    public var name: String
+    package var name: String
     /// Header value bytes; `nil` for a null value.
-    public var value: [UInt8]?
+    package var value: [UInt8]?
 
     /// Creates a header.
-    public init(name: String, value: [UInt8]?) {
+    package init(name: String, value: [UInt8]?) {
         self.name = name
         self.value = value
     }
 }
 
 /// A record's timestamp and what set it.
-public struct KafkaTimestamp: Sendable, Hashable {
+package struct KafkaTimestamp: Sendable, Hashable {
     /// Who set the timestamp.
-    public enum Kind: Sendable, Hashable { case createTime, logAppendTime }
+    package enum Kind: Sendable, Hashable { case createTime, logAppendTime }
     /// Milliseconds since the Unix epoch.
-    public var milliseconds: Int64
+    package var milliseconds: Int64
     /// Who set it.
-    public var kind: Kind
+    package var kind: Kind
 
     /// Creates a timestamp.
-    public init(milliseconds: Int64, kind: Kind) {
+    package init(milliseconds: Int64, kind: Kind) {
         self.milliseconds = milliseconds
         self.kind = kind
     }
 }
 
 /// A record read from a partition, with its bytes copied out of librdkafka.
-public struct KafkaRecord: Sendable, Hashable {
+package struct KafkaRecord: Sendable, Hashable {
     /// Topic the record was read from.
-    public var topic: String
+    package var topic: String
     /// Partition number.
-    public var partition: Int32
+    package var partition: Int32
     /// Offset in the partition.
-    public var offset: Int64
+    package var offset: Int64
     /// Key bytes; `nil` for a null key (not the same as an empty key).
-    public var key: [UInt8]?
+    package var key: [UInt8]?
     /// Value bytes; `nil` for a null value (a tombstone).
-    public var value: [UInt8]?
+    package var value: [UInt8]?
     /// Headers in order, duplicates kept.
-    public var headers: [KafkaHeader]
+    package var headers: [KafkaHeader]
     /// Timestamp, when the record has one.
-    public var timestamp: KafkaTimestamp?
+    package var timestamp: KafkaTimestamp?
 
     /// Creates a record.
-    public init(
+    package init(
         topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
         headers: [KafkaHeader] = [], timestamp: KafkaTimestamp? = nil
     ) {
@@ -60,33 +60,33 @@ public struct KafkaRecord: Sendable, Hashable {
     }
 
     /// The value of the last header called `name`, if any.
-    public func lastHeader(named name: String) -> KafkaHeader? {
+    package func lastHeader(named name: String) -> KafkaHeader? {
         headers.last { $0.name == name }
     }
 }
 
 /// A topic and partition.
-public struct TopicPartition: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct TopicPartition: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Topic name.
-    public var topic: String
+    package var topic: String
     /// Partition number.
-    public var partition: Int32
+    package var partition: Int32
 
     /// Creates a topic-partition.
-    public init(_ topic: String, _ partition: Int32) {
+    package init(_ topic: String, _ partition: Int32) {
         self.topic = topic
         self.partition = partition
     }
 
-    public var description: String { "\(topic)/\(partition)" }
+    package var description: String { "\(topic)/\(partition)" }
 
-    public static func < (lhs: TopicPartition, rhs: TopicPartition) -> Bool {
+    package static func < (lhs: TopicPartition, rhs: TopicPartition) -> Bool {
         (lhs.topic, lhs.partition) < (rhs.topic, rhs.partition)
     }
 }
 
 /// Where a consumer starts reading a partition.
-public enum StartOffset: Sendable, Hashable {
+package enum StartOffset: Sendable, Hashable {
     /// The log start offset.
     case beginning
     /// The end of the log (only new records).

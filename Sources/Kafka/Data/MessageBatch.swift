@@ -7,16 +7,16 @@ import CRdKafka
 /// ``ConsumedMessage`` read from the batch must not be kept beyond that.
 ///
 /// Not thread-safe: one thread polls into a batch and reads it.
-public final class MessageBatch {
+package final class MessageBatch {
     let storage: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     /// Most messages one poll takes.
-    public let capacity: Int
+    package let capacity: Int
     /// Messages in the batch now.
-    public internal(set) var count = 0
+    package internal(set) var count = 0
 
     /// Creates an empty batch.
     /// - Parameter capacity: most messages one poll takes; at least 1.
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(1, capacity)
         storage = .allocate(capacity: self.capacity)
         storage.initialize(repeating: nil, count: self.capacity)
@@ -28,13 +28,13 @@ public final class MessageBatch {
     }
 
     /// The message at `index` (`0..<count`); valid until the batch is released or polled into again.
-    public subscript(index: Int) -> ConsumedMessage {
+    package subscript(index: Int) -> ConsumedMessage {
         precondition(index >= 0 && index < count, "message \(index) of a batch of \(count)")
         return ConsumedMessage(pointer: storage[index]!)
     }
 
     /// Destroys the messages; the batch is empty afterwards.
-    public func release() {
+    package func release() {
         for index in 0..<count {
             if let message = storage[index] { rd_kafka_message_destroy(message) }
             storage[index] = nil
@@ -47,38 +47,38 @@ public final class MessageBatch {
 ///
 /// A view of librdkafka's message: nothing is copied until a caller asks for a Swift value
 /// (``record(topic:)``). Valid only while its batch holds it.
-public struct ConsumedMessage {
+package struct ConsumedMessage {
     let pointer: UnsafeMutablePointer<rd_kafka_message_t>
 
     /// Partition number.
-    public var partition: Int32 { pointer.pointee.partition }
+    package var partition: Int32 { pointer.pointee.partition }
 
     /// Offset: of the record; for a partition end, the offset reached (the high watermark then).
-    public var offset: Int64 { pointer.pointee.offset }
+    package var offset: Int64 { pointer.pointee.offset }
 
     /// `nil` for a record; what happened otherwise (``KafkaError/Code/partitionEOF`` for the end of a partition).
-    public var errorCode: KafkaError.Code? {
+    package var errorCode: KafkaError.Code? {
         pointer.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(pointer.pointee.err)
     }
 
     /// `true` for a record (not a partition end or an error).
-    public var isRecord: Bool { pointer.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR }
+    package var isRecord: Bool { pointer.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR }
 
     /// `true` when the message belongs to a topic (errors of the whole client do not).
     var hasTopic: Bool { pointer.pointee.rkt != nil }
 
     /// The record's timestamp in milliseconds, when it has one.
-    public var timestampMilliseconds: Int64? {
+    package var timestampMilliseconds: Int64? {
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ms = rd_kafka_message_timestamp(pointer, &type)
         return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ms
     }
 
     /// Key plus value bytes.
-    public var size: Int { pointer.pointee.key_len + pointer.pointee.len }
+    package var size: Int { pointer.pointee.key_len + pointer.pointee.len }
 
     /// `true` when a header called `name` has a value that starts with `prefix` (read in place).
-    public func hasHeader(named name: String, valuePrefix prefix: [UInt8]) -> Bool {
+    package func hasHeader(named name: String, valuePrefix prefix: [UInt8]) -> Bool {
         var list: OpaquePointer?
         guard rd_kafka_message_headers(pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return false }
         var index = 0
@@ -96,7 +96,7 @@ public struct ConsumedMessage {
     var errorText: String? { rd_kafka_message_errstr(pointer).map { String(cString: $0) } }
 
     /// The record copied into Swift values.
-    public func record(topic: String) -> KafkaRecord {
+    package func record(topic: String) -> KafkaRecord {
         let m = pointer.pointee
         return KafkaRecord(
             topic: topic, partition: m.partition, offset: m.offset,

@@ -155,7 +155,7 @@ final class RDKafkaClient: @unchecked Sendable {
 }
 
 /// The version of librdkafka loaded at run time, e.g. `2.8.0`.
-public var librdkafkaVersion: String { String(cString: rd_kafka_version_str()) }
+package var librdkafkaVersion: String { String(cString: rd_kafka_version_str()) }
 
 extension Duration {
     /// Whole milliseconds, clamped to `Int32` for librdkafka's timeouts.

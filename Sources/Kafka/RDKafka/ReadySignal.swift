@@ -13,14 +13,14 @@ import Darwin
 /// so a delivery report does not wait for a fetch and a fetch does not wait for a delivery report. librdkafka
 /// writes only on the empty-to-non-empty edge: after a wake-up, read every queue until it is empty (or keep
 /// reading without waiting while one is known to hold more).
-public final class ReadySignal: @unchecked Sendable {
+package final class ReadySignal: @unchecked Sendable {
     // @unchecked Sendable: two file descriptors, fixed after init; read(2)/write(2)/poll(2) are thread-safe.
     private let readEnd: Int32
     let writeEnd: Int32
 
     /// Creates the pipe.
     /// - Throws: `KafkaError` when the pipe cannot be created.
-    public init() throws(KafkaError) {
+    package init() throws(KafkaError) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
             throw KafkaError(code: .clientCreation, message: "cannot create a pipe for queue events: errno \(errno)")
@@ -41,7 +41,7 @@ public final class ReadySignal: @unchecked Sendable {
     /// Waits until something was signalled or `timeout` passed; `true` when woken by a signal. Clears the
     /// signals that arrived.
     @discardableResult
-    public func wait(timeout: Duration) -> Bool {
+    package func wait(timeout: Duration) -> Bool {
         var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
         let woken = poll(&descriptor, 1, timeout.milliseconds) > 0
         if woken { drain() }
@@ -49,7 +49,7 @@ public final class ReadySignal: @unchecked Sendable {
     }
 
     /// Wakes the waiting thread (from any thread).
-    public func signal() {
+    package func signal() {
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)
     }

@@ -6,18 +6,18 @@ import Logging
 /// Any client reaches it over loopback TCP at `bootstrapServers` while this object lives.
 /// Unlike some Kafka-compatible brokers it computes offsets (ListOffsets) correctly, but it has
 /// no CreateTopics or DescribeConfigs: create topics with `createTopic`.
-public final class KafkaMockCluster: @unchecked Sendable {
+package final class KafkaMockCluster: @unchecked Sendable {
     // @unchecked Sendable: the mock cluster's functions are thread-safe; nothing else is stored.
     private let client: RDKafkaClient
     private let cluster: OpaquePointer
 
     /// Kafka API keys that fault injection refers to.
-    public enum APIKey: Int16, Sendable {
+    package enum APIKey: Int16, Sendable {
         case produce = 0, fetch = 1, listOffsets = 2, metadata = 3, initProducerID = 22
     }
 
     /// Starts a cluster of `brokers` brokers (ids 1...brokers).
-    public init(brokers: Int, logger: Logger = Logger(label: "regionbridge.mock")) throws(KafkaError) {
+    package init(brokers: Int, logger: Logger = Logger(label: "regionbridge.mock")) throws(KafkaError) {
         client = try RDKafkaClient.make(
             kind: .producer, configuration: KafkaClientConfiguration(bootstrapServers: ""),
             defaults: [:], logger: logger)
@@ -32,45 +32,45 @@ public final class KafkaMockCluster: @unchecked Sendable {
     }
 
     /// Comma-separated broker addresses.
-    public var bootstrapServers: String { String(cString: rd_kafka_mock_cluster_bootstraps(cluster)) }
+    package var bootstrapServers: String { String(cString: rd_kafka_mock_cluster_bootstraps(cluster)) }
 
     /// Creates a topic.
-    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
+    package func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
         let err = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err, message: "mock cluster: cannot create \(name)") }
     }
 
     /// Moves a partition's leadership to `broker`.
-    public func setLeader(_ partition: TopicPartition, broker: Int32) throws(KafkaError) {
+    package func setLeader(_ partition: TopicPartition, broker: Int32) throws(KafkaError) {
         let err = rd_kafka_mock_partition_set_leader(cluster, partition.topic, partition.partition, broker)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err) }
     }
 
     /// Makes the next requests of `api` fail with these librdkafka error codes, one per request.
-    public func pushRequestErrors(_ api: APIKey, errorCodes: [Int32]) {
+    package func pushRequestErrors(_ api: APIKey, errorCodes: [Int32]) {
         let errors = errorCodes.map { rd_kafka_resp_err_t(rawValue: $0) }
         rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, errors.count, errors)
     }
 
     /// Makes every Metadata response report `errorCode` for `topic` (UNKNOWN_TOPIC_OR_PART, 3, is how a deleted
     /// topic looks); the topic's data and its Produce and Fetch answers are unchanged. Code 0 clears it.
-    public func setTopicError(_ topic: String, errorCode: Int32) {
+    package func setTopicError(_ topic: String, errorCode: Int32) {
         rd_kafka_mock_topic_set_error(cluster, topic, rd_kafka_resp_err_t(rawValue: errorCode))
     }
 
     /// Drops the errors still waiting to be returned to requests of `api`.
-    public func clearRequestErrors(_ api: APIKey) {
+    package func clearRequestErrors(_ api: APIKey) {
         rd_kafka_mock_clear_request_errors(cluster, api.rawValue)
     }
 
     /// Takes a broker down (connections closed, new ones refused) or brings it back up.
-    public func setBroker(_ broker: Int32, up: Bool) throws(KafkaError) {
+    package func setBroker(_ broker: Int32, up: Bool) throws(KafkaError) {
         let err = up ? rd_kafka_mock_broker_set_up(cluster, broker) : rd_kafka_mock_broker_set_down(cluster, broker)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err) }
     }
 
     /// Adds a round-trip delay to every response of `broker`.
-    public func setRoundTrip(broker: Int32, milliseconds: Int) throws(KafkaError) {
+    package func setRoundTrip(broker: Int32, milliseconds: Int) throws(KafkaError) {
         let err = rd_kafka_mock_broker_set_rtt(cluster, broker, Int32(milliseconds))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err) }
     }

@@ -5,8 +5,8 @@ import Foundation
 /// Texts equal as written match. Otherwise two decimal numbers match when they are the same number
 /// (`12.5` in JSON and `12.50` from a `numeric` column), and booleans match across spellings
 /// (`true`/`t`, `false`/`f`). A missing value matches only a NULL.
-public enum FieldValue {
-    public static func matches(record: String?, row: String?) -> Bool {
+package enum FieldValue {
+    package static func matches(record: String?, row: String?) -> Bool {
         guard let record, let row else { return record == nil && row == nil }
         if record == row { return true }
         if let a = decimal(record), let b = decimal(row) { return a == b }

@@ -1,23 +1,23 @@
 import Topology
 
 /// Which cluster a record was read from.
-public enum ClusterSide: Int, Sendable, Equatable {
+package enum ClusterSide: Int, Sendable, Equatable {
     case source = 0
     case target = 1
 }
 
 /// One record carrying a payment's event, in the source or the target.
-public struct EventCopy: Sendable, Equatable {
-    public var side: ClusterSide
-    public var topic: String
-    public var partition: Int32
-    public var offset: Int64
+package struct EventCopy: Sendable, Equatable {
+    package var side: ClusterSide
+    package var topic: String
+    package var partition: Int32
+    package var offset: Int64
     /// For a target record, the source offset its provenance header names (nil when it has none).
-    public var sourceOffset: Int64?
+    package var sourceOffset: Int64?
     /// The compared fields, in ``ReconcileSettings/compare`` order.
-    public var fields: [String?]
+    package var fields: [String?]
 
-    public init(side: ClusterSide, topic: String, partition: Int32, offset: Int64, sourceOffset: Int64? = nil, fields: [String?] = []) {
+    package init(side: ClusterSide, topic: String, partition: Int32, offset: Int64, sourceOffset: Int64? = nil, fields: [String?] = []) {
         self.side = side
         self.topic = topic
         self.partition = partition
@@ -27,22 +27,22 @@ public struct EventCopy: Sendable, Equatable {
     }
 
     /// `topic/partition@offset`.
-    public var location: String { "\(topic)/\(partition)@\(offset)" }
+    package var location: String { "\(topic)/\(partition)@\(offset)" }
 }
 
 /// A row of the committed query: a payment Postgres has committed.
-public struct CommittedPayment: Sendable, Equatable {
-    public var eventID: String
+package struct CommittedPayment: Sendable, Equatable {
+    package var eventID: String
     /// `committed_at`, in milliseconds since 1970.
-    public var committedAt: Int64
+    package var committedAt: Int64
     /// The compared columns, in ``ReconcileSettings/compare`` order.
-    public var values: [String?]
+    package var values: [String?]
     /// The amount column's text (see ``ReconcileSettings/amountColumn``); nil when NULL or when no amount is configured.
-    public var amount: String?
+    package var amount: String?
     /// The currency column's text; nil when NULL or when no currency is configured.
-    public var currency: String?
+    package var currency: String?
 
-    public init(eventID: String, committedAt: Int64, values: [String?] = [], amount: String? = nil, currency: String? = nil) {
+    package init(eventID: String, committedAt: Int64, values: [String?] = [], amount: String? = nil, currency: String? = nil) {
         self.eventID = eventID
         self.committedAt = committedAt
         self.values = values
@@ -52,7 +52,7 @@ public struct CommittedPayment: Sendable, Equatable {
 }
 
 /// The classes of what reconciliation finds.
-public enum FindingKind: String, Sendable, CaseIterable, Comparable {
+package enum FindingKind: String, Sendable, CaseIterable, Comparable {
     /// Committed, in the source, not in the target: the bridge has not copied it. Breaks RPO=0.
     case notReplicated = "not_replicated"
     /// Committed, in neither cluster: the publisher never sent it. Breaks RPO=0 (the DR region lacks it).
@@ -68,7 +68,7 @@ public enum FindingKind: String, Sendable, CaseIterable, Comparable {
     case orphan
 
     /// Whether a finding of this class means RPO=0 does not hold (exit 3).
-    public var breaksRPO: Bool {
+    package var breaksRPO: Bool {
         switch self {
         case .notReplicated, .neverPublished, .unknownAtSource, .mismatch: true
         case .duplicate, .orphan: false
@@ -76,7 +76,7 @@ public enum FindingKind: String, Sendable, CaseIterable, Comparable {
     }
 
     /// One line for reports.
-    public var meaning: String {
+    package var meaning: String {
         switch self {
         case .notReplicated: "committed and in the source, but not replicated to the target (RPO violation)"
         case .neverPublished: "committed but never published to the source (publisher fault)"
@@ -87,23 +87,23 @@ public enum FindingKind: String, Sendable, CaseIterable, Comparable {
         }
     }
 
-    public static func < (lhs: FindingKind, rhs: FindingKind) -> Bool {
+    package static func < (lhs: FindingKind, rhs: FindingKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 
 /// One thing reconciliation found about one event.
-public struct Finding: Sendable, Equatable {
-    public var kind: FindingKind
-    public var eventID: String
+package struct Finding: Sendable, Equatable {
+    package var kind: FindingKind
+    package var eventID: String
     /// When the payment was committed (milliseconds since 1970); nil for orphans.
-    public var committedAt: Int64?
+    package var committedAt: Int64?
     /// Where the evidence is (`topic/partition@offset`, comma-separated), or nil when nowhere.
-    public var location: String?
+    package var location: String?
     /// What exactly is wrong, for an operator.
-    public var detail: String
+    package var detail: String
 
-    public init(kind: FindingKind, eventID: String, committedAt: Int64?, location: String?, detail: String) {
+    package init(kind: FindingKind, eventID: String, committedAt: Int64?, location: String?, detail: String) {
         self.kind = kind
         self.eventID = eventID
         self.committedAt = committedAt
@@ -113,13 +113,13 @@ public struct Finding: Sendable, Equatable {
 }
 
 /// The verdict on one committed payment, from the records that carry its event.
-public enum PaymentCheck {
+package enum PaymentCheck {
     /// What is wrong with `payment`, given every record of its event in both clusters; empty when it is
     /// in the target once, with the committed values.
     /// - Parameter sourceReachable: false when this run could not read the source: `copies` then holds only the
     ///   source records an earlier scan indexed, so a payment in neither is ``FindingKind/unknownAtSource``,
     ///   not ``FindingKind/neverPublished``.
-    public static func check(_ payment: CommittedPayment, copies: [EventCopy], compare: [FieldComparison], sourceReachable: Bool = true) -> [Finding] {
+    package static func check(_ payment: CommittedPayment, copies: [EventCopy], compare: [FieldComparison], sourceReachable: Bool = true) -> [Finding] {
         let inTarget = copies.filter { $0.side == .target }
         let inSource = copies.filter { $0.side == .source }
         var findings: [Finding] = []
@@ -161,25 +161,25 @@ public enum PaymentCheck {
 }
 
 /// Counts of every class, with the first examples of each kept for the report.
-public struct FindingTally: Sendable, Equatable {
+package struct FindingTally: Sendable, Equatable {
     /// How many examples of each class are kept.
-    public let limit: Int
-    public private(set) var counts: [FindingKind: Int] = [:]
-    public private(set) var examples: [FindingKind: [Finding]] = [:]
+    package let limit: Int
+    package private(set) var counts: [FindingKind: Int] = [:]
+    package private(set) var examples: [FindingKind: [Finding]] = [:]
 
-    public init(limit: Int = 100) {
+    package init(limit: Int = 100) {
         self.limit = limit
     }
 
-    public mutating func add(_ finding: Finding) {
+    package mutating func add(_ finding: Finding) {
         counts[finding.kind, default: 0] += 1
         if examples[finding.kind, default: []].count < limit {
             examples[finding.kind, default: []].append(finding)
         }
     }
 
-    public func count(_ kind: FindingKind) -> Int { counts[kind] ?? 0 }
+    package func count(_ kind: FindingKind) -> Int { counts[kind] ?? 0 }
 
     /// Findings that break RPO=0.
-    public var violations: Int { counts.filter { $0.key.breaksRPO }.values.reduce(0, +) }
+    package var violations: Int { counts.filter { $0.key.breaksRPO }.values.reduce(0, +) }
 }

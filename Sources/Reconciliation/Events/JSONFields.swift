@@ -3,10 +3,10 @@
 ///
 /// Strings are unescaped; numbers, `true` and `false` are returned as written; `null` becomes `nil`;
 /// nested objects and arrays are returned as their raw JSON text.
-public enum JSONFields {
+package enum JSONFields {
     /// The wanted fields present in `bytes`, or nil when `bytes` is not a well-formed JSON object
     /// (up to the end of the object). A field that occurs twice keeps its last value.
-    public static func extract(_ wanted: Set<String>, from bytes: [UInt8]) -> [String: String?]? {
+    package static func extract(_ wanted: Set<String>, from bytes: [UInt8]) -> [String: String?]? {
         var scanner = Scanner(bytes: bytes)
         return scanner.object(wanted)
     }

@@ -2,20 +2,20 @@ import Kafka
 import Topology
 
 /// What reconciliation needs from one Kafka record: the event id and the compared fields.
-public struct PaymentEvent: Sendable, Equatable {
+package struct PaymentEvent: Sendable, Equatable {
     /// The event id, as text.
-    public var eventID: String
+    package var eventID: String
     /// The compared fields' values in ``ReconcileSettings/compare`` order; nil when absent or JSON null.
-    public var fields: [String?]
+    package var fields: [String?]
 
-    public init(eventID: String, fields: [String?]) {
+    package init(eventID: String, fields: [String?]) {
         self.eventID = eventID
         self.fields = fields
     }
 }
 
 /// Reads ``PaymentEvent``s out of records, as a topology's `reconcile:` section describes.
-public struct PaymentEventReader: Sendable {
+package struct PaymentEventReader: Sendable {
     private let location: EventIDLocation
     private let compared: [String]
     private let wanted: Set<String>
@@ -23,7 +23,7 @@ public struct PaymentEventReader: Sendable {
     /// - Parameters:
     ///   - eventID: where a record holds its event id.
     ///   - compared: the JSON fields to read, in the order they are reported.
-    public init(eventID: EventIDLocation, compared: [String]) {
+    package init(eventID: EventIDLocation, compared: [String]) {
         location = eventID
         self.compared = compared
         var wanted = Set(compared)
@@ -34,7 +34,7 @@ public struct PaymentEventReader: Sendable {
     /// The record's event, or nil when it carries no event id (no key, no such header or field, or a
     /// value that is not a JSON object when a JSON field is needed). Ids holding a NUL byte are not
     /// ids (Postgres text cannot hold one).
-    public func event(in record: KafkaRecord) -> PaymentEvent? {
+    package func event(in record: KafkaRecord) -> PaymentEvent? {
         let json: [String: String?]? = wanted.isEmpty ? [:] : record.value.flatMap { JSONFields.extract(wanted, from: $0) }
         let id: String?
         switch location {

@@ -2,18 +2,18 @@ import Foundation
 
 /// A sum of decimal amounts written as text (`12.50`), shown with as many decimals as the most precise amount
 /// summed: `12.50 + 3 = 15.50`, not `15.5`.
-public struct AmountSum: Sendable, Equatable, CustomStringConvertible {
+package struct AmountSum: Sendable, Equatable, CustomStringConvertible {
     /// The exact sum.
-    public private(set) var total: Decimal = 0
+    package private(set) var total: Decimal = 0
     /// The most decimals of any amount summed.
-    public private(set) var scale = 0
+    package private(set) var scale = 0
 
     /// An empty sum (0).
-    public init() {}
+    package init() {}
 
     /// Adds an amount; returns false (and adds nothing) when `text` is not a plain decimal number.
     @discardableResult
-    public mutating func add(_ text: String) -> Bool {
+    package mutating func add(_ text: String) -> Bool {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard trimmed.wholeMatch(of: /[-+]?[0-9]+(\.[0-9]+)?/) != nil, let value = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")) else {
             return false
@@ -24,7 +24,7 @@ public struct AmountSum: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The sum with `scale` decimals, e.g. `15.50`.
-    public var description: String {
+    package var description: String {
         var value = total
         var rounded = Decimal()
         NSDecimalRound(&rounded, &value, scale, .plain)

@@ -1,5 +1,7 @@
+import Formats
 import Foundation
 import Kafka
+import Monitoring
 import Replication
 
 /// One self-contained HTML file: inline CSS and an inline SVG chart of lag per partition, no external assets.

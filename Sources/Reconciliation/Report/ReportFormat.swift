@@ -1,12 +1,15 @@
+import Failover
+import Formats
 import Foundation
 import Kafka
+import Monitoring
 import Replication
 
 /// The forms a reconcile report is written in; all carry the same facts.
-public enum ReportFormat: String, Sendable, CaseIterable {
+package enum ReportFormat: String, Sendable, CaseIterable {
     case table, json, markdown, html
 
-    public func render(_ report: ReconcileReport) -> String {
+    package func render(_ report: ReconcileReport) -> String {
         switch self {
         case .table: TableReport.render(report)
         case .json: JSONReport.render(report)

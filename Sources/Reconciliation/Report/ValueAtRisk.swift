@@ -1,22 +1,22 @@
 import Foundation
 
 /// A number of payments and their amounts, summed exactly per currency.
-public struct PaymentsAtRisk: Sendable, Equatable {
+package struct PaymentsAtRisk: Sendable, Equatable {
     /// How many payments.
-    public private(set) var payments = 0
+    package private(set) var payments = 0
     /// Their amounts per currency; the key is `""` when a row has no currency (NULL, or no currency column).
-    public private(set) var amounts: [String: AmountSum] = [:]
+    package private(set) var amounts: [String: AmountSum] = [:]
     /// Payments whose amount is NULL or not a plain decimal: counted in ``payments``, not summed.
-    public private(set) var withoutAmount = 0
+    package private(set) var withoutAmount = 0
 
     /// None.
-    public init() {}
+    package init() {}
 
     /// Adds one payment.
     /// - Parameters:
     ///   - amount: the row's amount text; nil when NULL or when no amount column is configured.
     ///   - counted: whether an amount column is configured (only then does a missing amount count as one).
-    public mutating func add(amount: String?, currency: String?, counted: Bool) {
+    package mutating func add(amount: String?, currency: String?, counted: Bool) {
         payments += 1
         guard counted else { return }
         var sum = amounts[currency ?? "", default: AmountSum()]
@@ -31,24 +31,24 @@ public struct PaymentsAtRisk: Sendable, Equatable {
 /// The value at risk of one reconciliation: per class that breaks RPO=0, the payments and their amounts per
 /// currency, and the total over distinct payments (a payment in two classes, e.g. not replicated and already
 /// wrong in the source, counts once in the total).
-public struct ValueAtRisk: Sendable, Equatable {
+package struct ValueAtRisk: Sendable, Equatable {
     /// The classes that break RPO=0, in report order.
-    public static let classes: [FindingKind] = FindingKind.allCases.filter(\.breaksRPO)
+    package static let classes: [FindingKind] = FindingKind.allCases.filter(\.breaksRPO)
 
     /// Whether the reconcile section names an amount column (`reconcile.amount`, or a compared `amount`).
-    public var amountConfigured: Bool
+    package var amountConfigured: Bool
     /// Per class that breaks RPO=0; a class with nothing at risk has no entry.
-    public private(set) var byClass: [FindingKind: PaymentsAtRisk] = [:]
+    package private(set) var byClass: [FindingKind: PaymentsAtRisk] = [:]
     /// Every payment at risk once.
-    public private(set) var total = PaymentsAtRisk()
+    package private(set) var total = PaymentsAtRisk()
 
     /// Nothing at risk yet.
-    public init(amountConfigured: Bool = false) {
+    package init(amountConfigured: Bool = false) {
         self.amountConfigured = amountConfigured
     }
 
     /// Adds one payment with what was found about it; nothing when no finding breaks RPO=0.
-    public mutating func add(_ payment: CommittedPayment, findings: [Finding]) {
+    package mutating func add(_ payment: CommittedPayment, findings: [Finding]) {
         let kinds = Set(findings.map(\.kind).filter(\.breaksRPO))
         guard !kinds.isEmpty else { return }
         for kind in kinds {
@@ -58,13 +58,13 @@ public struct ValueAtRisk: Sendable, Equatable {
     }
 
     /// The payments at risk of one class (none for a class that does not break RPO=0).
-    public func of(_ kind: FindingKind) -> PaymentsAtRisk { byClass[kind] ?? PaymentsAtRisk() }
+    package func of(_ kind: FindingKind) -> PaymentsAtRisk { byClass[kind] ?? PaymentsAtRisk() }
 }
 
 /// Amounts as payment teams read them: `EUR 2,001.25`.
-public enum AmountText {
+package enum AmountText {
     /// `sum` with a comma every three digits of its whole part: `2001.25` → `2,001.25`, `-1234567` → `-1,234,567`.
-    public static func grouped(_ sum: AmountSum) -> String {
+    package static func grouped(_ sum: AmountSum) -> String {
         let plain = sum.description
         let negative = plain.hasPrefix("-")
         let unsigned = negative ? String(plain.dropFirst()) : plain
@@ -80,7 +80,7 @@ public enum AmountText {
 
     /// Every currency's sum, currencies in alphabetical order (the one without a currency first), each
     /// `EUR 2,001.25`, joined with `and` for two and commas for more; `""` when there is none.
-    public static func list(_ amounts: [String: AmountSum]) -> String {
+    package static func list(_ amounts: [String: AmountSum]) -> String {
         let items = amounts.sorted { $0.key < $1.key }.map { currency, sum in
             currency.isEmpty ? grouped(sum) : "\(currency) \(grouped(sum))"
         }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Kafka
 import Postgres
@@ -5,16 +6,16 @@ import Replication
 import Topology
 
 /// A partition the scan reads, on one side.
-public struct ScannedPartition: Sendable, Hashable, Comparable {
-    public var side: ClusterSide
-    public var partition: TopicPartition
+package struct ScannedPartition: Sendable, Hashable, Comparable {
+    package var side: ClusterSide
+    package var partition: TopicPartition
 
-    public init(_ side: ClusterSide, _ partition: TopicPartition) {
+    package init(_ side: ClusterSide, _ partition: TopicPartition) {
         self.side = side
         self.partition = partition
     }
 
-    public static func < (lhs: ScannedPartition, rhs: ScannedPartition) -> Bool {
+    package static func < (lhs: ScannedPartition, rhs: ScannedPartition) -> Bool {
         lhs.side != rhs.side ? lhs.side.rawValue < rhs.side.rawValue : lhs.partition < rhs.partition
     }
 }

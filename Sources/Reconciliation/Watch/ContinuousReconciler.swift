@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import Monitoring
 import Postgres
 import Replication
 import Synchronization
@@ -8,8 +9,8 @@ import Topology
 
 /// `run`'s continuous reconciliation (`reconcile.continuous`): every `interval` it checks the payments committed in
 /// `[now − lookback, now)` against what the target holds for good, and reports each check to an observer
-/// (``ReplicationObserver/rpoChecked(_:)``: metrics and the `rpo_violation` alert) or that Postgres did not answer
-/// (``ReplicationObserver/postgresReachable(_:)``: `postgres_unreachable`).
+/// (``RPOObserver/rpoChecked(_:)``: metrics and the `rpo_violation` alert) or that Postgres did not answer
+/// (``RPOObserver/postgresReachable(_:)``: `postgres_unreachable`).
 ///
 /// One check:
 /// 1. takes the pair's event-index lock (``EventIndex/tryLock()``); when a manual `regionbridge reconcile` holds it,
@@ -27,9 +28,9 @@ import Topology
 ///
 /// Used from one thread at a time (``run(until:)``'s), hence `@unchecked Sendable`: its connection, clients and
 /// cursors are never touched by two threads.
-public final class ContinuousReconciler: @unchecked Sendable {
+package final class ContinuousReconciler: @unchecked Sendable {
     /// Why a check gave no result.
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// Postgres could not be reached, or one of the check's statements failed; the server's message.
         case postgres(String)
         /// The source cluster could not be read.
@@ -39,7 +40,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
         /// A manual `regionbridge reconcile` of the pair holds the event index.
         case locked
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .postgres(let message): "Postgres: \(message)"
             case .kafka(let message): message
@@ -54,6 +55,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
     private let continuous: ContinuousReconcileSettings
     private let positions: ReplicatedPositions
     private let observer: any ReplicationObserver
+    private let rpoObserver: any RPOObserver
     private let requestTimeout: Duration
     private let logger: Logger
 
@@ -73,11 +75,12 @@ public final class ContinuousReconciler: @unchecked Sendable {
 
     /// - Parameters:
     ///   - positions: the engine's replicated positions (the ones `/v1/replicated` uses).
-    ///   - observer: gets each check's result, and whether Postgres answered.
+    ///   - observer: gets the kinds of the checks' errors (`postgres_unreachable`, `rpo_check_failed`).
+    ///   - rpoObserver: gets each check's result, and whether Postgres answered.
     ///   - requestTimeout: of one Kafka request, and the longest a source scan may go without progress.
     /// - Throws: ``ReconcileError`` `.configuration` when the topology has no `reconcile.continuous`.
-    public init(
-        topology: Topology, positions: ReplicatedPositions, observer: any ReplicationObserver,
+    package init(
+        topology: Topology, positions: ReplicatedPositions, observer: any ReplicationObserver, rpoObserver: any RPOObserver,
         requestTimeout: Duration = .seconds(10), logger: Logger
     ) throws(ReconcileError) {
         guard let settings = topology.reconcile, let continuous = settings.continuous else {
@@ -88,6 +91,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
         self.continuous = continuous
         self.positions = positions
         self.observer = observer
+        self.rpoObserver = rpoObserver
         self.requestTimeout = requestTimeout
         self.logger = logger
     }
@@ -95,7 +99,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
     /// Checks every `interval` until `stop`, reporting each check to the observer; blocks the calling thread.
     /// The first check runs at once. A check that fails is logged and reported, and the next one tries again
     /// (with a new Postgres connection after a Postgres failure).
-    public func run(until stop: StopSignal) {
+    package func run(until stop: StopSignal) {
         let clock = ContinuousClock()
         var next = clock.now
         while !stop.isStopped {
@@ -118,7 +122,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
             let result = try check(at: now)
             if failing != nil { logger.notice("continuous reconciliation of pair \(topology.pair) checks again") }
             failing = nil
-            observer.rpoChecked(result)
+            rpoObserver.rpoChecked(result)
             logger.debug("continuous reconciliation checked", metadata: [
                 "at_risk": "\(result.atRisk.payments)", "violating": "\(result.violation.payments)",
                 "seconds": "\(result.durationSeconds)",
@@ -135,19 +139,19 @@ public final class ContinuousReconciler: @unchecked Sendable {
         switch failure {
         case .postgres:
             kind = "postgres"
-            observer.postgresReachable(false)
+            rpoObserver.postgresReachable(false)
             observer.error(kind: "postgres_unreachable")
             disconnect()
         case .kafka:
             kind = "kafka"
-            if db != nil { observer.postgresReachable(true) }
+            if db != nil { rpoObserver.postgresReachable(true) }
             observer.error(kind: "rpo_check_failed")
         case .notReady:
             kind = "not_ready"
-            if db != nil { observer.postgresReachable(true) }
+            if db != nil { rpoObserver.postgresReachable(true) }
         case .locked:
             kind = "locked"
-            observer.postgresReachable(true)
+            rpoObserver.postgresReachable(true)
         }
         let level: Logger.Level = failing == kind ? .debug : (kind == "postgres" || kind == "kafka" ? .error : .notice)
         failing = kind
@@ -156,7 +160,7 @@ public final class ContinuousReconciler: @unchecked Sendable {
 
     /// Runs one check of `[now − lookback, now)`.
     /// - Throws: ``Failure``: Postgres, the source, or the bridge not copying yet; or the index locked by a reconcile.
-    public func check(at now: Date) throws(Failure) -> RPOCheckResult {
+    package func check(at now: Date) throws(Failure) -> RPOCheckResult {
         let started = ContinuousClock.now
         let source = try sourcePartitions()
         let (db, index) = try connection()
@@ -328,14 +332,14 @@ public final class ContinuousReconciler: @unchecked Sendable {
     /// How long one Postgres call may wait before ``reportStall()`` counts Postgres as unreachable: the statement
     /// timeout and 5 s more. Only a server that cannot enforce its own timeout (hung, or its host cut off before
     /// the keepalives tell) keeps a call waiting that long.
-    public var stallAfter: Duration { statementTimeout + .seconds(5) }
+    package var stallAfter: Duration { statementTimeout + .seconds(5) }
 
     /// Called about once a second from another thread than ``run(until:)``'s: while the check has waited for one
     /// Postgres call longer than ``stallAfter``, reports Postgres unreachable (so `postgres_unreachable` fires after
     /// `lag.for` although the check never returns), and logs it once per stall.
-    public func reportStall() {
+    package func reportStall() {
         guard let since = waitingSince.withLock({ $0 }), ContinuousClock.now - since > stallAfter else { return }
-        observer.postgresReachable(false)
+        rpoObserver.postgresReachable(false)
         if !stallLogged.exchange(true, ordering: .relaxed) {
             observer.error(kind: "postgres_unreachable")
             logger.error("continuous reconciliation of pair \(topology.pair): Postgres has not answered a statement for \(stallAfter) (the server hangs, or its host is cut off); replication goes on")

@@ -6,7 +6,7 @@ extension ClusterEndpoint {
     ///
     /// This is where secret properties leave their ``Secret`` wrapper, on their way to librdkafka: the
     /// configuration itself never shows them either (see `KafkaClientConfiguration.description`).
-    public func kafkaConfiguration(pair: String, job: String? = nil) -> KafkaClientConfiguration {
+    package func kafkaConfiguration(pair: String, job: String? = nil) -> KafkaClientConfiguration {
         KafkaClientConfiguration(
             bootstrapServers: bootstrapServers, properties: properties.revealedForClient(),
             clientID: job.map { "regionbridge-\(pair)-\($0)" } ?? "regionbridge-\(pair)")

@@ -1,45 +1,46 @@
+import Formats
 import Foundation
 import Kafka
 import Logging
 import Topology
 
 /// Tunables of a replication run, each with a default.
-public struct ReplicationOptions: Sendable {
+package struct ReplicationOptions: Sendable {
     /// Return once every source partition is copied up to its end and acknowledged. Default `false`.
-    public var untilCaughtUp = false
+    package var untilCaughtUp = false
     /// Source partitions whose lost records the operator accepts (`run --accept-gap`). Default none.
-    public var acceptGaps: Set<TopicPartition> = []
+    package var acceptGaps: Set<TopicPartition> = []
     /// Most records taken from the source in one poll. Default 10,000.
-    public var batchSize = 10_000
+    package var batchSize = 10_000
     /// How long shutdown waits for writes in flight. Default 30 s.
-    public var drainTimeout: Duration = .seconds(30)
+    package var drainTimeout: Duration = .seconds(30)
     /// Timeout of one metadata, admin or tail-reading request. Default 30 s.
-    public var requestTimeout: Duration = .seconds(30)
+    package var requestTimeout: Duration = .seconds(30)
     /// How long a cluster that does not answer at start is waited for before the run stops. Default 2 minutes.
-    public var startTimeout: Duration = .seconds(120)
+    package var startTimeout: Duration = .seconds(120)
     /// How often progress is logged. Default 10 s.
-    public var progressInterval: Duration = .seconds(10)
+    package var progressInterval: Duration = .seconds(10)
     /// Receives copy counts, latencies, errors and group-sync times (metrics and alerts). Default none.
-    public var observer: (any ReplicationObserver)?
+    package var observer: (any ReplicationObserver)?
     /// Where the target's acknowledged positions are published for `/v1/replicated` waits. Default none.
-    public var positions: ReplicatedPositions?
+    package var positions: ReplicatedPositions?
 
     /// Creates options with every default.
-    public init() {}
+    package init() {}
 }
 
 /// What one source partition's copy achieved in a run.
-public struct PartitionSummary: Sendable, Equatable {
+package struct PartitionSummary: Sendable, Equatable {
     /// The source partition.
-    public var source: TopicPartition
+    package var source: TopicPartition
     /// Where its records go.
-    public var target: TopicPartition
+    package var target: TopicPartition
     /// Records the target acknowledged in this run.
-    public var copied: Int64
+    package var copied: Int64
     /// Source offset of the last record acknowledged in this run.
-    public var lastCopiedOffset: Int64?
+    package var lastCopiedOffset: Int64?
     /// The source log end last seen.
-    public var sourceEnd: Int64?
+    package var sourceEnd: Int64?
 }
 
 /// Copies the selected source topics to the target cluster, record for record, in order.
@@ -54,7 +55,7 @@ public struct PartitionSummary: Sendable, Equatable {
 /// target's tail and resumes right after the last `regionbridge.source` offset there, and the idempotent producer
 /// (acks=all, gapless) keeps each partition's writes in order without duplicates. In group mode each partition is
 /// written in transactions by its own fenced producer (see `GroupMode.swift`).
-public final class ReplicationEngine: @unchecked Sendable {
+package final class ReplicationEngine: @unchecked Sendable {
     // @unchecked Sendable: all mutable state is touched only by the thread that calls `run` (the background
     // thread talks to it through ``BackgroundWork``'s mailbox, the group sync through ``state``).
     let topology: Topology
@@ -121,10 +122,10 @@ public final class ReplicationEngine: @unchecked Sendable {
     var nextCommit = ContinuousClock.now
 
     /// Per-partition positions, published about once a second for the group-offset sync.
-    public let state = ReplicationState()
+    package let state = ReplicationState()
 
     /// Creates an engine for one region pair.
-    public init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), logger: Logger) {
+    package init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), logger: Logger) {
         self.topology = topology
         self.options = options
         self.logger = logger
@@ -140,7 +141,7 @@ public final class ReplicationEngine: @unchecked Sendable {
     ///
     /// Blocks the calling thread for the whole run.
     /// - Throws: `ReplicationError` naming the cluster, topic, partition and offset concerned.
-    public func run(until stop: StopSignal) throws(ReplicationError) -> [PartitionSummary] {
+    package func run(until stop: StopSignal) throws(ReplicationError) -> [PartitionSummary] {
         // After the drain (a defer runs last): what the drain acknowledged is answered first.
         defer { options.positions?.close("the bridge stopped copying (shut down or failed)") }
         try connect()
@@ -172,11 +173,6 @@ public final class ReplicationEngine: @unchecked Sendable {
                 + "\nrun again with --accept-gap TOPIC/PARTITION to copy on from the source's log start")
         }
         return summaries()
-    }
-
-    /// The group-offset sync for this pair, fed by this engine's state.
-    func makeGroupSync() throws(ReplicationError) -> GroupOffsetSync {
-        try GroupOffsetSync(topology: topology, state: state, timeout: options.requestTimeout, observer: options.observer, logger: logger)
     }
 
     /// The source consumer's defaults, over ``KafkaConsumer/defaultProperties``; a cluster's `properties` win.

@@ -2,17 +2,23 @@ import Kafka
 import Synchronization
 
 /// What the engine knows about one source partition, published for the group-offset sync.
-public struct PartitionSnapshot: Sendable, Equatable {
+package struct PartitionSnapshot: Sendable, Equatable {
     /// Where its records go.
-    public var target: TopicPartition
+    package var target: TopicPartition
     /// Every source offset below this is in the target.
-    public var replicatedUpTo: Int64
+    package var replicatedUpTo: Int64
     /// The last acknowledged record's source and target offsets.
-    public var lastPair: OffsetPair?
+    package var lastPair: OffsetPair?
+
+    package init(target: TopicPartition, replicatedUpTo: Int64, lastPair: OffsetPair?) {
+        self.target = target
+        self.replicatedUpTo = replicatedUpTo
+        self.lastPair = lastPair
+    }
 }
 
 /// The engine's per-partition state, shared with the group-offset sync thread. Thread-safe.
-public final class ReplicationState: Sendable {
+package final class ReplicationState: Sendable {
     private struct Published {
         var partitions: [TopicPartition: PartitionSnapshot] = [:]
         var leadsGroupSync = true
@@ -22,7 +28,7 @@ public final class ReplicationState: Sendable {
     private let published = Mutex(Published())
 
     /// Creates an empty state.
-    public init() {}
+    package init() {}
 
     /// Replaces the published state.
     func publish(_ snapshot: [TopicPartition: PartitionSnapshot], leadsGroupSync: Bool = true) {
@@ -31,10 +37,10 @@ public final class ReplicationState: Sendable {
 
     /// Whether this instance runs the group-offset sync, offset syncs and checkpoints: always in single mode;
     /// in group mode only while it owns the partition that carries that duty.
-    public var leadsGroupSync: Bool { published.withLock { $0.leadsGroupSync } }
+    package var leadsGroupSync: Bool { published.withLock { $0.leadsGroupSync } }
 
     /// The partitions being copied, by source partition.
-    public func snapshot() -> [TopicPartition: PartitionSnapshot] {
+    package func snapshot() -> [TopicPartition: PartitionSnapshot] {
         published.withLock { $0.partitions }
     }
 }

@@ -1,15 +1,15 @@
 import Synchronization
 
 /// Tells a running engine to stop reading, drain its writes and return. Safe to set from any thread.
-public final class StopSignal: Sendable {
+package final class StopSignal: Sendable {
     private let flag = Atomic<Bool>(false)
 
     /// Creates a signal that is not set.
-    public init() {}
+    package init() {}
 
     /// Asks the engine to stop.
-    public func stop() { flag.store(true, ordering: .releasing) }
+    package func stop() { flag.store(true, ordering: .releasing) }
 
     /// `true` once `stop()` was called.
-    public var isStopped: Bool { flag.load(ordering: .acquiring) }
+    package var isStopped: Bool { flag.load(ordering: .acquiring) }
 }

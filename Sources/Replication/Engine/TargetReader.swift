@@ -1,3 +1,4 @@
+import Formats
 import Kafka
 import Logging
 
@@ -6,14 +7,14 @@ import Logging
 ///
 /// It learns a partition's end from fetch responses (partition EOF), not from ListOffsets alone, because some
 /// Kafka-compatible brokers answer ListOffsets(latest) with the last batch's base offset.
-final class TargetReader {
+package final class TargetReader {
     private let consumer: KafkaConsumer
     private let timeout: Duration
     private let cluster: String
     private let failure: ReplicationError.Kind
 
     /// - Parameter cluster: how errors name the cluster (`target` by default; `source` when reading the source).
-    init(target: KafkaClientConfiguration, groupID: String, timeout: Duration, logger: Logger, cluster: String = "target") throws(KafkaError) {
+    package init(target: KafkaClientConfiguration, groupID: String, timeout: Duration, logger: Logger, cluster: String = "target") throws(KafkaError) {
         consumer = try KafkaConsumer(
             configuration: target, groupID: groupID,
             defaults: ["fetch.wait.max.ms": "10"], overrides: ["enable.partition.eof": "true", "auto.offset.reset": "error"],
@@ -26,7 +27,7 @@ final class TargetReader {
     deinit { consumer.close() }
 
     /// What a read from some offset found.
-    struct Read {
+    package struct Read {
         var records: [KafkaRecord] = []
         /// The log end offset, when the read reached it.
         var end: Int64?
@@ -34,7 +35,7 @@ final class TargetReader {
 
     /// The last copied source offset held in `target` for the source partition, or `nil` when none is;
     /// and the target partition's log start and true end.
-    func lastCopied(in target: TopicPartition, from source: SourcePartition) throws(ReplicationError) -> (lastCopied: Int64?, low: Int64, end: Int64) {
+    package func lastCopied(in target: TopicPartition, from source: SourcePartition) throws(ReplicationError) -> (lastCopied: Int64?, low: Int64, end: Int64) {
         let (low, approximateEnd) = try watermarks(target)
         var windowEnd = max(low, approximateEnd - 1)
         // The last batch up to the true end of the log.
@@ -57,7 +58,7 @@ final class TargetReader {
     /// is), reading the tails of all of them in one pass: one assignment, each partition from a few records
     /// before its end, until every partition reports its end. A partition whose tail holds no record of its source
     /// (local writes of an active-active pair, transaction markers) is then scanned back on its own.
-    func lastCopied(_ partitions: [(target: TopicPartition, source: SourcePartition)]) throws(ReplicationError) -> [TopicPartition: Int64?] {
+    package func lastCopied(_ partitions: [(target: TopicPartition, source: SourcePartition)]) throws(ReplicationError) -> [TopicPartition: Int64?] {
         if partitions.count == 1, let only = partitions.first {
             return [only.target: try lastCopied(in: only.target, from: only.source).lastCopied]
         }
@@ -78,7 +79,7 @@ final class TargetReader {
     }
 
     /// The true end of each partition (from the fetch that reaches it), reading only its last records.
-    func ends(of partitions: [TopicPartition]) throws(ReplicationError) -> [TopicPartition: Int64] {
+    package func ends(of partitions: [TopicPartition]) throws(ReplicationError) -> [TopicPartition: Int64] {
         var ends: [TopicPartition: Int64] = [:]
         for (partition, tail) in try readTails(partitions) {
             ends[partition] = tail.outOfRange ? try bounds(of: partition).end : tail.end
@@ -87,7 +88,7 @@ final class TargetReader {
     }
 
     /// What a tail read found in one partition.
-    struct TailRead {
+    package struct TailRead {
         var records: [KafkaRecord] = []
         /// The first offset read: of the first record, or the end when the tail held none.
         var firstOffset: Int64?
@@ -141,7 +142,7 @@ final class TargetReader {
     private static let tailRecords: Int64 = 64
 
     /// The target partition's log start and true end.
-    func bounds(of target: TopicPartition) throws(ReplicationError) -> (low: Int64, end: Int64) {
+    package func bounds(of target: TopicPartition) throws(ReplicationError) -> (low: Int64, end: Int64) {
         let (low, approximateEnd) = try watermarks(target)
         let tail = try read(target, from: max(low, approximateEnd - 1), until: .end)
         return (low, tail.end ?? approximateEnd)
@@ -149,19 +150,19 @@ final class TargetReader {
 
     /// The source partition's replicated records from target offset `from` on: at least one unless none is
     /// left up to the end, in target order, covering what was read without holes.
-    func replicatedPairs(in target: TopicPartition, from offset: Int64, of source: SourcePartition) throws(ReplicationError) -> [OffsetPair] {
+    package func replicatedPairs(in target: TopicPartition, from offset: Int64, of source: SourcePartition) throws(ReplicationError) -> [OffsetPair] {
         try read(target, from: offset, until: .firstMatch { source.provenanceOffset($0) != nil }).records.compactMap { record in
             source.provenanceOffset(record).map { OffsetPair(source: $0, target: record.offset) }
         }
     }
 
     /// The first record at or after `offset`, if any before the end of the log.
-    func firstRecord(in partition: TopicPartition, from offset: Int64) throws(ReplicationError) -> KafkaRecord? {
+    package func firstRecord(in partition: TopicPartition, from offset: Int64) throws(ReplicationError) -> KafkaRecord? {
         try read(partition, from: offset, until: .firstMatch { _ in true }).records.first
     }
 
     /// Records of `partition` from `start` up to (not including) `before`, or to the end of the log.
-    func records(in partition: TopicPartition, from start: Int64, before: Int64? = nil) throws(ReplicationError) -> [KafkaRecord] {
+    package func records(in partition: TopicPartition, from start: Int64, before: Int64? = nil) throws(ReplicationError) -> [KafkaRecord] {
         try read(partition, from: start, until: before.map { .before($0) } ?? .end).records
     }
 
@@ -173,7 +174,7 @@ final class TargetReader {
         }
     }
 
-    enum Stop {
+    package enum Stop {
         /// Read to the end of the log.
         case end
         /// Stop before this offset (or at the end).
@@ -213,12 +214,17 @@ final class TargetReader {
 }
 
 /// A source partition as its provenance header names it.
-struct SourcePartition: Sendable {
-    var region: String
-    var partition: TopicPartition
+package struct SourcePartition: Sendable {
+    package var region: String
+    package var partition: TopicPartition
+
+    package init(region: String, partition: TopicPartition) {
+        self.region = region
+        self.partition = partition
+    }
 
     /// The source offset a target record was copied from, when it was copied from this partition.
-    func provenanceOffset(_ record: KafkaRecord) -> Int64? {
+    package func provenanceOffset(_ record: KafkaRecord) -> Int64? {
         guard let value = record.lastHeader(named: Provenance.headerName)?.value,
               let provenance = Provenance(headerValue: value),
               provenance.isFrom(region: region, topic: partition.topic, partition: partition.partition)

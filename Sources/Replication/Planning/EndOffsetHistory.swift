@@ -9,34 +9,34 @@
 ///
 /// Memory is bounded: samples are kept only when the end moved, and when `capacity` is reached every other
 /// old sample is dropped, so a partition behind for a long time keeps a coarser history instead of a longer one.
-public struct EndOffsetHistory: Sendable, Equatable {
+package struct EndOffsetHistory: Sendable, Equatable {
     /// One observation: the log end `end` seen at `time` (seconds on any monotonic clock).
-    public struct Sample: Sendable, Equatable {
+    package struct Sample: Sendable, Equatable {
         /// When, in seconds on the caller's monotonic clock.
-        public var time: Double
+        package var time: Double
         /// The log end offset then.
-        public var end: Int64
+        package var end: Int64
 
         /// Creates a sample.
-        public init(time: Double, end: Int64) {
+        package init(time: Double, end: Int64) {
             self.time = time
             self.end = end
         }
     }
 
     /// Samples, oldest first; ends never decrease.
-    public private(set) var samples: [Sample] = []
+    package private(set) var samples: [Sample] = []
     /// Most samples kept.
-    public let capacity: Int
+    package let capacity: Int
 
     /// Creates an empty history keeping at most `capacity` samples (at least 4). Default 512.
-    public init(capacity: Int = 512) {
+    package init(capacity: Int = 512) {
         self.capacity = max(4, capacity)
     }
 
     /// The log end was `end` at `time`. An end lower than the last one (a truncated or re-created log) starts
     /// the history again.
-    public mutating func record(end: Int64, at time: Double) {
+    package mutating func record(end: Int64, at time: Double) {
         if let last = samples.last {
             if end == last.end { return }
             if end < last.end { samples.removeAll(keepingCapacity: true) }
@@ -56,7 +56,7 @@ public struct EndOffsetHistory: Sendable, Equatable {
     /// Seconds the target is behind at `now` when every source offset below `position` is in the target:
     /// 0 when `position` is at or past the last end seen; otherwise now minus the moment the log end passed
     /// `position`. When the end was already past `position` at the oldest sample, that sample's age (a lower bound).
-    public func secondsBehind(position: Int64, now: Double) -> Double {
+    package func secondsBehind(position: Int64, now: Double) -> Double {
         guard let last = samples.last, position < last.end else { return 0 }
         // The first sample whose end is past the position: the log end passed it between that sample and the one before.
         var low = 0

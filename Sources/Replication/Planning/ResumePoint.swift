@@ -1,35 +1,35 @@
 import Kafka
 
 /// Where copying of one source partition starts, from what the target already holds.
-public enum ResumePoint {
+package enum ResumePoint {
     /// The source position right after the last copied record, or the source's beginning
     /// when the target holds nothing from this partition.
-    public static func start(afterLastCopied lastCopied: Int64?) -> StartOffset {
+    package static func start(afterLastCopied lastCopied: Int64?) -> StartOffset {
         guard let lastCopied else { return .beginning }
         return .offset(lastCopied + 1)
     }
 }
 
 /// Source records that were deleted before the bridge copied them.
-public struct SourceGap: Sendable, Equatable, CustomStringConvertible {
+package struct SourceGap: Sendable, Equatable, CustomStringConvertible {
     /// The source partition.
-    public var partition: TopicPartition
+    package var partition: TopicPartition
     /// First offset the bridge needed.
-    public var wanted: Int64
+    package var wanted: Int64
     /// The source log's start and end offsets when the gap was found.
-    public var logStart: Int64
+    package var logStart: Int64
     /// The source log's end offset when the gap was found.
-    public var logEnd: Int64
+    package var logEnd: Int64
 
     /// Creates a gap description.
-    public init(partition: TopicPartition, wanted: Int64, logStart: Int64, logEnd: Int64) {
+    package init(partition: TopicPartition, wanted: Int64, logStart: Int64, logEnd: Int64) {
         self.partition = partition
         self.wanted = wanted
         self.logStart = logStart
         self.logEnd = logEnd
     }
 
-    public var description: String {
+    package var description: String {
         if wanted < logStart {
             return "source \(partition): offsets \(wanted)...\(logStart - 1) were deleted before they were copied (log now starts at \(logStart))"
         }

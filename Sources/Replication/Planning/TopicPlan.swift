@@ -2,37 +2,37 @@ import Kafka
 import Topology
 
 /// What the bridge must do to mirror the source's topics: decided from two clusters' metadata, with no I/O.
-public struct TopicPlan: Sendable, Equatable {
+package struct TopicPlan: Sendable, Equatable {
     /// A target topic to create for a source topic.
-    public struct Creation: Sendable, Equatable {
+    package struct Creation: Sendable, Equatable {
         /// Source topic.
-        public var source: String
+        package var source: String
         /// Target topic.
-        public var target: String
+        package var target: String
         /// Partition count (the source's).
-        public var partitions: Int
+        package var partitions: Int
     }
 
     /// A target topic whose partition count must grow to the source's.
-    public struct Growth: Sendable, Equatable {
+    package struct Growth: Sendable, Equatable {
         /// Target topic.
-        public var target: String
+        package var target: String
         /// Partition count now.
-        public var from: Int
+        package var from: Int
         /// Partition count wanted.
-        public var to: Int
+        package var to: Int
     }
 
     /// Target topics to create.
-    public var creations: [Creation] = []
+    package var creations: [Creation] = []
     /// Target topics to grow.
-    public var growths: [Growth] = []
+    package var growths: [Growth] = []
     /// Source partitions to start copying (not yet owned), in order.
-    public var newPartitions: [TopicPartition] = []
+    package var newPartitions: [TopicPartition] = []
     /// Owned source partitions that the source no longer has (topic deleted or no longer selected).
-    public var vanished: [TopicPartition] = []
+    package var vanished: [TopicPartition] = []
     /// Things an operator should know that need no action.
-    public var warnings: [String] = []
+    package var warnings: [String] = []
 
     /// Plans topic creation, partition growth and new assignments.
     /// - Parameters:
@@ -40,7 +40,7 @@ public struct TopicPlan: Sendable, Equatable {
     ///   - target: the target cluster's topics.
     ///   - topology: which topics to copy and how to name them.
     ///   - owned: source partitions being copied already.
-    public static func make(source: [TopicMetadata], target: [TopicMetadata], topology: Topology, owned: Set<TopicPartition>) -> TopicPlan {
+    package static func make(source: [TopicMetadata], target: [TopicMetadata], topology: Topology, owned: Set<TopicPartition>) -> TopicPlan {
         var plan = TopicPlan()
         let targetByName = Dictionary(target.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var present = Set<TopicPartition>()
@@ -74,15 +74,15 @@ public struct TopicPlan: Sendable, Equatable {
 }
 
 /// Which source topic configuration entries a target topic copies.
-public enum TopicConfigCopy {
+package enum TopicConfigCopy {
     /// Entries that describe the broker or replica placement rather than the data, never copied.
-    public static let skipped: Set<String> = [
+    package static let skipped: Set<String> = [
         "min.insync.replicas", "leader.replication.throttled.replicas", "follower.replication.throttled.replicas",
         "message.format.version", "confluent.placement.constraints",
     ]
 
     /// The entries set on the source topic itself, minus broker-specific ones and unreadable (sensitive) values.
-    public static func entriesToCopy(_ entries: [TopicConfigEntry]) -> [String: String] {
+    package static func entriesToCopy(_ entries: [TopicConfigEntry]) -> [String: String] {
         var result: [String: String] = [:]
         for entry in entries where entry.source == .topic && !entry.isSensitive && !entry.isReadOnly && !skipped.contains(entry.name) {
             if let value = entry.value { result[entry.name] = value }

@@ -4,7 +4,7 @@ import Kafka
 /// numeric error codes (``KafkaError/Code``), never on their names.
 ///
 /// Pure: the engine feeds it the error and the producer's fatal error, and carries out the answer.
-public enum TransactionDecision: Equatable, Sendable {
+package enum TransactionDecision: Equatable, Sendable {
     /// Ignore it: a record purged from an aborted transaction, reported after the abort.
     case ignore
     /// Commit again at the next round: the commit timed out or the coordinator did not answer, and librdkafka
@@ -23,7 +23,7 @@ public enum TransactionDecision: Equatable, Sendable {
     /// neither writing on nor aborting is safe. Stop the instance; the next owner's fence settles it.
     case outcomeUnknown
     /// After `beginTransaction` failed.
-    public static func afterBegin(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
+    package static func afterBegin(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
         if isFenced(error, producerFatal) { return .dropFenced }
         if error.isFatal || producerFatal != nil { return .stopInstance }
         if error.requiresAbort { return .abortAndRestart }
@@ -31,7 +31,7 @@ public enum TransactionDecision: Equatable, Sendable {
     }
 
     /// After `commitTransaction` failed.
-    public static func afterCommit(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
+    package static func afterCommit(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
         if isFenced(error, producerFatal) { return .dropFenced }
         if error.isFatal || producerFatal != nil { return .stopInstance }
         if error.requiresAbort { return .abortAndRestart }
@@ -40,7 +40,7 @@ public enum TransactionDecision: Equatable, Sendable {
     }
 
     /// After a record's delivery failed, or the producer reported an error event, inside a transaction.
-    public static func afterWrite(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
+    package static func afterWrite(_ error: KafkaError, producerFatal: KafkaError?) -> TransactionDecision {
         if error.code == .purged, producerFatal == nil { return .ignore }
         if isFenced(error, producerFatal) { return .dropFenced }
         if error.isFatal || producerFatal != nil { return .stopInstance }
@@ -55,7 +55,7 @@ public enum TransactionDecision: Equatable, Sendable {
 }
 
 /// Group mode: what a take-over does after fencing the earlier writers (`initTransactions`) failed.
-public enum TakeOverDecision: Equatable, Sendable {
+package enum TakeOverDecision: Equatable, Sendable {
     /// Try again later: the target did not answer in time (a retriable error or a timeout). The partition stays
     /// assigned to this instance, paused, until a take-over succeeds.
     case retryLater
@@ -63,7 +63,7 @@ public enum TakeOverDecision: Equatable, Sendable {
     case stopInstance
 
     /// Decided on librdkafka's numeric codes and flags.
-    public init(afterInit error: KafkaError) {
+    package init(afterInit error: KafkaError) {
         self = !error.isFatal && (error.isRetriable || error.code == .timedOut) ? .retryLater : .stopInstance
     }
 }

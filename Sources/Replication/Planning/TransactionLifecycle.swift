@@ -11,9 +11,9 @@
 ///   open/commitPending ──revoked──▶ handedOver (committed first)      ──lost──▶ handedOver (left open)
 ///   any ──fenced──▶ fenced (never written again unless assigned back)
 /// ```
-public struct TransactionLifecycle: Equatable, Sendable {
+package struct TransactionLifecycle: Equatable, Sendable {
     /// Where the writer stands.
-    public enum State: Equatable, Sendable {
+    package enum State: Equatable, Sendable {
         /// No transaction open: the next record begins one.
         case idle
         /// A transaction is open and records go into it.
@@ -29,7 +29,7 @@ public struct TransactionLifecycle: Equatable, Sendable {
     }
 
     /// What the engine does next.
-    public enum Action: Equatable, Sendable {
+    package enum Action: Equatable, Sendable {
         /// Nothing.
         case none
         /// Call `beginTransaction`, then report ``began()``.
@@ -57,19 +57,19 @@ public struct TransactionLifecycle: Equatable, Sendable {
     }
 
     /// Where the writer stands now.
-    public private(set) var state: State = .idle
+    package private(set) var state: State = .idle
 
     /// A writer that owns its partition and has no transaction open.
-    public init() {}
+    package init() {}
 
     /// A transaction is open (or a commit of it pending).
-    public var hasOpenTransaction: Bool { state == .open || state == .commitPending }
+    package var hasOpenTransaction: Bool { state == .open || state == .commitPending }
 
     /// The writer still owns its partition.
-    public var owns: Bool { state == .idle || state == .open || state == .commitPending }
+    package var owns: Bool { state == .idle || state == .open || state == .commitPending }
 
     /// A record is ready to send.
-    public mutating func recordReady() -> Action {
+    package mutating func recordReady() -> Action {
         switch state {
         case .idle: return .begin
         case .open: return .send
@@ -78,12 +78,12 @@ public struct TransactionLifecycle: Equatable, Sendable {
     }
 
     /// `beginTransaction` succeeded.
-    public mutating func began() {
+    package mutating func began() {
         if state == .idle { state = .open }
     }
 
     /// The commit round came. `acknowledged`: every record sent in the transaction is acknowledged.
-    public func commitDue(acknowledged: Bool) -> Action {
+    package func commitDue(acknowledged: Bool) -> Action {
         switch state {
         case .open: return acknowledged ? .commit : .none
         case .commitPending: return .commit
@@ -92,7 +92,7 @@ public struct TransactionLifecycle: Equatable, Sendable {
     }
 
     /// `commitTransaction` succeeded.
-    public mutating func committed() -> Action {
+    package mutating func committed() -> Action {
         switch state {
         case .commitPending:
             state = .idle
@@ -107,7 +107,7 @@ public struct TransactionLifecycle: Equatable, Sendable {
 
     /// A begin, a write or a commit failed, and ``TransactionDecision`` decided what that means.
     /// - Parameter final: the commit was the last before a hand-over or shutdown: it cannot wait for another round.
-    public mutating func failed(_ decision: TransactionDecision, final: Bool = false) -> Action {
+    package mutating func failed(_ decision: TransactionDecision, final: Bool = false) -> Action {
         guard owns else { return .none }
         switch decision {
         case .ignore:
@@ -133,7 +133,7 @@ public struct TransactionLifecycle: Equatable, Sendable {
 
     /// The group took the partition away. `lost`: this instance had already dropped out of the group (another may
     /// own the partition and have fenced this writer).
-    public mutating func revoked(lost: Bool) -> Action {
+    package mutating func revoked(lost: Bool) -> Action {
         guard owns else { return .none }
         let open = hasOpenTransaction
         if open && !lost { return .commit }
@@ -142,7 +142,7 @@ public struct TransactionLifecycle: Equatable, Sendable {
     }
 
     /// The hand-over's commit is done (or given up after an abort): the partition goes.
-    public mutating func handedOver() {
+    package mutating func handedOver() {
         state = .handedOver
     }
 }

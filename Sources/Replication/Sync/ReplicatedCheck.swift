@@ -8,7 +8,7 @@ import Topology
 /// The bridge copies each partition in order, so every source offset at or below that one is in the target.
 ///
 /// Blocks the calling thread; not for concurrent use.
-public final class ReplicatedCheck {
+package final class ReplicatedCheck {
     private let topology: Topology
     private let timeout: Duration
     private let sourceAdmin: KafkaAdmin
@@ -16,7 +16,7 @@ public final class ReplicatedCheck {
     private let reader: TargetReader
 
     /// Why a record cannot be asked about.
-    public enum Problem: Error, Equatable {
+    package enum Problem: Error, Equatable {
         /// The topology does not select the topic, or the source has no such topic or partition; in words.
         case unknown(String)
         /// A cluster did not answer; in words.
@@ -26,7 +26,7 @@ public final class ReplicatedCheck {
     /// Creates the clients (no request is made yet).
     /// - Parameter timeout: timeout of one metadata request or partition read.
     /// - Throws: ``ReplicationError`` of kind `.fatal` when a client cannot be created (bad properties).
-    public init(topology: Topology, timeout: Duration, logger: Logger) throws(ReplicationError) {
+    package init(topology: Topology, timeout: Duration, logger: Logger) throws(ReplicationError) {
         self.topology = topology
         self.timeout = timeout
         let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "wait-replicated")
@@ -41,7 +41,7 @@ public final class ReplicatedCheck {
     }
 
     /// The target partition of a selected source partition that exists.
-    public func target(of source: TopicPartition) -> Result<TopicPartition, Problem> {
+    package func target(of source: TopicPartition) -> Result<TopicPartition, Problem> {
         guard topology.topics.selects(source.topic) else {
             return .failure(.unknown("topic \(source.topic) is not replicated by pair \(topology.pair) (not selected by its topics section)"))
         }
@@ -60,7 +60,7 @@ public final class ReplicatedCheck {
 
     /// The newest source offset of `source` that the target partition `target` holds (committed), or `nil` when it
     /// holds none or the target topic does not exist (yet).
-    public func lastCopied(_ source: TopicPartition, in target: TopicPartition) -> Result<Int64?, Problem> {
+    package func lastCopied(_ source: TopicPartition, in target: TopicPartition) -> Result<Int64?, Problem> {
         let topics: [TopicMetadata]
         do { topics = try targetAdmin.topics(timeout: timeout) } catch {
             return .failure(.unavailable("cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)"))

@@ -17,9 +17,9 @@ import Synchronization
 ///
 /// Thread-safe (one lock). Completions run on the engine's thread (or the caller's) after the lock is let go: they
 /// must be cheap and must not block (fulfilling a promise of an event loop is).
-public final class ReplicatedPositions: Sendable {
+package final class ReplicatedPositions: Sendable {
     /// Whether a partition is being copied.
-    public enum State: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         /// Copied: its position moves on as the target acknowledges.
         case copying
         /// Stopped (a gap in the source): its position does not move until an operator acts; why, in words.
@@ -27,18 +27,18 @@ public final class ReplicatedPositions: Sendable {
     }
 
     /// A source partition's replicated position.
-    public struct Position: Sendable, Equatable {
+    package struct Position: Sendable, Equatable {
         /// The source partition.
-        public var source: TopicPartition
+        package var source: TopicPartition
         /// Where its records go.
-        public var target: TopicPartition
+        package var target: TopicPartition
         /// Exclusive: source offset `O` is in the target for good iff `O < replicatedUpTo`.
-        public var replicatedUpTo: Int64
+        package var replicatedUpTo: Int64
         /// Copying or stopped.
-        public var state: State
+        package var state: State
 
         /// Creates a position.
-        public init(source: TopicPartition, target: TopicPartition, replicatedUpTo: Int64, state: State = .copying) {
+        package init(source: TopicPartition, target: TopicPartition, replicatedUpTo: Int64, state: State = .copying) {
             self.source = source
             self.target = target
             self.replicatedUpTo = replicatedUpTo
@@ -47,7 +47,7 @@ public final class ReplicatedPositions: Sendable {
     }
 
     /// What is known about a partition now.
-    public enum Lookup: Sendable, Equatable {
+    package enum Lookup: Sendable, Equatable {
         /// The bridge cannot answer (not started yet, or stopped); why, in words.
         case unavailable(String)
         /// This instance does not copy the partition.
@@ -57,7 +57,7 @@ public final class ReplicatedPositions: Sendable {
     }
 
     /// How a wait ended.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// The target acknowledged the record (HTTP 200).
         case replicated(Position)
         /// The bridge cannot answer for the partition, or stopped copying it before the record was acknowledged
@@ -68,7 +68,7 @@ public final class ReplicatedPositions: Sendable {
     }
 
     /// What ``wait(for:offset:_:)`` did.
-    public enum Registration: Sendable, Equatable {
+    package enum Registration: Sendable, Equatable {
         /// Answered at once; the completion is not called.
         case decided(Outcome)
         /// Parked under this id; the completion will be called, unless ``cancel(_:)`` takes it back first.
@@ -101,13 +101,13 @@ public final class ReplicatedPositions: Sendable {
     private let store = Mutex(Store())
 
     /// Creates an empty table: every wait is answered `unavailable` until the engine publishes.
-    public init() {}
+    package init() {}
 
     /// Waits parked now.
-    public var parked: Int { store.withLock { $0.waiting.count } }
+    package var parked: Int { store.withLock { $0.waiting.count } }
 
     /// What is known about `source` now.
-    public func lookup(_ source: TopicPartition) -> Lookup {
+    package func lookup(_ source: TopicPartition) -> Lookup {
         store.withLock { store in
             if let closed = store.closed { return .unavailable(closed) }
             guard store.started else { return .unavailable(Self.notStarted) }
@@ -118,7 +118,7 @@ public final class ReplicatedPositions: Sendable {
 
     /// Answers at once whether the record at `offset` of `source` is in the target, or parks `complete` until it
     /// is, the partition stops, or the bridge closes.
-    public func wait(for source: TopicPartition, offset: Int64, _ complete: @escaping @Sendable (Outcome) -> Void) -> Registration {
+    package func wait(for source: TopicPartition, offset: Int64, _ complete: @escaping @Sendable (Outcome) -> Void) -> Registration {
         store.withLock { store in
             if let closed = store.closed { return .decided(.unavailable(closed, store.entries[source]?.position)) }
             guard store.started else { return .decided(.unavailable(Self.notStarted, nil)) }
@@ -139,7 +139,7 @@ public final class ReplicatedPositions: Sendable {
     /// - Returns: `true` when it was still parked: its completion will never be called; `false` when it was
     ///   completed already (or is being completed now).
     @discardableResult
-    public func cancel(_ id: UInt64) -> Bool {
+    package func cancel(_ id: UInt64) -> Bool {
         store.withLock { store in
             guard let source = store.waiting.removeValue(forKey: id) else { return false }
             if let index = store.entries[source]?.waiters.firstIndex(where: { $0.id == id }) {
@@ -151,7 +151,7 @@ public final class ReplicatedPositions: Sendable {
 
     /// The engine: the target now holds every source offset of `source` below `upTo` for good. Cheap when nothing
     /// moved. Waits below `upTo` are completed, oldest offset first.
-    public func advance(_ source: TopicPartition, target: TopicPartition, to upTo: Int64) {
+    package func advance(_ source: TopicPartition, target: TopicPartition, to upTo: Int64) {
         let (woken, position): ([Waiter], Position?) = store.withLock { store in
             guard store.closed == nil else { return ([], nil) }
             guard var entry = store.entries[source] else {
@@ -175,7 +175,7 @@ public final class ReplicatedPositions: Sendable {
     /// The engine, about once a second: every partition this instance copies (or holds stopped at a gap), with its
     /// position and state. A partition missing from `positions` is no longer copied here (handed over, fenced,
     /// gone): its waits are answered `unavailable`, and later ones `notHere`. Positions never move back.
-    public func publish(_ positions: [Position]) {
+    package func publish(_ positions: [Position]) {
         var completions: [(Waiter, Outcome)] = []
         store.withLock { store in
             guard store.closed == nil else { return }
@@ -211,7 +211,7 @@ public final class ReplicatedPositions: Sendable {
 
     /// The engine's run ended (shut down, or failed): every parked wait, and every later one, is answered
     /// `unavailable` with `why`. Never `replicated`: what the target acknowledged was answered before.
-    public func close(_ why: String) {
+    package func close(_ why: String) {
         var completions: [(Waiter, Position)] = []
         store.withLock { store in
             guard store.closed == nil else { return }
