@@ -78,11 +78,12 @@ package final class ConsumerFailback {
 
     /// Creates the clients for the forward topology (source = the region returned to); nothing is contacted yet.
     /// - Throws: `ReplicationError` `.fatal` when a client cannot be created from the topology's properties.
-    package init(topology: Topology, timeout: Duration, logger: Logger) throws(ReplicationError) {
-        self.topology = topology
+    /// - Parameter clients: the command's shared clients (the pair, and its admin clients).
+    package init(clients: ClusterClients, timeout: Duration, logger: Logger) throws(ReplicationError) {
+        self.topology = clients.topology
         self.timeout = timeout
         self.logger = logger
-        let clients = try TranslationClients(topology: topology, job: "failback", timeout: timeout, logger: logger)
+        let clients = try TranslationClients(clients: clients, job: "failback", timeout: timeout)
         (sourceAdmin, targetAdmin) = (clients.sourceAdmin, clients.targetAdmin)
         (targetReader, sourceReader) = (clients.targetReader, clients.sourceReader)
     }

@@ -63,11 +63,12 @@ package final class ConsumerFailover {
     private let translator: OffsetTranslator
 
     /// Creates the clients; nothing is contacted yet.
-    package init(topology: Topology, timeout: Duration, logger: Logger) throws(ReplicationError) {
-        self.topology = topology
+    /// - Parameter clients: the command's shared clients (the pair, and its admin clients).
+    package init(clients: ClusterClients, timeout: Duration, logger: Logger) throws(ReplicationError) {
+        self.topology = clients.topology
         self.timeout = timeout
         self.logger = logger
-        let clients = try TranslationClients(topology: topology, job: "failover", timeout: timeout, logger: logger)
+        let clients = try TranslationClients(clients: clients, job: "failover", timeout: timeout)
         (sourceAdmin, targetAdmin) = (clients.sourceAdmin, clients.targetAdmin)
         (targetReader, sourceReader) = (clients.targetReader, clients.sourceReader)
         translator = OffsetTranslator(reader: targetReader)

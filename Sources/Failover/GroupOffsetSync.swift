@@ -9,7 +9,8 @@ import Topology
 /// (only while a group has no active members there, and never backwards), and records each translation in
 /// the checkpoint topic. It also writes the offset-sync topic that narrows later translations.
 ///
-/// Runs on its own thread with its own clients, so a slow cluster never stalls the copy loop.
+/// Runs on its own thread, so a slow cluster never stalls the copy loop; it takes the command's shared admin
+/// clients and has its own producer and target reader.
 /// A position is translated only once the engine has copied every source record before it.
 ///
 /// `@unchecked Sendable`: handed from the service to one dedicated thread at a time (the periodic loop,
@@ -36,21 +37,23 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
     /// Creates the sync and its clients.
     /// - Parameters:
     ///   - state: the engine's state: what it copied, and whether this instance leads the sync (group mode).
+    ///   - clients: the command's shared clients (the admin clients).
     ///   - timeout: of one Kafka request.
     /// - Throws: ``ReplicationError`` `.fatal` when a client cannot be created.
-    package init(topology: Topology, state: ReplicationState, timeout: Duration, observer: (any ReplicationObserver)?, logger: Logger) throws(ReplicationError) {
+    package init(
+        topology: Topology, state: ReplicationState, clients: ClusterClients, timeout: Duration, observer: (any ReplicationObserver)?,
+        logger: Logger
+    ) throws(ReplicationError) {
         self.observer = observer
         self.topology = topology
         self.state = state
         self.timeout = timeout
         self.logger = logger
-        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "groups")
-        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "groups")
         do {
-            sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
-            producer = try KafkaProducer(configuration: target, overrides: ["linger.ms": "0"], logger: logger)
-            reader = try TargetReader(target: target, groupID: "regionbridge.\(topology.pair).translate", timeout: timeout, logger: logger)
+            sourceAdmin = try clients.admin(.source)
+            targetAdmin = try clients.admin(.target)
+            producer = try KafkaProducer(configuration: clients.configuration(.target, job: "groups"), overrides: ["linger.ms": "0"], logger: logger)
+            reader = try clients.reader(.target, job: "translate", timeout: timeout)
         } catch {
             throw ReplicationError(.fatal, "cannot create Kafka clients for the group-offset sync: \(error)")
         }

@@ -3,24 +3,23 @@ import Logging
 import Replication
 import Topology
 
-/// The clients `failover`, `translate-offsets` and `failback` use: an admin client and a reader on each cluster.
+/// The clients `failover`, `translate-offsets` and `failback` use: the command's shared admin client of each
+/// cluster, and a reader of its own on each.
 struct TranslationClients {
     let sourceAdmin: KafkaAdmin
     let targetAdmin: KafkaAdmin
     let targetReader: TargetReader
     let sourceReader: TargetReader
 
-    /// Creates them for `job` (part of the client ids and of the readers' group id); nothing is contacted yet.
+    /// Takes the admin clients and makes the readers for `job` (part of the readers' client ids and group id);
+    /// nothing is contacted yet.
     /// - Throws: `ReplicationError` `.fatal` when a client cannot be created from the topology's properties.
-    init(topology: Topology, job: String, timeout: Duration, logger: Logger) throws(ReplicationError) {
-        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: job)
-        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: job)
-        let groupID = "regionbridge.\(topology.pair).\(job)"
+    init(clients: ClusterClients, job: String, timeout: Duration) throws(ReplicationError) {
         do {
-            sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
-            targetReader = try TargetReader(target: target, groupID: groupID, timeout: timeout, logger: logger)
-            sourceReader = try TargetReader(target: source, groupID: groupID, timeout: timeout, logger: logger, cluster: "source")
+            sourceAdmin = try clients.admin(.source)
+            targetAdmin = try clients.admin(.target)
+            targetReader = try clients.reader(.target, job: job, timeout: timeout)
+            sourceReader = try clients.reader(.source, job: job, timeout: timeout)
         } catch {
             throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
         }

@@ -54,23 +54,27 @@ package struct ReconcileOptions: Sendable {
 /// never saw there is ``FindingKind/unknownAtSource``, the report gives the time of the last source scan
 /// (``SourceKnowledge``), and step 4 is skipped with a warning.
 package final class Reconciler {
-    private let topology: Topology
+    private let clients: ClusterClients
+    private var topology: Topology { clients.topology }
     private let settings: ReconcileSettings
     private let options: ReconcileOptions
     private let logger: Logger
     private let progress: (String) -> Void
 
-    /// - Parameter progress: receives a line every couple of seconds during long scans (stderr in the CLI).
+    /// - Parameters:
+    ///   - clients: the command's shared clients (the pair; metadata, lag and group positions go through its admin
+    ///     clients; the scanners and readers are the reconciliation's own).
+    ///   - progress: receives a line every couple of seconds during long scans (stderr in the CLI).
     /// - Throws: ``ReconcileError`` `.configuration` when the topology has no `reconcile:` section or the
     ///   window is empty.
-    package init(topology: Topology, options: ReconcileOptions, logger: Logger, progress: @escaping (String) -> Void = { _ in }) throws(ReconcileError) {
-        guard let settings = topology.reconcile else {
+    package init(clients: ClusterClients, options: ReconcileOptions, logger: Logger, progress: @escaping (String) -> Void = { _ in }) throws(ReconcileError) {
+        guard let settings = clients.topology.reconcile else {
             throw ReconcileError(.configuration, "the topology has no reconcile: section (postgres_dsn, committed_query, topics)")
         }
         guard options.since > options.grace else {
             throw ReconcileError(.configuration, "--since (\(options.since)) must be longer than --grace (\(options.grace)): the window would be empty")
         }
-        self.topology = topology
+        self.clients = clients
         self.settings = settings
         self.options = options
         self.logger = logger
@@ -170,11 +174,11 @@ package final class Reconciler {
         }
 
         let source = try EventScanner(
-            configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "reconcile"),
+            configuration: clients.configuration(.source, job: "reconcile"),
             groupID: "regionbridge.\(topology.pair).reconcile", cluster: "source \(topology.source.region)",
             timeout: options.requestTimeout, logger: logger)
         let target = try EventScanner(
-            configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "reconcile"),
+            configuration: clients.configuration(.target, job: "reconcile"),
             groupID: "regionbridge.\(topology.pair).reconcile", cluster: "target \(topology.target.region)",
             timeout: options.requestTimeout, logger: logger)
         let (sourcePartitions, targetPartitions) = try partitions(report: &report)
@@ -236,11 +240,10 @@ package final class Reconciler {
     /// librdkafka's numeric code) is noted in `report.source` and has no partitions; any other failure, and any
     /// failure of the target, throws.
     private func partitions(report: inout ReconcileReport) throws(ReconcileError) -> (source: [TopicPartition], target: [TopicPartition]) {
-        func metadata(_ endpoint: ClusterEndpoint) -> Result<[String: [Int32]], KafkaError> {
+        func metadata(_ cluster: ClusterRole) -> Result<[String: [Int32]], KafkaError> {
             do throws(KafkaError) {
-                let admin = try KafkaAdmin(configuration: endpoint.kafkaConfiguration(pair: topology.pair, job: "reconcile"), logger: logger)
                 var topics: [String: [Int32]] = [:]
-                for topic in try admin.topics(timeout: options.requestTimeout) where topic.errorName == nil {
+                for topic in try clients.topics(cluster, timeout: options.requestTimeout) where topic.errorName == nil {
                     topics[topic.name] = topic.partitions
                 }
                 return .success(topics)
@@ -252,7 +255,7 @@ package final class Reconciler {
             ReconcileError(.unreachable, "cannot reach the \(side) cluster \(endpoint.region) at \(endpoint.bootstrapServers): \(error)")
         }
         var sourceTopics: [String: [Int32]] = [:]
-        switch metadata(topology.source) {
+        switch metadata(.source) {
         case .success(let topics):
             sourceTopics = topics
         case .failure(let error) where error.isUnreachable:
@@ -262,7 +265,7 @@ package final class Reconciler {
             throw unreachable(topology.source, "source", error)
         }
         let targetTopics: [String: [Int32]]
-        switch metadata(topology.target) {
+        switch metadata(.target) {
         case .success(let topics): targetTopics = topics
         case .failure(let error): throw unreachable(topology.target, "target", error)
         }
@@ -305,9 +308,9 @@ package final class Reconciler {
 
     private func describeReplication(into report: inout ReconcileReport) throws(ReconcileError) {
         do throws(ReplicationError) {
-            let lag = try LagReader(topology: topology, timeout: options.requestTimeout, logger: logger).report()
+            let lag = try LagReader(clients: clients, timeout: options.requestTimeout).report()
             report.partitions = lag.partitions
-            let failover = try ConsumerFailover(topology: topology, timeout: options.requestTimeout, logger: logger)
+            let failover = try ConsumerFailover(clients: clients, timeout: options.requestTimeout, logger: logger)
             for group in try failover.selectedGroups() {
                 report.groups += try failover.translate(group: group)
             }

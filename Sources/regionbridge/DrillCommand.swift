@@ -60,7 +60,7 @@ struct DrillCommand: ParsableCommand {
         let report: DrillReport
         do {
             let runner = try DrillRunner(
-                topology: topology, topologyFile: options.topology,
+                clients: ClusterClients(topology: topology, logger: logger), topologyFile: options.topology,
                 options: DrillOptions(
                     groups: groups.isEmpty ? nil : groups, failback: failback, sample: sample.duration, since: since.duration,
                     grace: grace.duration, requestTimeout: requestTimeout.duration),

@@ -57,17 +57,20 @@ struct FailbackCommand: ParsableCommand {
         let topology = try options.load()
         let logger = options.bootstrapLogging()
         let reversePair = try findReversePair(topology)
+        let clients = ClusterClients(topology: topology, logger: logger)
         let timeout = requestTimeout.duration
         var output = FailbackOutput(topology: topology, reverseFile: reversePair?.file)
         let failback: ConsumerFailback
         var reverseFailover: ConsumerFailover?
         do {
-            failback = try ConsumerFailback(topology: topology, timeout: timeout, logger: logger)
+            failback = try ConsumerFailback(clients: clients, timeout: timeout, logger: logger)
             let plan = try failback.plan(groups: groups)
             output.plan = plan
             output.refusals = plan.refusals
             if let reversePair {
-                let failover = try ConsumerFailover(topology: reversePair.topology, timeout: timeout, logger: logger)
+                // The reverse pair's clients: the same two clusters with the roles swapped, a set of their own.
+                let failover = try ConsumerFailover(
+                    clients: ClusterClients(topology: reversePair.topology, logger: logger), timeout: timeout, logger: logger)
                 reverseFailover = failover
                 let missing = try failover.positionsWithoutCopy(groups: groups)
                 if missing.isEmpty {
@@ -87,7 +90,7 @@ struct FailbackCommand: ParsableCommand {
             throw CommandFailure(exitCode: .runtime, message: "\(error)")
         }
         output.refusals = output.refusals.reduce(into: []) { kept, reason in if !kept.contains(reason) { kept.append(reason) } }
-        output.payments = namePayments(topology, plan: output.plan, logger: logger)
+        output.payments = namePayments(clients, plan: output.plan, logger: logger)
 
         if !output.refusals.isEmpty {
             print(output.render(format))
@@ -138,8 +141,8 @@ struct FailbackCommand: ParsableCommand {
 
     /// The committed payments among the never-replicated records, from a read-only reconcile; `nil` without a
     /// `reconcile:` section or without such records in its topics.
-    private func namePayments(_ topology: Topology, plan: FailbackPlan, logger: Logger) -> FailbackPayments? {
-        guard let settings = topology.reconcile else { return nil }
+    private func namePayments(_ clients: ClusterClients, plan: FailbackPlan, logger: Logger) -> FailbackPayments? {
+        guard let settings = clients.topology.reconcile else { return nil }
         let records = plan.notReplicated.filter { settings.topics.contains($0.key.topic) }.values.reduce(0, +)
         guard records > 0 else { return nil }
         var window = since?.duration ?? .seconds(86_400)
@@ -148,7 +151,7 @@ struct FailbackCommand: ParsableCommand {
         }
         do {
             let report = try Reconciler(
-                topology: topology,
+                clients: clients,
                 options: ReconcileOptions(
                     since: window, grace: .zero, requestTimeout: requestTimeout.duration, readOnly: true, describeReplication: false),
                 logger: logger

@@ -43,17 +43,14 @@ struct LagCommand: ParsableCommand {
     func run() throws {
         let topology = try options.load()
         let logger = options.bootstrapLogging()
-        let reader: LagReader
-        do { reader = try LagReader(topology: topology, timeout: requestTimeout.duration, logger: logger) } catch {
-            throw CommandFailure(exitCode: error.exitCode, message: error.message)
-        }
+        let clients = ClusterClients(topology: topology, logger: logger)
+        let reader = LagReader(clients: clients, timeout: requestTimeout.duration)
         let report = { () throws(ReplicationError) -> LagReport in
             var report = try reader.report()
             if topology.heartbeats.isEnabled {
                 do {
                     report.heartbeat = try HeartbeatTail.read(
-                        topic: topology.heartbeatCopyTopic, pair: topology.pair,
-                        configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "lag"),
+                        topic: topology.heartbeatCopyTopic, in: .target, clients: clients,
                         timeout: requestTimeout.duration, logger: logger)
                 } catch {
                     throw ReplicationError(.targetUnavailable, "cannot read heartbeat topic \(topology.heartbeatCopyTopic) in the target cluster \(topology.target.region): \(error)")

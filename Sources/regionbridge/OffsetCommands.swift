@@ -30,7 +30,8 @@ struct TranslateOffsetsCommand: ParsableCommand {
         let topology = try options.load()
         let logger = options.bootstrapLogging()
         do {
-            let failover = try ConsumerFailover(topology: topology, timeout: requestTimeout.duration, logger: logger)
+            let failover = try ConsumerFailover(
+                clients: ClusterClients(topology: topology, logger: logger), timeout: requestTimeout.duration, logger: logger)
             print(PositionTable.render(try failover.translate(group: group), format: format))
         } catch {
             throw CommandFailure(exitCode: ExitCode.runtime, message: error.message)
@@ -72,7 +73,8 @@ struct FailoverCommand: ParsableCommand {
         let logger = options.bootstrapLogging()
         let positions: [GroupPartitionPosition]
         do {
-            let failover = try ConsumerFailover(topology: topology, timeout: requestTimeout.duration, logger: logger)
+            let failover = try ConsumerFailover(
+                clients: ClusterClients(topology: topology, logger: logger), timeout: requestTimeout.duration, logger: logger)
             positions = try failover.plan(groups: groups)
             print(PositionTable.render(positions, format: format))
             if apply {

@@ -51,8 +51,9 @@ struct ReconcileCommand: ParsableCommand {
         let logger = options.bootstrapLogging()
         let report: ReconcileReport
         do {
+            // One admin client per cluster; the topic lists are asked once and reused for the run's minute or so.
             let reconciler = try Reconciler(
-                topology: topology,
+                clients: ClusterClients(topology: topology, metadataMaxAge: .seconds(60), logger: logger),
                 options: ReconcileOptions(
                     since: since.duration, until: until?.date, grace: grace.duration, rescan: rescan, requestTimeout: requestTimeout.duration),
                 logger: logger,

@@ -54,17 +54,20 @@ struct RunCommand: AsyncParsableCommand {
             replication.acceptGaps.insert(TopicPartition(String(text[..<slash]), partition))
         }
         let logger = options.bootstrapLogging()
-        let monitoring = try RunMonitoring.make(topology: topology, alertsFile: alertsFile, logger: logger)
+        // One admin client per cluster for every part of the run (engine, group sync, probe, alerts, heartbeats, watch).
+        let clients = ClusterClients(topology: topology, logger: logger)
+        let monitoring = try RunMonitoring.make(topology: topology, clients: clients, alertsFile: alertsFile, logger: logger)
         replication.observer = monitoring.observer
         replication.positions = monitoring.positions
-        let engine = ReplicationEngine(topology: topology, options: replication, logger: logger)
+        let engine = ReplicationEngine(topology: topology, options: replication, clients: clients, logger: logger)
         let result = Mutex<[PartitionSummary]>([])
         // The consumer-group offset sync runs next to the engine, fed by its state; only when groups are selected.
         var groupSync: GroupOffsetSync?
         if !topology.groups.include.isEmpty {
             do {
                 groupSync = try GroupOffsetSync(
-                    topology: topology, state: engine.state, timeout: requestTimeout.duration, observer: monitoring.observer, logger: logger)
+                    topology: topology, state: engine.state, clients: clients, timeout: requestTimeout.duration, observer: monitoring.observer,
+                    logger: logger)
             } catch {
                 throw CommandFailure(exitCode: error.exitCode, message: error.message)
             }
@@ -75,15 +78,15 @@ struct RunCommand: AsyncParsableCommand {
         if topology.heartbeats.isEnabled, !untilCaughtUp {
             let state = engine.state
             heartbeats = [
-                NonFatal(service: HeartbeatWriter(topology: topology, leads: { state.leadsGroupSync }, logger: logger),
+                NonFatal(service: HeartbeatWriter(clients: clients, leads: { state.leadsGroupSync }, logger: logger),
                          what: "heartbeat writer", logger: logger),
-                NonFatal(service: HeartbeatReader(topology: topology, observer: monitoring.observer, logger: logger),
+                NonFatal(service: HeartbeatReader(clients: clients, observer: monitoring.observer, logger: logger),
                          what: "heartbeat reader", logger: logger),
             ]
         }
         // Continuous reconciliation (reconcile.continuous), on a thread of its own; Postgres never holds up the copy.
         let watch = RPOWatchService.make(
-            topology: topology, untilCaughtUp: untilCaughtUp, positions: monitoring.positions, observer: monitoring.observer,
+            clients: clients, untilCaughtUp: untilCaughtUp, positions: monitoring.positions, observer: monitoring.observer,
             rpoObserver: monitoring.rpoObserver, logger: logger)
         let reconciling: [any Service] = watch.map { [NonFatal(service: $0, what: "continuous reconciliation", logger: logger)] } ?? []
         monitoring.readiness.running(true)

@@ -1,3 +1,4 @@
+import Kafka
 import Logging
 import Monitoring
 import Replication
@@ -21,7 +22,7 @@ struct RunMonitoring {
 
     /// Builds the monitoring side of a run.
     /// - Throws: ``CommandFailure`` (exit 2) when the alerts file cannot be opened or the target's client properties are bad.
-    static func make(topology: Topology, alertsFile: String?, logger: Logger) throws(CommandFailure) -> RunMonitoring {
+    static func make(topology: Topology, clients: ClusterClients, alertsFile: String?, logger: Logger) throws(CommandFailure) -> RunMonitoring {
         let prometheus = PrometheusSetup()
         let readiness = BridgeReadiness()
         let metrics = BridgeMetrics(pair: topology.pair, factory: prometheus.factory)
@@ -34,7 +35,7 @@ struct RunMonitoring {
                 unresolved = file.firingAtOpen
                 sinks.append(file)
             }
-            sinks.append(try KafkaAlertSink(topology: topology, logger: logger))
+            sinks.append(try KafkaAlertSink(clients: clients, logger: logger))
         } catch {
             throw CommandFailure(exitCode: ExitCode.usage, message: error.message)
         }
@@ -46,10 +47,12 @@ struct RunMonitoring {
         let replicated = ReplicatedEndpoint(positions: positions, metrics: SyncWaitMetrics(pair: topology.pair, factory: prometheus.factory))
         let server = MetricsServer(
             host: topology.metrics.host, port: topology.metrics.port,
-            routes: prometheus.routes(isReady: { readiness.isReady }, replicated: replicated), logger: logger)
+            routes: prometheus.routes(
+                isReady: { readiness.isReady }, replicated: replicated, beforeScrape: { metrics.kafkaClients(KafkaClientCensus.total) }),
+            logger: logger)
         // The engine reports lag itself (once a second, also while the target stops answering); the probe only
         // watches whether both clusters answer.
-        let probe = MonitorProbe(topology: topology, observer: observer, measuresLag: false, logger: logger)
+        let probe = MonitorProbe(clients: clients, observer: observer, measuresLag: false, logger: logger)
         let endpoint = NonFatal(service: server, what: "metrics and health endpoint at \(topology.metrics.listen)", logger: logger)
         return RunMonitoring(observer: observer, rpoObserver: rpoObserver, readiness: readiness, positions: positions, services: [endpoint, alerter, probe])
     }

@@ -21,9 +21,10 @@ struct RPOWatchService: Service, CustomStringConvertible {
     /// no `reconcile.continuous`, a one-shot `--until-caught-up` copy, or group mode (not supported yet: an instance
     /// only knows the replicated positions of the partitions it owns).
     static func make(
-        topology: Topology, untilCaughtUp: Bool, positions: ReplicatedPositions, observer: any ReplicationObserver,
+        clients: ClusterClients, untilCaughtUp: Bool, positions: ReplicatedPositions, observer: any ReplicationObserver,
         rpoObserver: any RPOObserver, logger: Logger
     ) -> RPOWatchService? {
+        let topology = clients.topology
         guard let continuous = topology.reconcile?.continuous, !untilCaughtUp else { return nil }
         guard topology.instances.mode == .single else {
             logger.warning("reconcile.continuous is not supported in group mode yet: pair \(topology.pair) is not reconciled continuously (run regionbridge reconcile instead)")
@@ -31,7 +32,7 @@ struct RPOWatchService: Service, CustomStringConvertible {
         }
         do {
             let reconciler = try ContinuousReconciler(
-                topology: topology, positions: positions, observer: observer, rpoObserver: rpoObserver, logger: logger)
+                clients: clients, positions: positions, observer: observer, rpoObserver: rpoObserver, logger: logger)
             logger.notice("continuous reconciliation of pair \(topology.pair): \(continuous)")
             return RPOWatchService(reconciler: reconciler, pair: topology.pair)
         } catch {

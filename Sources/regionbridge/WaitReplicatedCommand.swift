@@ -44,7 +44,7 @@ struct WaitReplicatedCommand: ParsableCommand {
         let start = ContinuousClock.now
         let deadline = start + timeout.duration
         let check: ReplicatedCheck
-        do { check = try ReplicatedCheck(topology: topology, timeout: requestTimeout.duration, logger: logger) } catch {
+        do { check = try ReplicatedCheck(clients: ClusterClients(topology: topology, logger: logger), timeout: requestTimeout.duration) } catch {
             throw CommandFailure(exitCode: error.exitCode, message: error.message)
         }
         let source = TopicPartition(topic, partition)

@@ -21,7 +21,7 @@ final class HeartbeatWriterOnTansuTests: XCTestCase {
             target: ClusterEndpoint(region: "eu-west", bootstrapServers: "127.0.0.1:1"), topics: TopicSelection(include: ["payments"]),
             heartbeats: HeartbeatSettings(interval: .seconds(1)))
         let leads = Atomic<Bool>(false)
-        let writer = try HeartbeatWriting(topology: topology, leads: { leads.load(ordering: .relaxed) }, timeout: .seconds(10), logger: logger)
+        let writer = try HeartbeatWriting(clients: ClusterClients(topology: topology, logger: logger), leads: { leads.load(ordering: .relaxed) }, timeout: .seconds(10), logger: logger)
         let admin = try KafkaAdmin(configuration: topology.source.kafkaConfiguration(pair: "p"), logger: logger)
         let topic = "regionbridge.p.heartbeats"
 

@@ -89,7 +89,7 @@ final class MonitoringOnTansuTests: TwoRegionTestCase {
         let topology = Topology(
             pair: "us-east-to-eu-west", source: ClusterEndpoint(region: "us-east", bootstrapServers: source.bootstrap),
             target: ClusterEndpoint(region: "eu-west", bootstrapServers: target.bootstrap), topics: TopicSelection(include: ["payments"]))
-        let sink = try KafkaAlertSink(topology: topology, logger: Logger(label: "test"))
+        let sink = try KafkaAlertSink(clients: ClusterClients(topology: topology, logger: Logger(label: "test")), logger: Logger(label: "test"))
         XCTAssertEqual(sink.topic, "regionbridge.us-east-to-eu-west.alerts")
         let at = Date(timeIntervalSince1970: 1_800_000_000)
         let events = [

@@ -95,7 +95,7 @@ final class ServicesStopTogetherTests: XCTestCase {
     /// does not wait for it.
     func testTheKafkaSinkDoesNotHoldItsLockWhileCreatingTheTopic() throws {
         let nowhere = "127.0.0.1:\(try freeLoopbackPort())"
-        let sink = try KafkaAlertSink(topology: topology(source: nowhere, target: nowhere), timeout: .seconds(4), logger: logger)
+        let sink = try KafkaAlertSink(clients: ClusterClients(topology: topology(source: nowhere, target: nowhere), logger: logger), timeout: .seconds(4), logger: logger)
         let event = AlertEvent(alert: .clusterUnreachable, state: .firing, severity: .critical, pair: "p", cluster: .target, at: Date())
         let creating = Thread { _ = try? sink.deliver([event]) }
         creating.start()
@@ -115,7 +115,7 @@ final class ServicesStopTogetherTests: XCTestCase {
         defer { target.stop() }
         var topology = topology(source: target.bootstrap, target: target.bootstrap)
         topology.target.properties = ["queue.buffering.max.messages": "1"]
-        let sink = try KafkaAlertSink(topology: topology, logger: logger)
+        let sink = try KafkaAlertSink(clients: ClusterClients(topology: topology, logger: logger), logger: logger)
         let events = (0..<12).map { index in
             AlertEvent(alert: .replicationLag, state: index % 2 == 0 ? .firing : .resolved, severity: .warning, pair: "p",
                        partition: TopicPartition("payments", Int32(index)), lagRecords: Int64(index), lagSeconds: 1, at: Date())
@@ -140,7 +140,7 @@ final class ServicesStopTogetherTests: XCTestCase {
         let topology = topology(source: "127.0.0.1:1", target: "127.0.0.1:2", secret: "pw-service-d6f7")
         let engine = ReplicationEngine(topology: topology, logger: logger)
         let services: [any Service] = [
-            MonitorProbe(topology: topology, observer: BridgeReadiness(), logger: logger),
+            MonitorProbe(clients: ClusterClients(topology: topology, logger: logger), observer: BridgeReadiness(), logger: logger),
             LagAlerter(settings: topology.lag, pair: topology.pair, sinks: [], logger: logger),
             BridgeService(engine: engine),
         ]

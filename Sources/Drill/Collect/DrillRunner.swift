@@ -16,7 +16,8 @@ import Topology
 ///
 /// Blocks the calling thread; not for concurrent use.
 package final class DrillRunner {
-    private let topology: Topology
+    private let clients: ClusterClients
+    private var topology: Topology { clients.topology }
     private let topologyFile: String
     private let options: DrillOptions
     private let logger: Logger
@@ -26,29 +27,31 @@ package final class DrillRunner {
     private let lagReader: LagReader
     private let failover: ConsumerFailover
 
-    /// Creates the Kafka clients; nothing is contacted yet.
+    /// Takes the admin clients and makes the readers; nothing is contacted yet.
     /// - Parameters:
+    ///   - clients: the command's shared clients (the pair and its admin clients); ask metadata fresh (`metadataMaxAge`
+    ///     zero): the drill measures how long each cluster takes to answer.
     ///   - topologyFile: where `topology` was read from; its folder is searched for the failback topology.
     ///   - environment: values for `${VAR}` references in the failback topology.
     /// - Throws: ``DrillError`` when a client cannot be created (bad properties).
     package init(
-        topology: Topology, topologyFile: String, options: DrillOptions, logger: Logger,
+        clients: ClusterClients, topologyFile: String, options: DrillOptions, logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(DrillError) {
-        self.topology = topology
+        self.clients = clients
         self.topologyFile = topologyFile
         self.options = options
         self.logger = logger
         self.environment = environment
         do {
-            sourceAdmin = try KafkaAdmin(configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "drill"), logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "drill"), logger: logger)
+            sourceAdmin = try clients.admin(.source)
+            targetAdmin = try clients.admin(.target)
         } catch {
             throw DrillError("cannot create Kafka clients: \(error)")
         }
         do {
-            lagReader = try LagReader(topology: topology, timeout: options.requestTimeout, logger: logger)
-            failover = try ConsumerFailover(topology: topology, timeout: options.requestTimeout, logger: logger)
+            lagReader = LagReader(clients: clients, timeout: options.requestTimeout)
+            failover = try ConsumerFailover(clients: clients, timeout: options.requestTimeout, logger: logger)
         } catch {
             throw DrillError(error.message)
         }
@@ -278,7 +281,7 @@ package final class DrillRunner {
         guard topology.reconcile != nil else { return (nil, nil, []) }
         do {
             let reconciler = try Reconciler(
-                topology: topology,
+                clients: clients,
                 options: ReconcileOptions(
                     since: options.since, grace: options.grace, requestTimeout: options.requestTimeout, readOnly: true,
                     describeReplication: false),
@@ -300,7 +303,7 @@ package final class DrillRunner {
     private func newestHeartbeat(_ topic: TopicMetadata) -> HeartbeatFacts {
         do {
             let consumer = try KafkaConsumer(
-                configuration: topology.target.kafkaConfiguration(pair: topology.pair, job: "drill"),
+                configuration: clients.configuration(.target, job: "drill"),
                 groupID: "regionbridge.\(topology.pair).drill",
                 defaults: ["fetch.wait.max.ms": "10"], overrides: ["enable.partition.eof": "true", "enable.auto.commit": "false"], logger: logger)
             defer { consumer.close() }

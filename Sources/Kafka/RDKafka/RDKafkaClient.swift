@@ -18,14 +18,21 @@ final class RDKafkaClient: @unchecked Sendable {
     /// The values of the configuration's secret properties: librdkafka's log lines and errors can quote them
     /// (an unparsable `sasl.oauthbearer.config`, a keystore path), so they are masked before anything is printed.
     private let secrets: [String]
+    /// The bridge's name for the client (the `client.id` unless a cluster's properties set another), under which
+    /// ``KafkaClientCensus`` counts it.
+    let clientID: String
 
-    private init(handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger, retained: AnyObject?, secrets: [String]) {
+    private init(
+        handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger, retained: AnyObject?, secrets: [String], clientID: String
+    ) {
         self.handle = handle
         self.logQueue = logQueue
         self.kind = kind
         self.logger = logger
         self.retained = retained
         self.secrets = secrets
+        self.clientID = clientID
+        KafkaClientCensus.created(clientID)
     }
 
     /// The secret property values of a configuration, longest first (so a value containing another is masked whole).
@@ -42,6 +49,7 @@ final class RDKafkaClient: @unchecked Sendable {
     deinit {
         rd_kafka_queue_destroy(logQueue)
         rd_kafka_destroy(handle)
+        KafkaClientCensus.destroyed(clientID)
     }
 
     /// Creates a client; `properties` are applied last, so callers' settings override defaults.
@@ -83,7 +91,8 @@ final class RDKafkaClient: @unchecked Sendable {
         let logQueue = rd_kafka_queue_new(handle)!
         rd_kafka_set_log_queue(handle, logQueue)
         return RDKafkaClient(
-            handle: handle, logQueue: logQueue, kind: kind, logger: logger, retained: retained, secrets: secretValues(of: configuration))
+            handle: handle, logQueue: logQueue, kind: kind, logger: logger, retained: retained, secrets: secretValues(of: configuration),
+            clientID: configuration.clientID)
     }
 
     /// Defaults of every client, under the kind's own defaults and the user's properties.

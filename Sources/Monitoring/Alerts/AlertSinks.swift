@@ -126,20 +126,20 @@ package final class KafkaAlertSink: AlertSink {
     /// The alerts topic of a pair: `regionbridge.<pair>.alerts`.
     package static func topic(for topology: Topology) -> String { topology.internalTopicPrefix + "alerts" }
 
-    /// Creates the clients; no request is made until the first delivery.
+    /// Creates the producer; no request is made until the first delivery.
     /// - Parameters:
+    ///   - clients: the command's shared clients (the target's admin client creates the topic).
     ///   - timeout: how long creating the topic may take. Default 5 s.
     ///   - retryInterval: the least time between two attempts to create the topic. Default 10 s.
     /// - Throws: ``AlertSinkError`` when a client cannot be created (bad properties).
-    package init(topology: Topology, timeout: Duration = .seconds(5), retryInterval: Duration = .seconds(10), logger: Logger) throws(AlertSinkError) {
-        topic = Self.topic(for: topology)
+    package init(clients: ClusterClients, timeout: Duration = .seconds(5), retryInterval: Duration = .seconds(10), logger: Logger) throws(AlertSinkError) {
+        topic = Self.topic(for: clients.topology)
         self.timeout = timeout
         self.retryInterval = retryInterval
         self.logger = logger
-        let configuration = topology.target.kafkaConfiguration(pair: topology.pair, job: "alerts")
         do {
-            admin = try KafkaAdmin(configuration: configuration, logger: logger)
-            let producer = try KafkaProducer(configuration: configuration, overrides: ["linger.ms": "0"], logger: logger)
+            admin = try clients.admin(.target)
+            let producer = try KafkaProducer(configuration: clients.configuration(.target, job: "alerts"), overrides: ["linger.ms": "0"], logger: logger)
             state = Mutex(State(producer: producer))
         } catch {
             throw AlertSinkError("cannot write alerts to topic \(topic): \(error)")

@@ -15,7 +15,8 @@ import Topology
 /// finds the newest heartbeat at once; the records found that way give no latency sample.
 /// A `Service` on a thread of its own (`regionbridge-heartbeat-reader`).
 package struct HeartbeatReader: Service, CustomStringConvertible {
-    private let topology: Topology
+    private let clients: ClusterClients
+    private var topology: Topology { clients.topology }
     private let observer: any ReplicationObserver
     private let tick: Duration
     private let timeout: Duration
@@ -23,10 +24,11 @@ package struct HeartbeatReader: Service, CustomStringConvertible {
 
     /// Creates a reader.
     /// - Parameters:
+    ///   - clients: the command's shared clients (the target's admin client; the reader has a consumer of its own).
     ///   - tick: how often the age is reported. Default 1 s.
     ///   - timeout: of one metadata or offsets request. Default 5 s.
-    package init(topology: Topology, observer: any ReplicationObserver, tick: Duration = .seconds(1), timeout: Duration = .seconds(5), logger: Logger) {
-        self.topology = topology
+    package init(clients: ClusterClients, observer: any ReplicationObserver, tick: Duration = .seconds(1), timeout: Duration = .seconds(5), logger: Logger) {
+        self.clients = clients
         self.observer = observer
         self.tick = tick
         self.timeout = timeout
@@ -40,7 +42,7 @@ package struct HeartbeatReader: Service, CustomStringConvertible {
     /// - Throws: `KafkaError` when the target's client properties are bad.
     package func run() async throws {
         guard topology.heartbeats.isEnabled else { return }
-        let reading = try HeartbeatFollowing(topology: topology, timeout: timeout, logger: logger)
+        let reading = try HeartbeatFollowing(clients: clients, timeout: timeout, logger: logger)
         let (stop, observer, tick) = (StopSignal(), observer, tick)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
@@ -81,15 +83,15 @@ final class HeartbeatFollowing: @unchecked Sendable {
     private var nextLook = ContinuousClock.now
     private var failing = false
 
-    init(topology: Topology, timeout: Duration, logger: Logger) throws(KafkaError) {
+    init(clients: ClusterClients, timeout: Duration, logger: Logger) throws(KafkaError) {
+        let topology = clients.topology
         self.topology = topology
         topic = topology.heartbeatCopyTopic
         self.timeout = timeout
         self.logger = logger
-        let configuration = topology.target.kafkaConfiguration(pair: topology.pair, job: "heartbeat-reader")
-        admin = try KafkaAdmin(configuration: configuration, logger: logger)
+        admin = try clients.admin(.target)
         consumer = try KafkaConsumer(
-            configuration: configuration, groupID: "\(bridgeGroupPrefix)\(topology.pair).heartbeats",
+            configuration: clients.configuration(.target, job: "heartbeat-reader"), groupID: "\(bridgeGroupPrefix)\(topology.pair).heartbeats",
             defaults: ["fetch.wait.max.ms": "100"], overrides: ["auto.offset.reset": "earliest", "enable.partition.eof": "false"],
             logger: logger)
     }

@@ -2,6 +2,8 @@ import Formats
 import Foundation
 import Kafka
 import Logging
+import Replication
+import Topology
 
 /// One heartbeat: the record the bridge writes to `regionbridge.<pair>.heartbeats` in the source every
 /// `heartbeats.interval`, and finds again, copied, in the target.
@@ -78,13 +80,15 @@ package struct HeartbeatReading: Sendable, Equatable {
 
 /// Reads the newest heartbeat of a topic from its partitions' tails, from one cluster alone.
 package enum HeartbeatTail {
-    /// Reads the last record of each partition of `topic` (up to the end of the log, found by fetching).
+    /// Reads the last record of each partition of `topic` in `cluster` (up to the end of the log, found by
+    /// fetching), with a consumer made for the read and the command's shared admin client.
     /// - Throws: `KafkaError` when the cluster cannot be read.
     package static func read(
-        topic: String, pair: String, configuration: KafkaClientConfiguration, timeout: Duration, logger: Logger
+        topic: String, in cluster: ClusterRole, clients: ClusterClients, timeout: Duration, logger: Logger
     ) throws(KafkaError) -> HeartbeatReading {
-        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
-        guard let metadata = try admin.topics(timeout: timeout).first(where: { $0.name == topic }), metadata.errorName == nil else {
+        let pair = clients.topology.pair
+        let configuration = clients.configuration(cluster, job: "lag")
+        guard let metadata = try clients.topics(cluster, timeout: timeout).first(where: { $0.name == topic }), metadata.errorName == nil else {
             return HeartbeatReading(topic: topic, newestWrittenAt: nil, exists: false)
         }
         let consumer = try KafkaConsumer(

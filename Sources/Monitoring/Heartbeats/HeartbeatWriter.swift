@@ -13,17 +13,19 @@ import Topology
 /// previous heartbeat is not yet acknowledged (the source does not answer) no new one is queued, so an outage
 /// leaves one heartbeat waiting, not thousands.
 package struct HeartbeatWriter: Service, CustomStringConvertible {
-    private let topology: Topology
+    private let clients: ClusterClients
+    private var topology: Topology { clients.topology }
     private let leads: @Sendable () -> Bool
     private let timeout: Duration
     private let logger: Logger
 
     /// Creates a writer.
     /// - Parameters:
+    ///   - clients: the command's shared clients (the source's admin client creates the topic).
     ///   - leads: whether this instance writes now (`ReplicationState.leadsGroupSync`); default always.
     ///   - timeout: how long creating the topic may take. Default 10 s.
-    package init(topology: Topology, leads: @escaping @Sendable () -> Bool = { true }, timeout: Duration = .seconds(10), logger: Logger) {
-        self.topology = topology
+    package init(clients: ClusterClients, leads: @escaping @Sendable () -> Bool = { true }, timeout: Duration = .seconds(10), logger: Logger) {
+        self.clients = clients
         self.leads = leads
         self.timeout = timeout
         self.logger = logger
@@ -36,7 +38,7 @@ package struct HeartbeatWriter: Service, CustomStringConvertible {
     /// - Throws: `KafkaError` when the source's client properties are bad.
     package func run() async throws {
         guard topology.heartbeats.isEnabled else { return }
-        let writer = try HeartbeatWriting(topology: topology, leads: leads, timeout: timeout, logger: logger)
+        let writer = try HeartbeatWriting(clients: clients, leads: leads, timeout: timeout, logger: logger)
         let stop = StopSignal()
         let interval = topology.heartbeats.interval
         await withTaskCancellationHandler {
@@ -77,15 +79,15 @@ final class HeartbeatWriting: @unchecked Sendable {
     private var failing = false
     private var sequence: UInt64 = 0
 
-    init(topology: Topology, leads: @escaping @Sendable () -> Bool, timeout: Duration, logger: Logger) throws(KafkaError) {
+    init(clients: ClusterClients, leads: @escaping @Sendable () -> Bool, timeout: Duration, logger: Logger) throws(KafkaError) {
+        let topology = clients.topology
         self.topology = topology
         topic = topology.heartbeatTopic
         self.leads = leads
         self.timeout = timeout
         self.logger = logger
-        let configuration = topology.source.kafkaConfiguration(pair: topology.pair, job: "heartbeats")
-        admin = try KafkaAdmin(configuration: configuration, logger: logger)
-        producer = try KafkaProducer(configuration: configuration, overrides: ["linger.ms": "0"], logger: logger)
+        admin = try clients.admin(.source)
+        producer = try KafkaProducer(configuration: clients.configuration(.source, job: "heartbeats"), overrides: ["linger.ms": "0"], logger: logger)
     }
 
     /// One heartbeat, if this instance leads and the previous one was acknowledged; creates the topic first.

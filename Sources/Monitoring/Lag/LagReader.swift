@@ -15,39 +15,35 @@ import Topology
 ///
 /// Blocks the calling thread; not for concurrent use.
 package final class LagReader {
-    private let topology: Topology
+    private let clients: ClusterClients
+    private var topology: Topology { clients.topology }
     private let timeout: Duration
-    private let sourceAdmin: KafkaAdmin
-    private let targetAdmin: KafkaAdmin
-    private let sourceReader: TargetReader
-    private let targetReader: TargetReader
+    /// The readers of the two clusters (a consumer each), made on the first ``report(now:)``.
+    private var readers: (source: TargetReader, target: TargetReader)?
 
-    /// Creates the clients (no request is made yet).
+    /// Creates a reader; no client is made and no request is sent yet.
     /// - Parameters:
-    ///   - topology: the pair to measure.
+    ///   - clients: the command's shared clients (the pair to measure, and the metadata requests).
     ///   - timeout: timeout of each metadata request and partition read. Default 10 s.
-    ///   - logger: where librdkafka's log lines go.
-    /// - Throws: ``ReplicationError`` of kind `.fatal` when a client cannot be created (bad properties).
-    package init(topology: Topology, timeout: Duration = .seconds(10), logger: Logger) throws(ReplicationError) {
-        self.topology = topology
+    package init(clients: ClusterClients, timeout: Duration = .seconds(10)) {
+        self.clients = clients
         self.timeout = timeout
-        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "lag")
-        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "lag")
-        do {
-            sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
-            sourceReader = try TargetReader(
-                target: source, groupID: "regionbridge.\(topology.pair).lag", timeout: timeout, logger: logger, cluster: "source")
-            targetReader = try TargetReader(
-                target: target, groupID: "regionbridge.\(topology.pair).lag-tail", timeout: timeout, logger: logger)
-        } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
-        }
     }
 
     /// Whether each cluster answers a metadata request within the timeout.
     package func reachability() -> (source: Bool, target: Bool) {
-        ((try? sourceAdmin.topics(timeout: timeout)) != nil, (try? targetAdmin.topics(timeout: timeout)) != nil)
+        ((try? clients.topics(.source, timeout: timeout)) != nil, (try? clients.topics(.target, timeout: timeout)) != nil)
+    }
+
+    private func makeReaders() throws(ReplicationError) -> (source: TargetReader, target: TargetReader) {
+        if let readers { return readers }
+        do {
+            let made = (source: try clients.reader(.source, job: "lag", timeout: timeout), target: try clients.reader(.target, job: "lag-tail", timeout: timeout))
+            readers = made
+            return made
+        } catch {
+            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+        }
     }
 
     /// The lag of every selected source partition now.
@@ -56,10 +52,11 @@ package final class LagReader {
     package func report(now: () -> Date = { Date() }) throws(ReplicationError) -> LagReport {
         let sourceTopics: [TopicMetadata]
         let targetTopics: [TopicMetadata]
-        do { sourceTopics = try sourceAdmin.topics(timeout: timeout) } catch {
+        let (sourceReader, targetReader) = try makeReaders()
+        do { sourceTopics = try clients.topics(.source, timeout: timeout) } catch {
             throw ReplicationError(.sourceUnavailable, "cannot reach source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
         }
-        do { targetTopics = try targetAdmin.topics(timeout: timeout) } catch {
+        do { targetTopics = try clients.topics(.target, timeout: timeout) } catch {
             throw ReplicationError(.targetUnavailable, "cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
         }
         let targetPartitions = Dictionary(targetTopics.map { ($0.name, Set($0.partitions)) }, uniquingKeysWith: { a, _ in a })

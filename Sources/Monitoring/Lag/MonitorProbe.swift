@@ -11,7 +11,8 @@ import Topology
 /// It keeps readiness, the cluster-unreachable alert and, until the engine reports lag itself, the lag gauges
 /// and alerts going. A `Service`: blocking client calls run on a dedicated thread; it stops on graceful shutdown.
 package struct MonitorProbe: Service, CustomStringConvertible {
-    private let topology: Topology
+    private let clients: ClusterClients
+    private var topology: Topology { clients.topology }
     private let observer: any ReplicationObserver
     private let interval: Duration
     private let timeout: Duration
@@ -20,17 +21,17 @@ package struct MonitorProbe: Service, CustomStringConvertible {
 
     /// Creates a probe.
     /// - Parameters:
-    ///   - topology: the pair.
+    ///   - clients: the command's shared clients (the pair; its admin clients answer the reachability requests).
     ///   - observer: told what the probe sees.
     ///   - interval: time between looks. Default 10 s.
     ///   - timeout: how long a cluster may take to answer before it counts as unreachable. Default 5 s.
     ///   - measuresLag: also measure lag (reads each target partition's tail once per look). Default `true`.
     ///   - logger: where librdkafka's log lines and probe failures go.
     package init(
-        topology: Topology, observer: any ReplicationObserver, interval: Duration = .seconds(10),
+        clients: ClusterClients, observer: any ReplicationObserver, interval: Duration = .seconds(10),
         timeout: Duration = .seconds(5), measuresLag: Bool = true, logger: Logger
     ) {
-        self.topology = topology
+        self.clients = clients
         self.observer = observer
         self.interval = interval
         self.timeout = timeout
@@ -44,7 +45,7 @@ package struct MonitorProbe: Service, CustomStringConvertible {
 
     /// Looks once per interval until graceful shutdown or cancellation.
     package func run() async throws {
-        let reader = try LagReader(topology: topology, timeout: timeout, logger: logger)
+        let reader = LagReader(clients: clients, timeout: timeout)
         let box = ReaderBox(reader: reader)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let (topology, observer, measuresLag, logger) = (topology, observer, measuresLag, logger)

@@ -21,6 +21,7 @@ import Synchronization
 /// | `regionbridge_cluster_reachable` | gauge, 1 or 0 | pair, cluster (`source`, `target`) |
 /// | `regionbridge_heartbeat_age_seconds` | gauge | pair |
 /// | `regionbridge_end_to_end_latency_seconds` | histogram | pair |
+/// | `regionbridge_kafka_clients` | gauge | pair |
 ///
 /// The latency histogram is labelled by topic, not partition, to keep the number of series small.
 package final class BridgeMetrics: ReplicationObserver {
@@ -36,6 +37,7 @@ package final class BridgeMetrics: ReplicationObserver {
         package static let clusterReachable = "regionbridge_cluster_reachable"
         package static let heartbeatAge = "regionbridge_heartbeat_age_seconds"
         package static let endToEndLatency = "regionbridge_end_to_end_latency_seconds"
+        package static let kafkaClients = "regionbridge_kafka_clients"
     }
 
     private struct PartitionMetrics {
@@ -52,6 +54,7 @@ package final class BridgeMetrics: ReplicationObserver {
     private let latencies = Mutex<[String: Metrics.Timer]>([:])
     private let errors = Mutex<[String: Counter]>([:])
     private let groupSyncGauge: Gauge
+    private let kafkaClientsGauge: Gauge
     private let reachability = Mutex<[ClusterRole: Gauge]>([:])
     /// Made at the first heartbeat report, so that a bridge with heartbeats off exports no age of 0.
     private let heartbeatSeries = Mutex<(age: Gauge, latency: Metrics.Timer)?>(nil)
@@ -64,6 +67,7 @@ package final class BridgeMetrics: ReplicationObserver {
         self.pair = pair
         self.factory = factory
         groupSyncGauge = Gauge(label: Name.lastGroupSync, dimensions: [("pair", pair)], factory: factory)
+        kafkaClientsGauge = Gauge(label: Name.kafkaClients, dimensions: [("pair", pair)], factory: factory)
     }
 
     /// Both heartbeat series, made together at the first heartbeat report.
@@ -140,6 +144,12 @@ package final class BridgeMetrics: ReplicationObserver {
             cache[kind] = made
             return made
         }.increment()
+    }
+
+    /// The librdkafka clients the process holds (`KafkaClientCensus.total`), set before each scrape: each has
+    /// threads and connections of its own, so a count that grows means a part opens clients it should share.
+    package func kafkaClients(_ count: Int) {
+        kafkaClientsGauge.record(count)
     }
 
     package func groupSync(at: Date) {

@@ -23,9 +23,11 @@ package struct PrometheusSetup: Sendable {
     }
 
     /// Routes serving this registry at `/metrics`, with readiness from `isReady`, and `/v1/replicated` with
-    /// `replicated`.
-    package func routes(isReady: @escaping @Sendable () -> Bool, replicated: ReplicatedEndpoint? = nil) -> MonitoringRoutes {
+    /// `replicated`; `beforeScrape` runs before each rendering (to set gauges sampled only when asked for).
+    package func routes(
+        isReady: @escaping @Sendable () -> Bool, replicated: ReplicatedEndpoint? = nil, beforeScrape: @escaping @Sendable () -> Void = {}
+    ) -> MonitoringRoutes {
         let registry = self.registry
-        return MonitoringRoutes(metrics: { registry.emitToBuffer() }, isReady: isReady, replicated: replicated)
+        return MonitoringRoutes(metrics: { beforeScrape(); return registry.emitToBuffer() }, isReady: isReady, replicated: replicated)
     }
 }

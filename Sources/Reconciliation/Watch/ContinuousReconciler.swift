@@ -50,7 +50,8 @@ package final class ContinuousReconciler: @unchecked Sendable {
         }
     }
 
-    private let topology: Topology
+    private let clients: ClusterClients
+    private var topology: Topology { clients.topology }
     private let settings: ReconcileSettings
     private let continuous: ContinuousReconcileSettings
     private let positions: ReplicatedPositions
@@ -61,7 +62,6 @@ package final class ContinuousReconciler: @unchecked Sendable {
 
     private var db: PostgresConnection?
     private var index: EventIndex?
-    private var admin: KafkaAdmin?
     private var scanner: EventScanner?
     /// The failure kind of the streak of failed checks going on, to log its first one as an error only.
     private var failing: String?
@@ -74,19 +74,20 @@ package final class ContinuousReconciler: @unchecked Sendable {
     private let stallLogged = Atomic<Bool>(false)
 
     /// - Parameters:
+    ///   - clients: the command's shared clients (the source's metadata; the scanner is the watch's own consumer).
     ///   - positions: the engine's replicated positions (the ones `/v1/replicated` uses).
     ///   - observer: gets the kinds of the checks' errors (`postgres_unreachable`, `rpo_check_failed`).
     ///   - rpoObserver: gets each check's result, and whether Postgres answered.
     ///   - requestTimeout: of one Kafka request, and the longest a source scan may go without progress.
     /// - Throws: ``ReconcileError`` `.configuration` when the topology has no `reconcile.continuous`.
     package init(
-        topology: Topology, positions: ReplicatedPositions, observer: any ReplicationObserver, rpoObserver: any RPOObserver,
+        clients: ClusterClients, positions: ReplicatedPositions, observer: any ReplicationObserver, rpoObserver: any RPOObserver,
         requestTimeout: Duration = .seconds(10), logger: Logger
     ) throws(ReconcileError) {
-        guard let settings = topology.reconcile, let continuous = settings.continuous else {
+        guard let settings = clients.topology.reconcile, let continuous = settings.continuous else {
             throw ReconcileError(.configuration, "the topology has no reconcile.continuous section")
         }
-        self.topology = topology
+        self.clients = clients
         self.settings = settings
         self.continuous = continuous
         self.positions = positions
@@ -219,11 +220,8 @@ package final class ContinuousReconciler: @unchecked Sendable {
     /// - Throws: ``Failure/kafka(_:)`` for any other failure (a topic missing, a bad setting).
     private func sourcePartitions() throws(Failure) -> SourceAnswer {
         do {
-            if admin == nil {
-                admin = try KafkaAdmin(configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "rpo-watch"), logger: logger)
-            }
             var partitions: [TopicPartition] = []
-            let topics = try admin!.topics(timeout: requestTimeout)
+            let topics = try clients.topics(.source, timeout: requestTimeout)
             for topic in settings.topics {
                 guard let found = topics.first(where: { $0.name == topic && $0.errorName == nil }) else {
                     throw ReconcileError(.unreachable, "reconcile.topics names \(topic), which does not exist in the source cluster \(topology.source.region)")
@@ -234,7 +232,6 @@ package final class ContinuousReconciler: @unchecked Sendable {
         } catch let error as ReconcileError {
             throw .kafka(error.message)
         } catch {
-            admin = nil
             let message = "cannot reach the source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)"
             guard (error as? KafkaError)?.isUnreachable == true else { throw .kafka(message) }
             return .unreachable(message)
@@ -270,7 +267,7 @@ package final class ContinuousReconciler: @unchecked Sendable {
         do {
             if scanner == nil {
                 scanner = try EventScanner(
-                    configuration: topology.source.kafkaConfiguration(pair: topology.pair, job: "rpo-watch"),
+                    configuration: clients.configuration(.source, job: "rpo-watch"),
                     groupID: "regionbridge.\(topology.pair).reconcile", cluster: "source \(topology.source.region)",
                     timeout: requestTimeout, logger: logger)
             }

@@ -67,9 +67,11 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// reads every producer the same way in both modes; several producers, each with its own connections, were
     /// measured and left out: see the README's performance section.)
     var producers: [KafkaProducer] = []
+    /// The command's shared clients: the admin clients come from here.
+    let clients: ClusterClients
     var sourceAdmin: KafkaAdmin!
     var targetAdmin: KafkaAdmin!
-    /// Reads target tails on the copy thread (group-mode take-overs, restarts after an aborted transaction).
+    /// Group mode only: reads target tails on the copy thread (take-overs, restarts after an aborted transaction).
     var targetReader: TargetReader!
     var discovery: Discovery!
     var background: BackgroundWork!
@@ -125,8 +127,11 @@ package final class ReplicationEngine: @unchecked Sendable {
     package let state = ReplicationState()
 
     /// Creates an engine for one region pair.
-    package init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), logger: Logger) {
+    /// - Parameter clients: the command's shared clients (the engine takes its admin clients there); a set of its
+    ///   own when nil.
+    package init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), clients: ClusterClients? = nil, logger: Logger) {
         self.topology = topology
+        self.clients = clients ?? ClusterClients(topology: topology, logger: logger)
         self.options = options
         self.logger = logger
         self.loopPrefix = Array("\(topology.target.region)/".utf8)
@@ -188,8 +193,8 @@ package final class ReplicationEngine: @unchecked Sendable {
         logger.info("starting pair \(topology.pair): \(topology.source.region) [\(topology.source.bootstrapServers)] -> \(topology.target.region) [\(topology.target.bootstrapServers)], librdkafka \(librdkafkaVersion)")
         do {
             signal = try ReadySignal()
-            sourceAdmin = try KafkaAdmin(configuration: sourceConfig, logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: targetConfig, logger: logger)
+            sourceAdmin = try clients.admin(.source)
+            targetAdmin = try clients.admin(.target)
             if groupMode {
                 let session = Int(topology.instances.sessionTimeout.seconds * 1000)
                 consumer = try KafkaConsumer(
@@ -210,7 +215,7 @@ package final class ReplicationEngine: @unchecked Sendable {
                 producers = [producer]
             }
             consumer.signal(signal)
-            targetReader = try makeTargetReader()
+            if groupMode { targetReader = try makeTargetReader() }
             let discoveryReader = try makeTargetReader()
             discovery = Discovery(
                 topology: topology, sourceAdmin: sourceAdmin, targetAdmin: targetAdmin, targetReader: discoveryReader,

@@ -23,18 +23,18 @@ package final class ReplicatedCheck {
         case unavailable(String)
     }
 
-    /// Creates the clients (no request is made yet).
-    /// - Parameter timeout: timeout of one metadata request or partition read.
+    /// Takes the admin clients and makes the target reader (no request is made yet).
+    /// - Parameters:
+    ///   - clients: the command's shared clients (the pair and its admin clients).
+    ///   - timeout: timeout of one metadata request or partition read.
     /// - Throws: ``ReplicationError`` of kind `.fatal` when a client cannot be created (bad properties).
-    package init(topology: Topology, timeout: Duration, logger: Logger) throws(ReplicationError) {
-        self.topology = topology
+    package init(clients: ClusterClients, timeout: Duration) throws(ReplicationError) {
+        topology = clients.topology
         self.timeout = timeout
-        let source = topology.source.kafkaConfiguration(pair: topology.pair, job: "wait-replicated")
-        let target = topology.target.kafkaConfiguration(pair: topology.pair, job: "wait-replicated")
         do {
-            sourceAdmin = try KafkaAdmin(configuration: source, logger: logger)
-            targetAdmin = try KafkaAdmin(configuration: target, logger: logger)
-            reader = try TargetReader(target: target, groupID: "regionbridge.\(topology.pair).wait-replicated", timeout: timeout, logger: logger)
+            sourceAdmin = try clients.admin(.source)
+            targetAdmin = try clients.admin(.target)
+            reader = try clients.reader(.target, job: "wait-replicated", timeout: timeout)
         } catch {
             throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
         }

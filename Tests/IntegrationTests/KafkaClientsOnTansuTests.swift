@@ -1,0 +1,73 @@
+import Foundation
+import Kafka
+import TestSupport
+import XCTest
+
+/// A running bridge holds one set of librdkafka clients: one admin client per cluster shared by every part
+/// (engine, group sync, probe, alerts, heartbeats), and only the consumers and producers that need state of their
+/// own. The count is read where an operator reads it, `regionbridge_kafka_clients` at /metrics, and must not grow
+/// while the bridge ticks (no client per look, per sync or per heartbeat).
+final class KafkaClientsOnTansuTests: TwoRegionTestCase {
+    private func clients(at port: Int) -> Int? {
+        guard let (status, body) = try? httpGet("http://127.0.0.1:\(port)/metrics"), status == 200 else { return nil }
+        let prefix = #"regionbridge_kafka_clients{pair="us-east-to-eu-west"} "#
+        return body.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }.map { Int($0) }
+    }
+
+    private func served(_ name: String, at port: Int) -> Bool {
+        guard let (_, body) = try? httpGet("http://127.0.0.1:\(port)/metrics") else { return false }
+        return PromQL.servedNames(in: body).contains(name)
+    }
+
+    /// Waits until the bridge copied, synced groups and saw a heartbeat (every part has made its clients), then
+    /// reads the count, and again after some ticks of each part.
+    private func countOnceRunning(port: Int, process: BackgroundProcess) throws -> (first: Int, later: Int) {
+        let deadline = ContinuousClock.now + .seconds(60)
+        let parts = ["regionbridge_records_replicated_total", "regionbridge_last_group_sync_timestamp_seconds", "regionbridge_heartbeat_age_seconds"]
+        while !parts.allSatisfy({ served($0, at: port) }), ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        XCTAssertTrue(parts.allSatisfy { served($0, at: port) }, "the bridge copies, syncs groups and reads heartbeats:\n\(process.stderrText.suffix(3000))")
+        let first = try XCTUnwrap(clients(at: port), "regionbridge_kafka_clients is served")
+        // Group sync every second, heartbeats every second, the probe every 10 s: all of them tick in 11 s.
+        Thread.sleep(forTimeInterval: 11)
+        let later = try XCTUnwrap(clients(at: port))
+        return (first, later)
+    }
+
+    func testASingleModeRunHoldsTenClientsAndOpensNoneAsItTicks() throws {
+        try sourceClient.createTopic("payments", partitions: 2)
+        try sourceClient.produce((0..<20).map { KafkaRecord(topic: "payments", partition: Int32($0 % 2), offset: 0, key: nil, value: [UInt8($0)]) })
+        let port = try freeLoopbackPort()
+        let bridge = try BridgeFixture(
+            source: source.bootstrap, target: target.bootstrap, include: ["payments"],
+            extra: "metrics:\n  listen: \"127.0.0.1:\(port)\"\nheartbeats: {interval: 1s}\n")
+        let process = try bridge.start()
+        defer { _ = process.stop(gracePeriod: .seconds(10)) }
+        let (first, later) = try countOnceRunning(port: port, process: process)
+        // Source: the admin client, the copy consumer, the heartbeat producer. Target: the admin client, the
+        // producer, discovery's tail reader, the group sync's producer and reader, the alert producer, the
+        // heartbeat consumer. (Before the clients were shared: 20, nine of them admin clients.)
+        XCTAssertEqual(first, 10, process.stderrText.suffix(2000).description)
+        XCTAssertEqual(later, first, "no client is opened per tick")
+    }
+
+    func testAGroupModeInstanceAddsOneTransactionalProducerPerOwnedPartition() throws {
+        try sourceClient.createTopic("payments", partitions: 2)
+        try sourceClient.produce((0..<20).map { KafkaRecord(topic: "payments", partition: Int32($0 % 2), offset: 0, key: nil, value: [UInt8($0)]) })
+        let port = try freeLoopbackPort()
+        let bridge = try BridgeFixture(
+            source: source.bootstrap, target: target.bootstrap, include: ["payments"],
+            extra: "metrics:\n  listen: \"127.0.0.1:\(port)\"\nheartbeats: {interval: 1s}\n"
+                + "instances: {mode: group, session_timeout: 6s, commit_interval: 100ms}\n")
+        let process = try bridge.start()
+        defer { _ = process.stop(gracePeriod: .seconds(10)) }
+        let (first, later) = try countOnceRunning(port: port, process: process)
+        // The ten of single mode, less the idempotent producer, plus the take-over tail reader and one
+        // transactional producer for each partition this only instance owns: payments/0, payments/1 and the
+        // heartbeat topic's one partition (copied like any other).
+        XCTAssertTrue(process.stderrText.contains("owns 3 partition(s)"), process.stderrText.suffix(2000).description)
+        XCTAssertEqual(first, 13, process.stderrText.suffix(2000).description)
+        XCTAssertEqual(later, first, "no client is opened per tick")
+    }
+}
