@@ -117,7 +117,9 @@ let package = Package(
         ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "Kafka"], swiftSettings: strict),
         .testTarget(name: "FormatsTests", dependencies: ["Formats"], swiftSettings: strict),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Topology", "Formats", "Kafka"], swiftSettings: strict),
+        .testTarget(name: "ReplicationTests", dependencies: [
+            "Replication", "Topology", "Formats", "Kafka", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "Replication"], swiftSettings: strict),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Monitoring", "Replication", "Topology", "Formats", "Kafka"], swiftSettings: strict),
         .testTarget(name: "DrillTests", dependencies: ["Drill", "Reconciliation", "Monitoring", "Failover", "Replication", "Topology", "Formats", "Kafka"], swiftSettings: strict),

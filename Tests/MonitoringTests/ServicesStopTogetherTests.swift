@@ -46,7 +46,8 @@ final class ServicesStopTogetherTests: XCTestCase {
         })
         var options = ReplicationOptions()
         options.requestTimeout = .seconds(5)
-        let engine = ReplicationEngine(topology: topology(source: source.bootstrap, target: target.bootstrap), options: options, logger: logger)
+        let pair = topology(source: source.bootstrap, target: target.bootstrap)
+        let engine = ReplicationEngine(topology: pair, options: options, clients: ClusterClients(topology: pair, logger: logger), logger: logger)
         let finished = Mutex<Bool>(false)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: FailingService(after: .seconds(3))), .init(service: BridgeService(engine: engine) { _ in finished.withLock { $0 = true } })],
@@ -138,7 +139,7 @@ final class ServicesStopTogetherTests: XCTestCase {
     /// shows the topology's secrets.
     func testServiceDescriptionsCarryNoConfiguration() throws {
         let topology = topology(source: "127.0.0.1:1", target: "127.0.0.1:2", secret: "pw-service-d6f7")
-        let engine = ReplicationEngine(topology: topology, logger: logger)
+        let engine = ReplicationEngine(topology: topology, clients: ClusterClients(topology: topology, logger: logger), logger: logger)
         let services: [any Service] = [
             MonitorProbe(clients: ClusterClients(topology: topology, logger: logger), observer: BridgeReadiness(), logger: logger),
             LagAlerter(settings: topology.lag, pair: topology.pair, sinks: [], logger: logger),

@@ -127,11 +127,11 @@ package final class ReplicationEngine: @unchecked Sendable {
     package let state = ReplicationState()
 
     /// Creates an engine for one region pair.
-    /// - Parameter clients: the command's shared clients (the engine takes its admin clients there); a set of its
-    ///   own when nil.
-    package init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), clients: ClusterClients? = nil, logger: Logger) {
+    /// - Parameter clients: the command's shared clients: the engine takes its admin clients there, and makes only
+    ///   the consumer, producers and readers that are its own.
+    package init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), clients: ClusterClients, logger: Logger) {
         self.topology = topology
-        self.clients = clients ?? ClusterClients(topology: topology, logger: logger)
+        self.clients = clients
         self.options = options
         self.logger = logger
         self.loopPrefix = Array("\(topology.target.region)/".utf8)
