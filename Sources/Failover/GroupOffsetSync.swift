@@ -23,9 +23,12 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
 
     private let sourceAdmin: KafkaAdmin
     private let targetAdmin: KafkaAdmin
-    private let producer: KafkaProducer
-    private let translator: OffsetTranslator
-    private let reader: TargetReader
+    private let clients: ClusterClients
+    /// The sync's own producer (offset syncs, checkpoints) and target reader, made at its first round by
+    /// ``makeOwnClients()``: in group mode only the leading instance runs rounds, so the others never hold them.
+    private var producer: KafkaProducer!
+    private var reader: TargetReader!
+    private var translator: OffsetTranslator!
 
     private var writtenSyncs: [TopicPartition: OffsetPair] = [:]
     private var writtenCheckpoints: [String: Int64] = [:]
@@ -49,15 +52,25 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
         self.state = state
         self.timeout = timeout
         self.logger = logger
+        self.clients = clients
         do {
             sourceAdmin = try clients.admin(.source)
             targetAdmin = try clients.admin(.target)
-            producer = try KafkaProducer(configuration: clients.configuration(.target, job: "groups"), overrides: ["linger.ms": "0"], logger: logger)
-            reader = try clients.reader(.target, job: "translate", timeout: timeout)
         } catch {
             throw ReplicationError(.fatal, "cannot create Kafka clients for the group-offset sync: \(error)")
         }
-        translator = OffsetTranslator(reader: reader)
+    }
+
+    private func makeOwnClients() throws(ReplicationError) {
+        guard producer == nil else { return }
+        do {
+            let reader = try clients.reader(.target, job: "translate", timeout: timeout)
+            producer = try KafkaProducer(configuration: clients.configuration(.target, job: "groups"), overrides: ["linger.ms": "0"], logger: logger)
+            self.reader = reader
+            translator = OffsetTranslator(reader: reader)
+        } catch {
+            throw ReplicationError(.fatal, "cannot create Kafka clients for the group-offset sync: \(error)")
+        }
     }
 
     /// `regionbridge-groups`.
@@ -123,6 +136,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
 
     /// One round: offset syncs, then every selected group.
     func syncOnce() throws(ReplicationError) {
+        try makeOwnClients()
         var partitions = state.snapshot()
         if topology.instances.mode == .group { try addPartitionsOfOtherInstances(&partitions) }
         guard !partitions.isEmpty else { return }

@@ -28,6 +28,7 @@ final class HeartbeatWriterOnTansuTests: XCTestCase {
         writer.tick()
         writer.close(timeout: .seconds(2))
         XCTAssertFalse(try admin.topics(timeout: .seconds(10)).contains { $0.name == topic }, "a follower neither creates the topic nor writes")
+        XCTAssertNil(KafkaClientCensus.snapshot()["regionbridge-p-heartbeats"], "nor holds a producer")
 
         leads.store(true, ordering: .relaxed)
         for _ in 0..<3 {
@@ -37,6 +38,7 @@ final class HeartbeatWriterOnTansuTests: XCTestCase {
         let metadata = try XCTUnwrap(try admin.topics(timeout: .seconds(10)).first { $0.name == topic })
         XCTAssertEqual(metadata.partitions, [0])
         XCTAssertEqual(try admin.queryWatermarks(TopicPartition(topic, 0), timeout: .seconds(10)).high, 3)
+        XCTAssertEqual(KafkaClientCensus.snapshot()["regionbridge-p-heartbeats"], 1, "one producer, made when it first led")
 
         leads.store(false, ordering: .relaxed)
         writer.tick()

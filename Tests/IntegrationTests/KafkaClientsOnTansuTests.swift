@@ -1,6 +1,10 @@
+import Failover
 import Foundation
 import Kafka
+import Logging
+@testable import Replication
 import TestSupport
+import Topology
 import XCTest
 
 /// A running bridge holds one set of librdkafka clients: one admin client per cluster shared by every part
@@ -8,27 +12,29 @@ import XCTest
 /// own. The count is read where an operator reads it, `regionbridge_kafka_clients` at /metrics, and must not grow
 /// while the bridge ticks (no client per look, per sync or per heartbeat).
 final class KafkaClientsOnTansuTests: TwoRegionTestCase {
-    private func clients(at port: Int) -> Int? {
+    /// The value of the pair's gauge `name` at /metrics, nil while it is not served.
+    private func gauge(_ name: String, at port: Int) -> Double? {
         guard let (status, body) = try? httpGet("http://127.0.0.1:\(port)/metrics"), status == 200 else { return nil }
-        let prefix = #"regionbridge_kafka_clients{pair="us-east-to-eu-west"} "#
-        return body.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }.map { Int($0) }
+        let prefix = name + #"{pair="us-east-to-eu-west"} "#
+        return body.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
     }
 
-    private func served(_ name: String, at port: Int) -> Bool {
-        guard let (_, body) = try? httpGet("http://127.0.0.1:\(port)/metrics") else { return false }
-        return PromQL.servedNames(in: body).contains(name)
+    private func clients(at port: Int) -> Int? {
+        gauge("regionbridge_kafka_clients", at: port).map { Int($0) }
     }
 
-    /// Waits until the bridge copied, synced groups, read heartbeats and `logged` is in its log (every part has
-    /// made its clients), then reads the count, and again after some ticks of each part.
+    /// Waits until the bridge synced groups and `logged` is in its log (every part has made its clients), then reads
+    /// the count, and again after some ticks of each part.
     private func countOnceRunning(port: Int, process: BackgroundProcess, logged: String) throws -> (first: Int, later: Int) {
         let deadline = ContinuousClock.now + .seconds(60)
-        let parts = ["regionbridge_records_replicated_total", "regionbridge_last_group_sync_timestamp_seconds", "regionbridge_heartbeat_age_seconds"]
-        func started() -> Bool { parts.allSatisfy { served($0, at: port) } && process.stderrText.contains(logged) }
+        // A group-sync round done (its producer and reader are made at the first), a heartbeat written and copied.
+        func started() -> Bool {
+            (gauge("regionbridge_last_group_sync_timestamp_seconds", at: port) ?? 0) > 0 && process.stderrText.contains(logged)
+        }
         while !started(), ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.2)
         }
-        XCTAssertTrue(started(), "the bridge copies, syncs groups, reads heartbeats and logs \(logged):\n\(process.stderrText.suffix(3000))")
+        XCTAssertTrue(started(), "the bridge syncs groups and logs \(logged):\n\(process.stderrText.suffix(3000))")
         let first = try XCTUnwrap(clients(at: port), "regionbridge_kafka_clients is served")
         // Group sync every second, heartbeats every second, the probe every 10 s: all of them tick in 11 s.
         Thread.sleep(forTimeInterval: 11)
@@ -73,5 +79,35 @@ final class KafkaClientsOnTansuTests: TwoRegionTestCase {
         // heartbeat topic's one partition (copied like any other).
         XCTAssertEqual(first, 13, process.stderrText.suffix(2000).description)
         XCTAssertEqual(later, first, "no client is opened per tick")
+    }
+
+    /// In group mode only the instance that leads (``ReplicationState/leadsGroupSync``) syncs groups: the others
+    /// make neither the sync's producer nor its reader.
+    func testTheGroupSyncMakesItsOwnClientsOnlyOnceItLeads() throws {
+        try sourceClient.createTopic("payments", partitions: 1)
+        let logger = Logger(label: "test")
+        let topology = Topology(
+            pair: "leads", source: ClusterEndpoint(region: "us-east", bootstrapServers: source.bootstrap),
+            target: ClusterEndpoint(region: "eu-west", bootstrapServers: target.bootstrap), topics: TopicSelection(include: ["payments"]),
+            groups: GroupSelection(syncInterval: .milliseconds(100)))
+        let state = ReplicationState()
+        let sync = try GroupOffsetSync(
+            topology: topology, state: state, clients: ClusterClients(topology: topology, logger: logger), timeout: .seconds(5), observer: nil,
+            logger: logger)
+        func own() -> [Int?] { ["regionbridge-leads-groups", "regionbridge-leads-translate"].map { KafkaClientCensus.snapshot()[$0] } }
+        func run(for seconds: Double) {
+            let stop = StopSignal()
+            let done = DispatchSemaphore(value: 0)
+            Thread { sync.run(until: stop); done.signal() }.start()
+            Thread.sleep(forTimeInterval: seconds)
+            stop.stop()
+            done.wait()
+        }
+        state.publish([:], leadsGroupSync: false)
+        run(for: 1)
+        XCTAssertEqual(own(), [nil, nil], "ten intervals without leading: no producer, no reader")
+        state.publish([:], leadsGroupSync: true)
+        run(for: 1)
+        XCTAssertEqual(own(), [1, 1], "leading: one producer and one reader, made once")
     }
 }

@@ -66,28 +66,32 @@ package struct HeartbeatWriter: Service, CustomStringConvertible {
 }
 
 /// The writer's clients and state; used from one thread at a time.
+///
+/// Its producer is made at the first heartbeat this instance writes: in group mode an instance that never leads
+/// never holds one.
 final class HeartbeatWriting: @unchecked Sendable {
     // @unchecked Sendable: only the writer's dedicated thread uses it.
+    private let clients: ClusterClients
     private let topology: Topology
     private let topic: String
     private let leads: @Sendable () -> Bool
     private let timeout: Duration
     private let logger: Logger
     private let admin: KafkaAdmin
-    private let producer: KafkaProducer
+    private var producer: KafkaProducer?
     private var topicReady = false
     private var failing = false
     private var sequence: UInt64 = 0
 
     init(clients: ClusterClients, leads: @escaping @Sendable () -> Bool, timeout: Duration, logger: Logger) throws(KafkaError) {
         let topology = clients.topology
+        self.clients = clients
         self.topology = topology
         topic = topology.heartbeatTopic
         self.leads = leads
         self.timeout = timeout
         self.logger = logger
         admin = try clients.admin(.source)
-        producer = try KafkaProducer(configuration: clients.configuration(.source, job: "heartbeats"), overrides: ["linger.ms": "0"], logger: logger)
     }
 
     /// One heartbeat, if this instance leads and the previous one was acknowledged; creates the topic first.
@@ -103,7 +107,15 @@ final class HeartbeatWriting: @unchecked Sendable {
                 return
             }
         }
-        guard producer.queueLength == 0 else { return }  // the last one is still on its way
+        if producer == nil {
+            do {
+                producer = try KafkaProducer(configuration: clients.configuration(.source, job: "heartbeats"), overrides: ["linger.ms": "0"], logger: logger)
+            } catch {
+                report("cannot create the heartbeat producer for \(topology.source.region): \(error)")
+                return
+            }
+        }
+        guard let producer, producer.queueLength == 0 else { return }  // the last one is still on its way
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         let heartbeat = HeartbeatRecord(pair: topology.pair, sourceRegion: topology.source.region, writtenAtMilliseconds: now)
         sequence += 1
@@ -118,6 +130,7 @@ final class HeartbeatWriting: @unchecked Sendable {
 
     /// Handles delivery reports.
     func collect() {
+        guard let producer else { return }
         for delivery in producer.poll(timeout: .zero).deliveries {
             if let error = delivery.error {
                 if error.code == .unknownTopicOrPartition { topicReady = false }  // deleted: create it again
@@ -132,7 +145,7 @@ final class HeartbeatWriting: @unchecked Sendable {
     /// Waits up to `timeout` for the heartbeat in flight.
     func close(timeout: Duration) {
         let deadline = ContinuousClock.now + timeout
-        while producer.queueLength > 0, ContinuousClock.now < deadline {
+        while let producer, producer.queueLength > 0, ContinuousClock.now < deadline {
             collect()
             Thread.sleep(forTimeInterval: 0.02)
         }
