@@ -1,29 +1,33 @@
 import Foundation
 
 /// ISO-8601 UTC times with second precision, e.g. `2026-01-31T12:00:00Z`, and milliseconds when they are not zero.
+///
+/// Foundation's `Date.ISO8601FormatStyle` does the calendar work. The milliseconds are kept as an integer and
+/// written here: formatting a `Date` with fractional seconds truncates its binary value, which turns
+/// `…00.123` into `…00.122`.
 package enum ISOTime {
+    private static let seconds = Date.ISO8601FormatStyle()
+    private static let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     package static func string(_ date: Date) -> String {
         string(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     package static func string(milliseconds: Int64) -> String {
-        let seconds = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let whole = seconds.remainder < 0 ? seconds.quotient - 1 : seconds.quotient
-        let fraction = seconds.remainder < 0 ? seconds.remainder + 1000 : seconds.remainder
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents(
-            [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(whole)))
-        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
-        let base = String(format: "%04d", parts.year ?? 0) + "-\(two(parts.month))-\(two(parts.day))T\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second))"
-        return fraction == 0 ? base + "Z" : base + String(format: ".%03dZ", Int(fraction))
+        let (whole, fraction) = floorDivision(milliseconds, by: 1000)
+        let text = seconds.format(Date(timeIntervalSince1970: TimeInterval(whole)))
+        guard fraction != 0 else { return text }
+        let digits = String(fraction)
+        return text.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
     /// Reads a time written by ``string(_:)`` (with or without milliseconds); nil for anything else.
     package static func date(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return plain.date(from: text) ?? fractional.date(from: text)
+        (try? seconds.parse(text)) ?? (try? fractional.parse(text))
+    }
+
+    private static func floorDivision(_ value: Int64, by divisor: Int64) -> (Int64, Int64) {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }

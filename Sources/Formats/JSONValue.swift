@@ -12,6 +12,11 @@ package struct JSONObject: Sendable, Equatable {
 }
 
 /// A JSON value written with keys in the order given, so output is byte-for-byte stable.
+///
+/// Kept by hand rather than `JSONEncoder`: on Swift 6.3.1 (Linux, swift-foundation) `JSONEncoder` writes a keyed
+/// container's keys in hash order, which differs from one process to the next (measured 2026-12-01: three runs of
+/// the same six-key object gave three orders). `.sortedKeys` would be stable but would reorder the reports'
+/// documented fields, and `.prettyPrinted` writes `"key" : value`, not the `"key": value` the reports have always had.
 package indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
