@@ -13,8 +13,12 @@ enum BackgroundResult {
     case subscribe([String])
     /// The source log ends from one ListOffsets round, and when it was taken (monotonic seconds).
     case sourceEnds([TopicPartition: Int64], at: Double)
-    /// A target partition ends below what it acknowledged: the target lost records.
+    /// A target partition holds less than it acknowledged: the target lost records.
     case targetLost(String)
+    /// A target partition looked at after a suspicious acknowledgement holds everything it acknowledged.
+    case targetKept(TopicPartition, String)
+    /// The target could not be read to check these source partitions' copies; the engine may ask again.
+    case logCheckUnanswered([TopicPartition])
     /// A source partition's log no longer holds the next offset to copy.
     case gap(SourceGap)
     /// A cluster answered or did not.
@@ -32,11 +36,18 @@ struct PartitionStart {
     var lastCopied: Int64?
 }
 
+/// Why the copy loop asks the background to look at the target's logs.
+enum LogCheckReason: Equatable {
+    /// Writes went unacknowledged for a while (some brokers that came back empty never acknowledge again).
+    case stalledWrites
+    /// A delivery report came back at or below an offset acknowledged before (a re-sent write, or a lost log).
+    case lowAcknowledgement
+}
+
 /// A request from the copy loop.
 enum BackgroundRequest {
-    /// Look at the target's true ends: writes went unacknowledged for a while. `acknowledged` holds, per target
-    /// partition, the highest offset the target acknowledged (and the source partition, for the message).
-    case lossCheck(acknowledged: [(target: TopicPartition, source: TopicPartition, sourceOffset: Int64, targetOffset: Int64)])
+    /// Look at the target's logs: do they still hold the last record each acknowledged for good?
+    case logCheck([AcknowledgedWrite], reason: LogCheckReason)
     /// Read the source watermarks of a partition whose position fell outside its log.
     case gapCheck(TopicPartition, wanted: Int64)
 }
@@ -50,6 +61,7 @@ final class BackgroundWork: @unchecked Sendable {
     // @unchecked Sendable: mutable state is behind `mailbox` and `inbox`; the clients are used only by the
     // background thread once it runs (and by `discover` on the copy thread before it starts).
     private let discovery: Discovery
+    private let sourceRegion: String
     private let sourceAdmin: KafkaAdmin
     private let targetReaderFactory: () throws(KafkaError) -> TargetReader
     private let signal: ReadySignal
@@ -60,14 +72,16 @@ final class BackgroundWork: @unchecked Sendable {
     private let inbox = Mutex<(requests: [BackgroundRequest], owned: [TopicPartition], discoverNow: Bool)>(([], [], false))
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
 
     init(
-        discovery: Discovery, sourceAdmin: KafkaAdmin, targetReader: @escaping () throws(KafkaError) -> TargetReader,
+        discovery: Discovery, sourceRegion: String, sourceAdmin: KafkaAdmin, targetReader: @escaping () throws(KafkaError) -> TargetReader,
         signal: ReadySignal,
         requestTimeout: Duration, discoveryInterval: Duration, logger: Logger
     ) {
         self.discovery = discovery
+        self.sourceRegion = sourceRegion
         self.sourceAdmin = sourceAdmin
         self.targetReaderFactory = targetReader
         self.signal = signal
@@ -78,6 +92,7 @@ final class BackgroundWork: @unchecked Sendable {
 
     /// Starts the thread.
     func start() {
+        started.store(true, ordering: .releasing)
         let thread = Thread { [self] in
             loop()
             done.signal()
@@ -87,11 +102,13 @@ final class BackgroundWork: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the thread and waits for its current job (at most one request timeout).
-    func stop() {
+    /// Stops the thread and waits for its current job, at most `wait`: a job that waits on a cluster that does
+    /// not answer ends by itself within a request timeout, and its results are not read any more.
+    func stop(wait: Duration = .seconds(2)) {
         stopped.store(true, ordering: .releasing)
         wake.signal()
-        _ = done.wait(timeout: .now() + .seconds(Int(requestTimeout.components.seconds) + 5))
+        guard started.load(ordering: .acquiring) else { return }
+        _ = done.wait(timeout: .now() + .milliseconds(Int(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)))
     }
 
     /// Takes every result posted so far.
@@ -162,8 +179,8 @@ final class BackgroundWork: @unchecked Sendable {
 
     private func run(_ request: BackgroundRequest) -> [BackgroundResult] {
         switch request {
-        case .lossCheck(let acknowledged):
-            return checkTargetKeptItsRecords(acknowledged)
+        case .logCheck(let acknowledged, let reason):
+            return checkTargetLog(acknowledged, reason: reason)
         case .gapCheck(let partition, let wanted):
             do {
                 let marks = try sourceAdmin.queryWatermarks(partition, timeout: requestTimeout)
@@ -174,27 +191,49 @@ final class BackgroundWork: @unchecked Sendable {
         }
     }
 
-    /// A target partition that ends at or below an offset it acknowledged has lost records (a broker came back
-    /// empty, the topic was re-created). Reads with a fresh client each time: a long-lived one can keep metadata
-    /// of a broker that restarted empty and never fetch again.
-    private func checkTargetKeptItsRecords(
-        _ acknowledged: [(target: TopicPartition, source: TopicPartition, sourceOffset: Int64, targetOffset: Int64)]
-    ) -> [BackgroundResult] {
+    /// Whether each target partition still holds what it acknowledged, decided from its log
+    /// (``TargetLogVerdict``): its end, its newest copied record and the record at the acknowledged offset.
+    /// Reads with a fresh client each time: a long-lived one can keep metadata of a broker that restarted empty
+    /// and never fetch again.
+    /// - Parameter reason: why the engine asked; a look after a suspicious acknowledgement reports what it found
+    ///   either way, one after stalled writes only a loss.
+    private func checkTargetLog(_ acknowledged: [AcknowledgedWrite], reason: LogCheckReason) -> [BackgroundResult] {
         guard !acknowledged.isEmpty else { return [] }
         let reader: TargetReader
         do { reader = try targetReaderFactory() } catch {
-            return [.warning(key: "stalled-check", message: "cannot create a client to check the target's partitions: \(error)")]
+            return [.warning(key: "log-check", message: "cannot create a client to check the target's partitions: \(error)"), .logCheckUnanswered(acknowledged.map(\.source))]
         }
-        let ends: [TopicPartition: Int64]
-        do { ends = try reader.ends(of: acknowledged.map(\.target)) } catch {
-            return [.warning(key: "stalled-check", message: "cannot read the ends of the target partitions: \(error)"), .reachable(.target, false)]
+        var results: [BackgroundResult] = []
+        for write in acknowledged.sorted(by: { $0.target < $1.target }) {
+            let verdict: TargetLogVerdict
+            let figures: String
+            do {
+                let source = SourcePartition(region: sourceRegion, partition: write.source)
+                let tail = try reader.lastCopied(in: write.target, from: source)
+                var atAcknowledged: Int64?
+                if write.targetOffset >= tail.low, write.targetOffset < tail.end,
+                   let record = try reader.firstRecord(in: write.target, from: write.targetOffset), record.offset == write.targetOffset {
+                    atAcknowledged = source.provenanceOffset(record)
+                }
+                verdict = TargetLogVerdict.judge(write, end: tail.end, atAcknowledged: atAcknowledged, newestCopied: tail.lastCopied)
+                figures = "its log ends at offset \(tail.end) and its newest copied record is source offset \(tail.lastCopied.map(String.init) ?? "none")"
+            } catch {
+                results += [
+                    .warning(key: "log-check", message: "cannot read target \(write.target) to check that it kept what it acknowledged (\(error)); looking again later"),
+                    .reachable(.target, false), .logCheckUnanswered([write.source]),
+                ]
+                continue
+            }
+            switch verdict {
+            case .lost(let cause):
+                return [.targetLost(TargetLogVerdict.lossMessage(cause, source: write.source))]
+            case .kept where reason == .lowAcknowledgement:
+                results.append(.targetKept(write.source, "target \(write.target) keeps every record it acknowledged: \(figures), at or past source offset \(write.sourceOffset) acknowledged at offset \(write.targetOffset); copying goes on"))
+            case .kept:
+                break
+            }
         }
-        for entry in acknowledged.sorted(by: { $0.target < $1.target }) {
-            guard let end = ends[entry.target], end <= entry.targetOffset else { continue }
-            return [.targetLost(
-                "target \(entry.target) now ends at offset \(end), but it had acknowledged offset \(entry.targetOffset) (source \(entry.source) offset \(entry.sourceOffset)): the target cluster lost records the bridge had written (a broker restarted empty, or the topic was re-created). Stopped; start the bridge again to copy \(entry.source) anew from what the target still holds")]
-        }
-        return [.reachable(.target, true)]
+        return results.isEmpty ? [.reachable(.target, true)] : results
     }
 }
 

@@ -73,7 +73,7 @@ extension ReplicationEngine {
         case .revoked(let sources, let lost):
             guard !sources.isEmpty else { return [] }
             waitingForTakeOver.removeAll(where: sources.contains)
-            for source in sources.sorted() { release(source, lost: lost) }
+            release(sources.sorted(), lost: lost)
             logOwnership("the group \(lost ? "found lost" : "revoked") \(sources.sorted().map(\.description).joined(separator: ", "))")
             reportOwned()
             publishState()
@@ -191,26 +191,59 @@ extension ReplicationEngine {
         return result
     }
 
-    /// Hands a partition back: commits its open transaction (or, when the group says it was lost, leaves it:
-    /// another instance may own the partition and have fenced this writer already, and its fence aborts the
-    /// transaction), then lets the producer go.
-    private func release(_ source: TopicPartition, lost: Bool) {
-        guard let slot = table[source], slot.state.isCopying || slot.isStoppedAtGap, var transaction = slot.transaction else { return }
-        switch transaction.lifecycle.revoked(lost: lost) {
-        case .commit:
+    /// Hands partitions back, all at once: their open transactions are committed together (or, when the group
+    /// says they were lost, left: another instance may own them and have fenced this writer already, and its
+    /// fence aborts the transaction), then their producers go.
+    ///
+    /// A commit waits for its records' acknowledgements, served here, for at most ``handOverWait`` in all; a
+    /// transaction whose records the target has not acknowledged by then (it does not answer) is abandoned
+    /// without waiting more: the next owner's fence aborts it and the next owner copies its records again. After
+    /// the shutdown's drain (``closing``) nothing is waited for: the drain already had its time.
+    private func release(_ sources: [TopicPartition], lost: Bool) {
+        let slots = sources.compactMap { table[$0] }.filter { $0.state.isCopying || $0.isStoppedAtGap }
+        var committing: [PartitionSlot] = []
+        var leftOpen: [TopicPartition] = []
+        for slot in slots {
+            guard var transaction = slot.transaction else { continue }
+            let action = transaction.lifecycle.revoked(lost: lost)
             slot.transaction = transaction
-            do throws(ReplicationError) { try commit([slot], timeout: options.drainTimeout, final: true) } catch {
-                if slot.hasOpenTransaction { try? slot.producer?.abortTransaction(timeout: options.requestTimeout) }
-                logger.notice("\(source): open transaction abandoned on hand-over (\(error)); the next owner copies its records again")
+            switch action {
+            case .commit: committing.append(slot)
+            case .leaveOpen: leftOpen.append(slot.source)
+            default: break
             }
-        case .leaveOpen:
-            logger.notice("\(source): open transaction left to be aborted by the next owner (assignment lost); its records are copied again")
-        default:
-            break
         }
-        slot.retire(.handedOver)
-        options.observer?.released(partition: source)
+        if !leftOpen.isEmpty {
+            logger.notice("\(leftOpen.map(\.description).joined(separator: ", ")): open transaction left to be aborted by the next owner (assignment lost); its records are copied again")
+        }
+        if !committing.isEmpty {
+            var failure: ReplicationError?
+            if !closing {
+                let deadline = ContinuousClock.now + handOverWait
+                do throws(ReplicationError) {
+                    try flush(committing, until: deadline)
+                    let ready = committing.filter { ($0.producer?.queueLength ?? 1) == 0 }
+                    try commit(ready, timeout: max(.milliseconds(100), min(options.requestTimeout, deadline - ContinuousClock.now)), final: true)
+                } catch {
+                    failure = error
+                }
+            }
+            let abandoned = committing.filter(\.hasOpenTransaction).map(\.source)
+            if !abandoned.isEmpty {
+                let why = failure.map { "\($0)" } ?? (closing
+                    ? "the bridge is stopping and the drain did not finish"
+                    : "the target acknowledged not all of their records within \(handOverWait)")
+                logger.notice("\(abandoned.map(\.description).joined(separator: ", ")): open transaction abandoned on hand-over (\(why)); the next owner's fence aborts it and the next owner copies its records again")
+            }
+        }
+        for slot in slots {
+            slot.retire(.handedOver)
+            options.observer?.released(partition: slot.source)
+        }
     }
+
+    /// The most a hand-over waits for the target to acknowledge and commit what the partitions had open.
+    var handOverWait: Duration { min(options.drainTimeout, .seconds(10)) }
 
     /// Group mode: opens the slot's transaction when none is open; `false` when the record cannot be sent now.
     func transactionReady(_ slot: PartitionSlot) throws(ReplicationError) -> Bool {

@@ -2,6 +2,7 @@ import Formats
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 import Topology
 
 /// Tunables of a replication run, each with a default.
@@ -93,6 +94,8 @@ package final class ReplicationEngine: @unchecked Sendable {
 
     private var warned: [String: ContinuousClock.Instant] = [:]
     private var suspects = Set<TopicPartition>()
+    /// Source partitions whose target log the background is checking after a suspicious acknowledgement.
+    private var logChecks = Set<TopicPartition>()
     private var nextSecond = ContinuousClock.now
     var lastAcknowledgement = ContinuousClock.now
     private var nextLossCheck = ContinuousClock.now
@@ -122,6 +125,8 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// The group changed the assignment inside the last poll.
     var rebalancedDuringPoll = false
     var nextCommit = ContinuousClock.now
+    /// The shutdown's drain is over: a hand-over while the consumer closes waits for nothing more.
+    var closing = false
 
     /// Per-partition positions, published about once a second for the group-offset sync.
     package let state = ReplicationState()
@@ -162,6 +167,7 @@ package final class ReplicationEngine: @unchecked Sendable {
             options.observer?.error(kind: "\(error.kind)")
         }
         let drained = drain()
+        closing = true
         publishState()
         if let failure { throw failure }
         if !drained {
@@ -224,7 +230,7 @@ package final class ReplicationEngine: @unchecked Sendable {
             throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
         }
         background = BackgroundWork(
-            discovery: discovery, sourceAdmin: sourceAdmin, targetReader: { [topology, options, logger] () throws(KafkaError) -> TargetReader in
+            discovery: discovery, sourceRegion: topology.source.region, sourceAdmin: sourceAdmin, targetReader: { [topology, options, logger] () throws(KafkaError) -> TargetReader in
                 try TargetReader(
                     target: topology.target.kafkaConfiguration(pair: topology.pair), groupID: "regionbridge.\(topology.pair).tail",
                     timeout: options.requestTimeout, logger: logger)
@@ -240,7 +246,10 @@ package final class ReplicationEngine: @unchecked Sendable {
     // MARK: - The copy loop
 
     private func copyLoop(stop: StopSignal) throws(ReplicationError) {
-        try startUp(stop: stop)
+        guard try startUp(stop: stop) else {
+            logger.notice("stopped before the first discovery answered: nothing was copied")
+            return
+        }
         reportOwned()
         background.start()
         var moreReady = true
@@ -277,25 +286,54 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// The first discovery. A cluster that does not answer is asked again every few seconds until
     /// `startTimeout` has passed (a bridge restarted during an outage waits it out instead of exiting, which under
     /// Kubernetes would become a crash loop whose back-off outlasts the outage); then the run stops naming it.
-    private func startUp(stop: StopSignal) throws(ReplicationError) {
-        let deadline = ContinuousClock.now + options.startTimeout
+    ///
+    /// Each round runs on a thread of its own, so that a stop asked for meanwhile is answered at once, not after
+    /// a request timeout: nothing was copied yet, so there is nothing to drain.
+    /// - Returns: `false` when the run was stopped before the first discovery answered.
+    private func startUp(stop: StopSignal) throws(ReplicationError) -> Bool {
+        let started = ContinuousClock.now
+        let deadline = started + options.startTimeout
         while true {
-            let results = discovery.run(owned: [], initial: true)
+            guard let results = discoverOnce(until: stop) else { return false }
             let unreachable = results.lazy.compactMap { result -> ReplicationError? in
                 guard case .failed(let error) = result, error.kind == .sourceUnavailable || error.kind == .targetUnavailable else { return nil }
                 return error
             }.first
-            if let unreachable, ContinuousClock.now < deadline, !stop.isStopped {
+            if stop.isStopped { return false }
+            if let unreachable, ContinuousClock.now < deadline {
                 warn("start", "\(unreachable.message); trying again until --start-timeout (\(options.startTimeout)) has passed")
-                signal.wait(timeout: min(.seconds(2), max(.zero, deadline - ContinuousClock.now)))
+                let retry = ContinuousClock.now + min(.seconds(2), max(.zero, deadline - ContinuousClock.now))
+                while !stop.isStopped, ContinuousClock.now < retry { signal.wait(timeout: min(.milliseconds(100), retry - ContinuousClock.now)) }
+                if stop.isStopped { return false }
                 continue
             }
             if let unreachable, options.startTimeout > .zero {
-                throw ReplicationError(unreachable.kind, "\(unreachable.message) (still after --start-timeout \(options.startTimeout))")
+                throw ReplicationError(unreachable.kind, "\(unreachable.message) (still after --start-timeout \(options.startTimeout), \(ContinuousClock.now - started) since the start)")
             }
             for result in results { try apply(result) }
-            return
+            return true
         }
+    }
+
+    /// One discovery round on its own thread; `nil` when `stop` was set before it answered (the round then ends
+    /// by itself, at most a request timeout later, and its results are dropped).
+    private func discoverOnce(until stop: StopSignal) -> [BackgroundResult]? {
+        let outcome = Mutex<[BackgroundResult]?>(nil)
+        let answered = DispatchSemaphore(value: 0)
+        // Used by this one thread only: the background thread, its other user, starts after the start-up, and a
+        // round abandoned on a stop only ever touches the admin clients, which librdkafka makes thread-safe.
+        nonisolated(unsafe) let discovery = self.discovery!
+        let thread = Thread {
+            let results = discovery.run(owned: [], initial: true)
+            outcome.withLock { $0 = results }
+            answered.signal()
+        }
+        thread.name = "regionbridge-start"
+        thread.start()
+        while answered.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            if stop.isStopped { return nil }
+        }
+        return outcome.withLock { $0 }
     }
 
     /// How long the loop may sleep when nothing is ready: until the next once-a-second round or commit.
@@ -495,19 +533,31 @@ package final class ReplicationEngine: @unchecked Sendable {
             try deliveryFailed(slot, error, producer: producer)
             return
         }
-        // -1: written, at an offset the target did not say (a retried request answered DUPLICATE_SEQUENCE_NUMBER
-        // because the first attempt was written). Only a known offset at or below an acknowledged one is a loss.
-        if delivery.offset >= 0, let last = slot.progress.lastPair, delivery.offset <= last.target {
-            throw ReplicationError(
-                .targetDataLost,
-                "target \(slot.target) went back from offset \(last.target) to \(delivery.offset): the target cluster lost records the bridge had written (a broker restarted empty, or the topic was re-created). Stopped; start the bridge again to copy \(slot.source) anew from what the target still holds")
+        // A report at or below an offset acknowledged before (seen on tansu after a long outage: 0 for a retried
+        // write that the broker had kept) is not a verdict: the write went through, at an offset the report does
+        // not tell, and whether the target still holds what it acknowledged is read from its log (``checkLog``).
+        // -1 is the same without the suspicion: a retried request answered DUPLICATE_SEQUENCE_NUMBER.
+        var offset = delivery.offset
+        if offset >= 0, let last = slot.progress.lastPair, offset <= last.target {
+            checkLog(slot, after: "acknowledged a write of source \(slot.source) at offset \(offset), at or below offset \(last.target) it had acknowledged before")
+            offset = -1
         }
-        guard slot.progress.delivered(targetOffset: delivery.offset) != nil else { return }
+        guard slot.progress.delivered(targetOffset: offset) != nil else { return }
         recordsCopied += 1
         if slot.unreported.count == 0 { unreported.append(slot) }
         slot.unreported.count += 1
         slot.unreported.bytes += delivery.size
         slot.unreported.timestamp = delivery.timestamp ?? slot.unreported.timestamp
+    }
+
+    /// Has the background read the slot's target log (once at a time per partition), to tell a lost log from a
+    /// re-sent write answered with a stale offset; logs why, once.
+    private func checkLog(_ slot: PartitionSlot, after what: String) {
+        guard logChecks.insert(slot.source).inserted, let last = slot.progress.durablePair else { return }
+        logger.notice("target \(slot.target) \(what): reading its log to tell a lost log from a re-sent write")
+        background.request(.logCheck(
+            [AcknowledgedWrite(target: slot.target, source: slot.source, sourceOffset: last.source, targetOffset: last.target)],
+            reason: .lowAcknowledgement))
     }
 
     private func deliveryFailed(_ slot: PartitionSlot, _ error: KafkaError, producer: KafkaProducer) throws(ReplicationError) {
@@ -601,6 +651,11 @@ package final class ReplicationEngine: @unchecked Sendable {
             for (partition, end) in ends { table[partition]?.sampledEnd = end }
         case .targetLost(let message):
             throw ReplicationError(.targetDataLost, message)
+        case .targetKept(let source, let message):
+            logChecks.remove(source)
+            logger.notice("\(message)")
+        case .logCheckUnanswered(let sources):
+            logChecks.subtract(sources)
         case .gap(let gap):
             try stopOrSkip(gap)
         case .reachable:
@@ -730,11 +785,11 @@ package final class ReplicationEngine: @unchecked Sendable {
         warn("stalled", "no write acknowledged by target \(topology.target.region) for \(now - lastAcknowledgement) with \(inFlight) in flight")
         // Durable pairs: in group mode an acknowledged record of an open transaction is below the target's last
         // stable offset until the commit, so only committed ones can show a loss.
-        let acknowledged = table.slots.compactMap { slot -> (target: TopicPartition, source: TopicPartition, sourceOffset: Int64, targetOffset: Int64)? in
+        let acknowledged = table.slots.compactMap { slot -> AcknowledgedWrite? in
             guard slot.state.isCopying, let last = slot.progress.durablePair else { return nil }
-            return (slot.target, slot.source, last.source, last.target)
+            return AcknowledgedWrite(target: slot.target, source: slot.source, sourceOffset: last.source, targetOffset: last.target)
         }
-        background.request(.lossCheck(acknowledged: acknowledged))
+        background.request(.logCheck(acknowledged, reason: .stalledWrites))
     }
 
     /// Publishes positions for the group sync, and lag for metrics and alerts.
