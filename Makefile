@@ -1,7 +1,7 @@
 # RegionBridge: the two commands are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build strict test unit demo bench soak chaos clean
+.PHONY: setup build strict test unit demo bench soak chaos outages clean
 
 ## Installs what the project needs (idempotent).
 setup:
@@ -47,6 +47,14 @@ soak: setup
 chaos: setup
 	$(SWIFT) build -c release --scratch-path "$${SCRATCH_PATH:-.build}"
 	@SCRATCH_PATH="$${SCRATCH_PATH:-.build}" bash scripts/chaos.sh
+
+## The outage matrix (not part of test, about an hour; OUTAGES_PARALLEL=1 halves it): each of {target, source}
+## frozen with SIGSTOP for {15 s, 75 s, 150 s, 6 min}, in single mode and in group mode (2 instances), plus the target
+## frozen while the bridge starts, under steady load; per case: kept running, recovery from /metrics, SIGTERM exit 0,
+## exactly once. OUTAGES_FREEZES, OUTAGES_SIDES, OUTAGES_MODES, OUTAGES_RATE pick a part of it.
+outages: setup
+	$(SWIFT) build -c release --scratch-path "$${SCRATCH_PATH:-.build}"
+	@SCRATCH_PATH="$${SCRATCH_PATH:-.build}" bash scripts/outages.sh
 
 clean:
 	rm -rf .build

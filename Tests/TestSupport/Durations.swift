@@ -1,6 +1,6 @@
 extension Duration {
     /// The duration in (fractional) seconds, for APIs that take a `TimeInterval`.
-    var timeInterval: Double {
+    package var timeInterval: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }

@@ -22,11 +22,15 @@ package protocol AlertSink: Sendable {
     /// It is called on every tick, also with no events: a sink that kept events it could not hand over
     /// tries them again then (before `events`); with nothing kept and no events it does nothing.
     func deliver(_ events: [AlertEvent]) throws(AlertSinkError)
+    /// The next deliveries are the last ones, at shutdown: a sink starts no slow set-up for them (creating a
+    /// topic on a cluster that may not answer) and hands over only what it can at once.
+    func willClose()
     /// Waits up to `timeout` for events handed over to be stored, then releases resources.
     func close(timeout: Duration)
 }
 
 extension AlertSink {
+    package func willClose() {}
     package func close(timeout: Duration) {}
 }
 
@@ -104,12 +108,14 @@ package final class KafkaAlertSink: AlertSink {
         var topicReady = false
         /// A thread is creating the topic now (without the lock); others only queue.
         var creating = false
+        /// Shutting down: the topic is not created any more (``willClose()``).
+        var closing = false
         /// No new attempt to create the topic before this.
         var nextAttempt = ContinuousClock.now
         /// Events not yet taken by the producer, oldest first.
         var pending: [AlertEvent] = []
-        /// Events taken by the producer and not yet acknowledged, by send id.
-        var inFlight: [UInt64: AlertEvent] = [:]
+        /// Events taken by the producer and not yet acknowledged, by send id, with when they were taken.
+        var inFlight: [UInt64: (event: AlertEvent, since: ContinuousClock.Instant)] = [:]
     }
 
     /// The topic written to.
@@ -146,35 +152,47 @@ package final class KafkaAlertSink: AlertSink {
         }
     }
 
+    package func willClose() {
+        state.withLock { $0.closing = true }
+    }
+
     /// Events not yet taken by the producer (kept for the next delivery).
     package var pendingCount: Int { state.withLock { $0.pending.count } }
 
     package func deliver(_ events: [AlertEvent]) throws(AlertSinkError) {
         // 1. Queue the events; decide whether this call creates the topic.
-        let mustCreate: Bool = state.withLock { state in
+        let mustCreate: Bool? = state.withLock { state -> Bool? in
             state.pending += events
             if state.pending.count > Self.pendingLimit {
                 let dropped = state.pending.count - Self.pendingLimit
                 state.pending.removeFirst(dropped)
                 logger.warning("\(dropped) alert event(s) dropped: more than \(Self.pendingLimit) wait for topic \(topic)")
             }
-            guard !state.topicReady, !state.creating, !state.pending.isEmpty, ContinuousClock.now >= state.nextAttempt else { return false }
+            guard !state.topicReady, !state.creating, !state.pending.isEmpty else { return false }
+            guard ContinuousClock.now >= state.nextAttempt, !state.closing else { return nil }
             state.creating = true
             return true
         }
-        // 2. Create the topic without holding the lock (the admin client is thread-safe).
+        // Between two attempts to create the topic the sink still does not deliver: say so, or a caller that logs
+        // when a sink "delivers again" would say it at every tick between two failed attempts.
+        guard let mustCreate else {
+            throw AlertSinkError("cannot write alerts to topic \(topic): it is not created yet; trying again within \(retryInterval) (\(pendingCount) event(s) kept)")
+        }
+        // 2. Create the topic on a thread of its own (the admin client is thread-safe), waiting at most
+        //    `creationWaitSeconds` for it here: a target that does not answer holds the caller (the alert thread, whose
+        //    shutdown waits for its tick) that long, not the creation's whole timeout.
         if mustCreate {
-            var failure: String?
-            do {
-                let errors = try admin.createTopics([NewTopic(name: topic, partitions: 1)], timeout: timeout)
-                if let error = errors[topic], error.code != .topicAlreadyExists { failure = "cannot create the topic: \(error)" }
-            } catch {
-                failure = "cannot create the topic: \(error)"
+            let created = DispatchSemaphore(value: 0)
+            let outcome = Mutex<String??>(nil)
+            let thread = Thread { [self] in
+                let failure = createTopic()
+                outcome.withLock { $0 = .some(failure) }
+                created.signal()
             }
-            state.withLock { state in
-                state.creating = false
-                state.topicReady = failure == nil
-                if failure != nil { state.nextAttempt = ContinuousClock.now + retryInterval }
+            thread.name = "regionbridge-alerts-topic"
+            thread.start()
+            guard created.wait(timeout: .now() + .seconds(Self.creationWaitSeconds)) == .success, let failure = outcome.withLock({ $0 }) else {
+                throw AlertSinkError("cannot write alerts to topic \(topic) yet: the target has not answered its creation within \(Self.creationWaitSeconds) s (\(pendingCount) event(s) kept)")
             }
             if let failure { throw AlertSinkError("cannot write alerts to topic \(topic): \(failure) (\(pendingCount) event(s) kept)") }
         }
@@ -195,13 +213,39 @@ package final class KafkaAlertSink: AlertSink {
                     failure = "\(error) (\(state.pending.count - taken) event(s) kept for the next attempt)"
                     break
                 }
-                state.inFlight[id] = event
+                state.inFlight[id] = (event, ContinuousClock.now)
                 taken += 1
             }
             state.pending.removeFirst(taken)
-            return Self.collect(state.producer.poll(timeout: .zero), &state, logger: logger, topic: topic) ?? failure
+            if let refused = Self.collect(state.producer.poll(timeout: .zero), &state, logger: logger, topic: topic) ?? failure { return refused }
+            // Taken by the producer is not delivered: events the target has not acknowledged for a while (it does
+            // not answer) keep the sink failing until it does; the producer keeps them and sends them when it can.
+            if let oldest = state.inFlight.values.map(\.since).min(), ContinuousClock.now - oldest > timeout {
+                return "\(state.inFlight.count) event(s) not acknowledged by the target for \(ContinuousClock.now - oldest) (kept and sent again)"
+            }
+            return nil
         }
         if let failure { throw AlertSinkError("cannot write alerts to topic \(topic): \(failure)") }
+    }
+
+    /// How long a delivery waits for the topic's creation before it returns, the events kept.
+    private static let creationWaitSeconds = 1
+
+    /// Creates the topic (at most `timeout`) and records the outcome; the failure, if any.
+    private func createTopic() -> String? {
+        var failure: String?
+        do {
+            let errors = try admin.createTopics([NewTopic(name: topic, partitions: 1)], timeout: timeout)
+            if let error = errors[topic], error.code != .topicAlreadyExists { failure = "cannot create the topic: \(error)" }
+        } catch {
+            failure = "cannot create the topic: \(error)"
+        }
+        state.withLock { state in
+            state.creating = false
+            state.topicReady = failure == nil
+            if failure != nil { state.nextAttempt = ContinuousClock.now + retryInterval }
+        }
+        return failure
     }
 
     /// Handles delivery reports: acknowledged events are done; the first failure is returned (the producer has
@@ -209,7 +253,7 @@ package final class KafkaAlertSink: AlertSink {
     private static func collect(_ events: ProducerEvents, _ state: inout State, logger: Logger, topic: String) -> String? {
         var failure: String?
         for report in events.deliveries {
-            let event = state.inFlight.removeValue(forKey: report.id)
+            let event = state.inFlight.removeValue(forKey: report.id)?.event
             if let error = report.error {
                 failure = failure ?? "the target refused alert \(event?.jsonLine ?? "#\(report.id)"): \(error)"
             }

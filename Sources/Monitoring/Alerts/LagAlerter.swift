@@ -131,6 +131,7 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
                 Thread.sleep(forTimeInterval: min(0.05, max(0, (next - clock.now).seconds)))
             }
         }
+        for sink in sinks { sink.willClose() }
         // Alerts taken over from an earlier run for partitions this run never watched would stay firing for ever.
         let time = now()
         enqueue(rules.withLock { $0.resolveUnobservedRestored(at: time) })

@@ -46,7 +46,8 @@ package struct HeartbeatReader: Service, CustomStringConvertible {
         let (stop, observer, tick) = (StopSignal(), observer, tick)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                try? await onDedicatedThread(name: "regionbridge-heartbeat-reader") { () throws(ReplicationError) in
+                // A step can block up to `timeout` on a cluster that does not answer; a shutdown waits 0.5 s for it.
+                await onDedicatedThread(name: "regionbridge-heartbeat-reader", until: stop, grace: .milliseconds(500)) {
                     let clock = ContinuousClock()
                     var next = clock.now
                     while !stop.isStopped {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Work that runs next to the engine on a thread of its own (Failover's consumer-group offset sync): ``run(until:)``
 /// for as long as the engine runs, then, unless the service group was cancelled, one ``finalRound()`` after the
@@ -99,6 +100,33 @@ package func onDedicatedThread<T: Sendable>(name: String, _ body: @escaping @Sen
         thread.start()
     }
     return try result.get()
+}
+
+/// Runs a blocking loop on its own thread until `stop` is set, and waits for it without blocking the cooperative
+/// pool; once `stop` is set, waits at most `grace` more. A loop blocked then in a request to a cluster that does not
+/// answer ends by itself within that request's timeout, alone: a service's shutdown does not wait for it.
+package func onDedicatedThread(name: String, until stop: StopSignal, grace: Duration, _ body: @escaping @Sendable () -> Void) async {
+    let resumed = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    let resume: @Sendable () -> Void = { resumed.withLock { $0.take() }?.resume() }
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        resumed.withLock { $0 = continuation }
+        let thread = Thread {
+            Thread.current.threadDictionary[dedicatedThreadKey] = name
+            body()
+            resume()
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+        let watcher = Thread {
+            while !stop.isStopped, resumed.withLock({ $0 != nil }) { Thread.sleep(forTimeInterval: 0.05) }
+            let deadline = ContinuousClock.now + grace
+            while ContinuousClock.now < deadline, resumed.withLock({ $0 != nil }) { Thread.sleep(forTimeInterval: 0.01) }
+            resume()
+        }
+        watcher.name = "\(name)-stop"
+        watcher.start()
+    }
 }
 
 private let dedicatedThreadKey = "regionbridge.dedicated-thread"

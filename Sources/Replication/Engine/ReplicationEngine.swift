@@ -166,14 +166,21 @@ package final class ReplicationEngine: @unchecked Sendable {
             failure = error
             options.observer?.error(kind: "\(error.kind)")
         }
-        let drained = drain()
+        var drained = false
+        do { drained = try drain() } catch {
+            logger.error("while draining: \(error)")
+            if failure == nil {
+                failure = error
+                options.observer?.error(kind: "\(error.kind)")
+            }
+        }
         closing = true
         publishState()
         if let failure { throw failure }
         if !drained {
-            throw ReplicationError(
-                .targetUnavailable,
-                "stopped with \(inFlight) writes unacknowledged after \(options.drainTimeout); they will be copied again on the next start")
+            // A stop asked for while the target does not answer: nothing is lost (the run resumes after what the
+            // target holds), so the stop is an ordinary one that says what it left.
+            logger.warning("stopped with \(inFlight) writes unacknowledged after the drain timeout (\(options.drainTimeout)): the target did not answer in time. Nothing is lost: the next start resumes after the last record the target holds and copies them again")
         }
         let gaps = table.slots.compactMap { slot -> SourceGap? in
             if case .stoppedAtGap(let gap) = slot.state { return gap }
@@ -830,13 +837,12 @@ package final class ReplicationEngine: @unchecked Sendable {
     }
 
     /// Waits for every write in flight; `false` when the drain timeout passed first.
-    private func drain() -> Bool {
-        if groupMode {
-            do { return try commitAll(timeout: options.drainTimeout) } catch { logger.error("while draining: \(error)"); return false }
-        }
+    /// - Throws: what the acknowledgements read meanwhile reported (a refused record, a lost target).
+    private func drain() throws(ReplicationError) -> Bool {
+        if groupMode { return try commitAll(timeout: options.drainTimeout) }
         let deadline = ContinuousClock.now + options.drainTimeout
         while inFlight > 0, ContinuousClock.now < deadline {
-            do { try pollDeliveries(timeout: .milliseconds(50)) } catch { logger.error("while draining: \(error)"); return false }
+            try pollDeliveries(timeout: .milliseconds(50))
         }
         return inFlight == 0
     }
