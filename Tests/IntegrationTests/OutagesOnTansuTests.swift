@@ -96,7 +96,12 @@ final class OutagesOnTansuTests: XCTestCase {
 
         for pair in pairs { pair.target.freeze() }
         Thread.sleep(forTimeInterval: 75)
-        for pair in pairs { XCTAssertTrue(pair.bridge!.isRunning, "\(pair.mode): exited while the target was frozen: \(pair.bridge!.stderrText)") }
+        for pair in pairs {
+            XCTAssertTrue(pair.bridge!.isRunning, "\(pair.mode): exited while the target was frozen: \(pair.bridge!.stderrText)")
+            // The outage is visible while it lasts: the lag gauge kept moving (past the 60 s of the critical alert).
+            let lag = pair.lagSeconds() ?? []
+            XCTAssertGreaterThan(lag.max() ?? 0, 60, "\(pair.mode): lag seconds at the end of the freeze: \(lag)")
+        }
         let thawed = ContinuousClock.now
         for pair in pairs { pair.target.thaw() }
 

@@ -112,4 +112,15 @@ final class TransactionLifecycleTests: XCTestCase {
         XCTAssertEqual(TransactionDecision.afterBegin(error(.invalidState), producerFatal: nil), .stopInstance)
         XCTAssertEqual(TransactionDecision.afterCommit(error(.librdkafka, fatal: true), producerFatal: error(.librdkafka, fatal: true)), .stopInstance)
     }
+
+    func testSingleModeReplacesItsProducerForEverythingButARefusedRecord() {
+        XCTAssertEqual(WriteFailureDecision(error(.purged)), .ignore, "purged once the producer turned fatal")
+        for code in [KafkaError.Code.messageTimedOut, .timedOut, .outOfOrderSequence, .unknownProducerID, .gaplessGuarantee, .fatal] {
+            XCTAssertEqual(WriteFailureDecision(error(code)), .replaceProducer, "\(code): the producer's state, not the record")
+        }
+        XCTAssertEqual(WriteFailureDecision(error(.librdkafka, fatal: true)), .replaceProducer, "a fatal client error")
+        XCTAssertEqual(WriteFailureDecision(error(.recordRefused)), .refusedRecord)
+        XCTAssertEqual(WriteFailureDecision(error(.recordRefused, fatal: true)), .refusedRecord, "a refusal stays one, fatal or not")
+        XCTAssertEqual(WriteFailureDecision(error(.librdkafka)), .refusedRecord, "another broker error about this record, as before")
+    }
 }

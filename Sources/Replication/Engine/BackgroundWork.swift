@@ -15,6 +15,8 @@ enum BackgroundResult {
     case sourceEnds([TopicPartition: Int64], at: Double)
     /// A target partition holds less than it acknowledged: the target lost records.
     case targetLost(String)
+    /// Single mode: where each partition resumes after the producer was replaced (the target's tails were read).
+    case resume([PartitionStart])
     /// A target partition looked at after a suspicious acknowledgement holds everything it acknowledged.
     case targetKept(TopicPartition, String)
     /// The target could not be read to check these source partitions' copies; the engine may ask again.
@@ -48,6 +50,9 @@ enum LogCheckReason: Equatable {
 enum BackgroundRequest {
     /// Look at the target's logs: do they still hold the last record each acknowledged for good?
     case logCheck([AcknowledgedWrite], reason: LogCheckReason)
+    /// Single mode: read where each of these source partitions resumes (the target's tails), asking again every
+    /// 2 s until the target answers.
+    case resumePoints([TopicPartition])
     /// Read the source watermarks of a partition whose position fell outside its log.
     case gapCheck(TopicPartition, wanted: Int64)
 }
@@ -69,7 +74,14 @@ final class BackgroundWork: @unchecked Sendable {
     private let discoveryInterval: Duration
     private let logger: Logger
     private let mailbox = Mutex<[BackgroundResult]>([])
-    private let inbox = Mutex<(requests: [BackgroundRequest], owned: [TopicPartition], discoverNow: Bool)>(([], [], false))
+    private let inbox = Mutex<Inbox>(Inbox())
+    private struct Inbox {
+        var requests: [BackgroundRequest] = []
+        /// Requests to take again once their time has come.
+        var later: [(at: ContinuousClock.Instant, request: BackgroundRequest)] = []
+        var owned: [TopicPartition] = []
+        var discoverNow = false
+    }
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
@@ -125,6 +137,11 @@ final class BackgroundWork: @unchecked Sendable {
         wake.signal()
     }
 
+    /// Asks for `request` again once `delay` has passed (the loop takes it then).
+    private func retryLater(_ request: BackgroundRequest, after delay: Duration) {
+        inbox.withLock { $0.later.append((ContinuousClock.now + delay, request)) }
+    }
+
     /// The source partitions the copy loop owns now (for discovery and end sampling).
     func owned(_ partitions: [TopicPartition]) {
         inbox.withLock { $0.owned = partitions }
@@ -149,7 +166,10 @@ final class BackgroundWork: @unchecked Sendable {
         while !stopped.load(ordering: .acquiring) {
             let (requests, owned, discoverNow) = inbox.withLock { inbox in
                 defer { inbox.requests.removeAll(); inbox.discoverNow = false }
-                return (inbox.requests, inbox.owned, inbox.discoverNow)
+                let now = ContinuousClock.now
+                let due = inbox.later.filter { $0.at <= now }.map(\.request)
+                inbox.later.removeAll { $0.at <= now }
+                return (inbox.requests + due, inbox.owned, inbox.discoverNow)
             }
             for request in requests { post(run(request)) }
             if discoverNow || clock.now >= nextDiscovery {
@@ -181,6 +201,13 @@ final class BackgroundWork: @unchecked Sendable {
         switch request {
         case .logCheck(let acknowledged, let reason):
             return checkTargetLog(acknowledged, reason: reason)
+        case .resumePoints(let sources):
+            do {
+                return [.resume(try discovery.starts(of: sources, reader: targetReaderFactory())), .reachable(.target, true)]
+            } catch {
+                retryLater(request, after: .seconds(2))
+                return [.warning(key: "resume", message: "cannot read the target's tails to resume \(sources.count) partition(s) after replacing the producer (\(error)); trying again every 2 s"), .reachable(.target, false)]
+            }
         case .gapCheck(let partition, let wanted):
             do {
                 let marks = try sourceAdmin.queryWatermarks(partition, timeout: requestTimeout)

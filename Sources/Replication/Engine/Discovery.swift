@@ -90,6 +90,11 @@ final class Discovery {
         }
     }
 
+    /// Where each source partition resumes: right after the last record of it the target holds.
+    func starts(of sources: [TopicPartition], reader: TargetReader) throws(ReplicationError) -> [PartitionStart] {
+        try Self.starts(of: sources, reader: reader, topology: topology)
+    }
+
     /// The target partition a source partition is copied to.
     func targetPartition(of source: TopicPartition) -> TopicPartition {
         Self.targetPartition(of: source, topology: topology)

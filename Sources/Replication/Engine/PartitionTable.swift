@@ -60,11 +60,13 @@ final class PartitionSlot {
 
     /// The producer's queue was full: the partition's fetching is paused until there is room again.
     var waitsForRoom = false
+    /// Single mode: the producer was replaced; the partition waits to learn where it resumes (the target's tail).
+    private(set) var awaitsResume = false
 
     /// Records of the partition are copied now: it is owned, it does not wait for room in the producer's queue,
     /// and (group mode) no commit of it is pending.
     var takesRecords: Bool {
-        state.isCopying && !waitsForRoom && transaction?.lifecycle.state != .commitPending
+        state.isCopying && !waitsForRoom && !awaitsResume && transaction?.lifecycle.state != .commitPending
     }
 
     /// Group mode: a transaction of the partition is open.
@@ -80,8 +82,19 @@ final class PartitionSlot {
         self.progress = progress
         state = .copying
         waitsForRoom = false
+        awaitsResume = false
         if let producer { self.producer = producer }
         if let topic { self.topic = topic }
+    }
+
+    /// Single mode: the producer was replaced. Records in flight are forgotten (their reports carry the old
+    /// generation), and nothing is copied until ``startOver(_:producer:topic:)`` says where to resume.
+    func awaitResume(producer: KafkaProducer, topic: ProducerTopic) {
+        generation &+= 1
+        waitsForRoom = false
+        awaitsResume = true
+        self.producer = producer
+        self.topic = topic
     }
 
     /// The partition is no longer copied here (gone, handed over, fenced): it lets its producer go, and delivery
@@ -90,6 +103,7 @@ final class PartitionSlot {
         generation &+= 1
         self.state = state
         waitsForRoom = false
+        awaitsResume = false
         transaction = nil
         producer = nil
         topic = nil

@@ -88,7 +88,7 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// `<target region>/`: a record whose provenance starts with it came from the target and is not sent back.
     private let loopPrefix: [UInt8]
     /// Target topics of the shared producers, resolved once each per producer.
-    private var targetTopics: [ObjectIdentifier: [String: ProducerTopic]] = [:]
+    var targetTopics: [ObjectIdentifier: [String: ProducerTopic]] = [:]
     /// Slots whose acknowledgements were counted since the observer was last told.
     private var unreported: [PartitionSlot] = []
 
@@ -102,7 +102,9 @@ package final class ReplicationEngine: @unchecked Sendable {
     private var nextProgress = ContinuousClock.now + .seconds(10)
     private var recordsCopied: Int64 = 0
     /// Back-pressure: partitions that waited for room read on once the queues are at or below this.
-    private var roomAt: Int?
+    var roomAt: Int?
+    /// When the single-mode producer was replaced (see ProducerReplacement.swift), within the last window.
+    var replacements: [ContinuousClock.Instant] = []
     /// When the first record of the run was sent.
     private var firstSent: ContinuousClock.Instant?
     /// How often a partition stopped fetching because the target's queue was full (``waitForRoom(_:)``).
@@ -446,9 +448,10 @@ package final class ReplicationEngine: @unchecked Sendable {
         }
         if error.isFatal || producer.fatalError != nil {
             // A write that failed earlier made the producer fatal (with the gapless guarantee any failed write
-            // does): its delivery report names the cause and the record, so report that one when it is there.
+            // does): its delivery report says whether a record was refused (exit 6); otherwise it is replaced.
             try pollDeliveries(timeout: .milliseconds(100))
-            throw ReplicationError(.fatal, "target producer failed: \(producer.fatalError ?? error)")
+            if isCurrent(producer) { try replaceProducer(producer, because: producer.fatalError ?? error) }
+            return
         }
         throw ReplicationError(
             .targetRefusedRecord,
@@ -525,13 +528,13 @@ package final class ReplicationEngine: @unchecked Sendable {
         } errors: { (error: KafkaError) throws(ReplicationError) in
             if error.isFatal, !groupMode { fatal = fatal ?? error } else { try producerError(error, producer: producer) }
         }
-        guard let fatal else { return }
+        guard let fatal, isCurrent(producer) else { return }
         // The fatal error event can come before the delivery report of the record that caused it (a record the
         // target refused makes the gapless producer fatal): that report names the record and the cause, so read it.
         try producer.poll(timeout: .milliseconds(100)) { (delivery: Delivery) throws(ReplicationError) in
             try delivered(delivery, producer: producer)
         } errors: { (_: KafkaError) throws(ReplicationError) in }
-        throw ReplicationError(.fatal, "target producer failed: \(producer.fatalError ?? fatal)")
+        try replaceProducer(producer, because: producer.fatalError ?? fatal)
     }
 
     private func delivered(_ delivery: Delivery, producer: KafkaProducer) throws(ReplicationError) {
@@ -573,21 +576,18 @@ package final class ReplicationEngine: @unchecked Sendable {
             try fail(slot, TransactionDecision.afterWrite(error, producerFatal: producer.fatalError), error: error, sourceOffset: sourceOffset)
             return
         }
-        // librdkafka purges the queued records of every partition when the producer turns fatal. They were not
-        // refused; the fatal error itself comes as an error event or as its own record's report.
-        if error.code == .purged { return }
-        if error.code == .outOfOrderSequence {
-            // The idempotent producer's sequence state with the broker, not the record: librdkafka makes
-            // OUT_OF_ORDER_SEQUENCE_NUMBER on the first request in flight fatal. A new run resumes from the target's
-            // tail, so it stops the bridge as a fatal client error (exit 1), not as a refused record (exit 6).
+        switch WriteFailureDecision(error) {
+        case .ignore:
+            // librdkafka purges the queued records of every partition when the producer turns fatal. They were
+            // not refused; the fatal error itself comes as an error event or as its own record's report.
+            return
+        case .replaceProducer:
+            try replaceProducer(producer, because: producer.fatalError ?? error, at: "the record from source \(slot.source) offset \(sourceOffset) (target \(slot.target))")
+        case .refusedRecord:
             throw ReplicationError(
-                .fatal,
-                "target producer failed at the record from source \(slot.source) offset \(sourceOffset) (target \(slot.target)): \(producer.fatalError ?? error). This is the idempotent producer losing step with the target broker, not a refusal of the record: start the bridge again, it resumes after the last record the target holds")
+                .targetRefusedRecord,
+                "the target refused the record from source \(slot.source) offset \(sourceOffset) (target \(slot.target)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
         }
-        if error.isFatal { throw ReplicationError(.fatal, "target producer failed: \(producer.fatalError ?? error)") }
-        throw ReplicationError(
-            .targetRefusedRecord,
-            "the target refused the record from source \(slot.source) offset \(sourceOffset) (target \(slot.target)): \(error). Nothing after it was copied; fix the cause and start the bridge again")
     }
 
     private func producerError(_ error: KafkaError, producer: KafkaProducer) throws(ReplicationError) {
@@ -595,7 +595,10 @@ package final class ReplicationEngine: @unchecked Sendable {
             try fail(slot, TransactionDecision.afterWrite(error, producerFatal: producer.fatalError), error: error, sourceOffset: slot.progress.oldestInFlight ?? -1)
             return
         }
-        if error.isFatal { throw ReplicationError(.fatal, "target producer failed: \(error)") }
+        if error.isFatal {
+            try replaceProducer(producer, because: error)
+            return
+        }
         warn("target:\(error.rawCode)", "target cluster \(topology.target.region): \(error)")
     }
 
@@ -663,6 +666,8 @@ package final class ReplicationEngine: @unchecked Sendable {
             logger.notice("\(message)")
         case .logCheckUnanswered(let sources):
             logChecks.subtract(sources)
+        case .resume(let starts):
+            resume(starts)
         case .gap(let gap):
             try stopOrSkip(gap)
         case .reachable:
@@ -708,7 +713,7 @@ package final class ReplicationEngine: @unchecked Sendable {
         reportOwned()
     }
 
-    private func targetTopic(_ name: String, producer: KafkaProducer) throws(KafkaError) -> ProducerTopic {
+    func targetTopic(_ name: String, producer: KafkaProducer) throws(KafkaError) -> ProducerTopic {
         let key = ObjectIdentifier(producer)
         if let topic = targetTopics[key]?[name] { return topic }
         let topic = try producer.topic(named: name)

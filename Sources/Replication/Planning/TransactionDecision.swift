@@ -67,3 +67,33 @@ package enum TakeOverDecision: Equatable, Sendable {
         self = !error.isFatal && (error.isRetriable || error.code == .timedOut) ? .retryLater : .stopInstance
     }
 }
+
+/// Single mode: what a failed write of the shared idempotent producer calls for, decided on librdkafka's numeric
+/// error codes (``KafkaError/Code``).
+///
+/// With the gapless guarantee any write that cannot be completed makes the producer fatal, whatever the cause.
+/// Only a record the target refused for good stops the bridge (exit 6): everything else is the producer's own
+/// state (a record timed out in its queue after a long outage, the sequence lost with the broker), which a new
+/// producer resuming after the last record the target holds replaces, exactly once by design.
+package enum WriteFailureDecision: Equatable, Sendable {
+    /// A record librdkafka purged from the queue once the producer turned fatal: the fatal error says why.
+    case ignore
+    /// The target refused the record for good (too large, not authorised, ...): stop with exit 6.
+    case refusedRecord
+    /// Replace the producer and resume every partition from the target's tail.
+    case replaceProducer
+
+    /// After a delivery report with an error, or a failed enqueue.
+    package init(_ error: KafkaError) {
+        switch error.code {
+        case .purged: self = .ignore
+        case .recordRefused: self = .refusedRecord
+        case .messageTimedOut, .timedOut, .outOfOrderSequence, .unknownProducerID, .gaplessGuarantee, .fatal:
+            self = .replaceProducer
+        default:
+            // Another broker error about this record (the producer turns fatal after it too, by the gapless
+            // guarantee) is a refusal; a fatal error of the client itself is not.
+            self = error.isFatal ? .replaceProducer : .refusedRecord
+        }
+    }
+}
