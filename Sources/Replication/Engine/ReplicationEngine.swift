@@ -820,7 +820,11 @@ package final class ReplicationEngine: @unchecked Sendable {
             positions.append(ReplicatedPositions.Position(
                 source: slot.source, target: slot.target, replicatedUpTo: position,
                 state: slot.stoppedAtGap.map { .stopped("stopped copying: \($0)") } ?? .copying))
-            let end = slot.sourceEnd(cachedHigh: consumer.cachedWatermarks(slot.source)?.high)
+            let cachedHigh = consumer.cachedWatermarks(slot.source)?.high
+            // Before any fetch response, partition end or ListOffsets sample, the source end is unknown (right
+            // after a start or a take-over): no lag is reported then, rather than a false 0.
+            guard cachedHigh != nil || progress.end != nil || slot.sampledEnd != nil else { continue }
+            let end = slot.sourceEnd(cachedHigh: cachedHigh)
             slot.ends.record(end: end, at: now)
             guard let observer = options.observer else { continue }
             let records = max(0, end - position)
