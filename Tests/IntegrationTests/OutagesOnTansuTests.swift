@@ -134,6 +134,9 @@ final class OutagesOnTansuTests: XCTestCase {
             let log = pair.bridge!.stderrText
             XCTAssertFalse(log.contains("lost records"), "\(pair.mode): \(log)")
             XCTAssertFalse(log.contains("abandoned"), "\(pair.mode): \(log)")
+            // The alert sink (the pair's alerts topic) says once that it stopped delivering and once that it
+            // delivers again; before, it said "delivers again" every 15 s while it could not.
+            XCTAssertEqual(log.components(separatedBy: "alert sink 1 of 1 delivers again").count - 1, 1, "\(pair.mode): \(log)")
             try pair.assertEveryRecordOnce(records)
         }
     }

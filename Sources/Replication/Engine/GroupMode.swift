@@ -273,7 +273,10 @@ extension ReplicationEngine {
     func commitRound() throws(ReplicationError) {
         let open = table.slots.filter { $0.state.isCopying && $0.hasOpenTransaction }
         guard !open.isEmpty else { return }
-        try flush(open, until: ContinuousClock.now + .milliseconds(200))
+        // Wait for acknowledgements only while the target gives them: during an outage, waiting 200 ms every
+        // 100 ms kept the copy loop polling without a pause (a quarter of a core, measured in a 6-minute freeze).
+        let answering = ContinuousClock.now - lastAcknowledgement < .seconds(1)
+        try flush(open, until: ContinuousClock.now + (answering ? .milliseconds(200) : .zero))
         let due = open.filter { slot in
             slot.transaction?.lifecycle.commitDue(acknowledged: (slot.producer?.queueLength ?? 1) == 0) == .commit
         }
