@@ -66,7 +66,7 @@ command -v kcat >/dev/null || die "kcat not found: run 'make setup'"
 
 start_broker() { # name -> BROKER, BROKER_PID
   local name=$1 port; port=$(free_port); BROKER="127.0.0.1:$port"
-  "$TANSU" broker --listener-url "tcp://$BROKER" --advertised-listener-url "tcp://$BROKER" >"$WORK/$name.log" 2>&1 &
+  setsid "$TANSU" broker --listener-url "tcp://$BROKER" --advertised-listener-url "tcp://$BROKER" >"$WORK/$name.log" 2>&1 &
   BROKER_PID=$!; pids+=("$BROKER_PID")
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
   tail "$WORK/$name.log" >&2; die "broker $name did not start on port $port"

@@ -4,7 +4,9 @@
 # seconds, in single mode (one bridge) and group mode (two instances of the pair); plus, per mode, the target
 # frozen while the bridge starts (thawed after 60 s, inside the 2-minute --start-timeout).
 #
-# Each case runs on brokers of its own, with every bridge option at its default. For each case:
+# Each case runs on brokers of its own (each in a session of its own: a stopped process in an orphaned process
+# group gets SIGHUP from the kernel, which killed a frozen broker when the script ran detached), with every bridge
+# option at its default. For each case:
 #   - kept running: no bridge instance exited while the case ran (an exit we did not cause fails the case);
 #   - recovery: the time from the thaw until every payment-events partition is at most 1 s behind, read from the
 #     instances' own /metrics (regionbridge_lag_seconds) every second; the load goes on meanwhile, so "caught up"
@@ -38,8 +40,8 @@ for tool in regionbridge loadgen latencyprobe; do [ -x "$BIN/$tool" ] || { echo 
 
 cleanup() {
   local status=$?
-  pkill -CONT -f "$WORK" 2>/dev/null || true
-  pkill -f "$WORK" 2>/dev/null || true
+  local pid
+  for pid in $(cat "$WORK"/pids 2>/dev/null); do kill -CONT "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done
   if [ $status -ne 0 ]; then echo "outages: failed (exit $status); logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -69,10 +71,10 @@ run_case() {
   local mode=$1 side=$2 freeze=$3
   local dir="$WORK/$mode-$side-$freeze"; mkdir -p "$dir"
   local sp tp; sp=$(free_port); tp=$(free_port)
-  "$TANSU" broker --listener-url "tcp://127.0.0.1:$sp" --advertised-listener-url "tcp://127.0.0.1:$sp" >"$dir/source.log" 2>&1 &
-  local spid=$!
-  "$TANSU" broker --listener-url "tcp://127.0.0.1:$tp" --advertised-listener-url "tcp://127.0.0.1:$tp" >"$dir/target.log" 2>&1 &
-  local tpid=$!
+  setsid "$TANSU" broker --listener-url "tcp://127.0.0.1:$sp" --advertised-listener-url "tcp://127.0.0.1:$sp" >"$dir/source.log" 2>&1 &
+  local spid=$!; echo $spid >>"$WORK/pids"
+  setsid "$TANSU" broker --listener-url "tcp://127.0.0.1:$tp" --advertised-listener-url "tcp://127.0.0.1:$tp" >"$dir/target.log" 2>&1 &
+  local tpid=$!; echo $tpid >>"$WORK/pids"
   sleep 1
   "$BIN/loadgen" --bootstrap "127.0.0.1:$sp" --topic payment-events --partitions 3 --records 300 --rate 0 >"$dir/load0.log" 2>&1
   local instances=1; [ "$mode" = group ] && instances=2
@@ -95,10 +97,10 @@ EOF
   [ "$freeze" = start ] && kill -STOP "$tpid"
   for ((i = 0; i < instances; i++)); do
     "$BIN/regionbridge" run --topology "$dir/topology-$i.yaml" >"$dir/bridge-$i.out" 2>"$dir/bridge-$i.log" &
-    pids+=($!)
+    pids+=($!); echo $! >>"$WORK/pids"
   done
   "$BIN/loadgen" --bootstrap "127.0.0.1:$sp" --topic payment-events --partitions 3 --records "$records" --rate "$RATE" >"$dir/load.log" 2>&1 &
-  local lpid=$!
+  local lpid=$!; echo $lpid >>"$WORK/pids"
   if [ "$freeze" != start ]; then sleep "$WARM"; kill -STOP "$frozen"; fi
   local exits=0 t0; t0=$(now)
   while [ "$(elapsed "$t0" "$(now)" | cut -d. -f1)" -lt "$hold" ]; do

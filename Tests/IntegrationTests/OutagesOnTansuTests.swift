@@ -21,7 +21,7 @@ final class OutagePair {
         metricsPort = try freeLoopbackPort()
         try KafkaTestClient(bootstrap: source.bootstrap).createTopic("payment-events", partitions: 3)
         fixture = try BridgeFixture(
-            source: source.bootstrap, target: target.bootstrap, include: ["payment-events"], groups: "{include: []}",
+            pair: "us-east-to-eu-west-\(mode)", source: source.bootstrap, target: target.bootstrap, include: ["payment-events"], groups: "{include: []}",
             extra: "instances: {mode: \(mode)}\nmetrics: {listen: \"127.0.0.1:\(metricsPort)\"}")
     }
 
@@ -92,6 +92,16 @@ final class OutagesOnTansuTests: XCTestCase {
         defer { pairs.forEach { $0.tearDown() } }
         let records = 200 * (20 + 75 + 15)
         for pair in pairs { try pair.start(records: records, rate: 200) }
+        // A real Prometheus scrapes both every second with the shipped rules, thresholds unchanged (critical past
+        // 60 s behind), every `for` shortened to 1 s so that a 75 s outage can fire them.
+        let prometheus = try PrometheusServer(
+            rulesFile: try shippedPrometheusRules(holdFor: "1s"), targets: pairs.map { "127.0.0.1:\($0.metricsPort)" })
+        defer { prometheus.stop() }
+        let critical = { () -> Set<String> in
+            Set(((try? prometheus.alerts()) ?? []).filter {
+                $0.labels["alertname"] == "RegionBridgeLagCritical" && $0.labels["topic"] == "payment-events" && $0.state == "firing"
+            }.compactMap { $0.labels["pair"] })
+        }
         try waitUntil("both bridges copy", timeout: .seconds(60)) { pairs.allSatisfy { $0.copied(partition: 0) > 100 } }
 
         for pair in pairs { pair.target.freeze() }
@@ -102,6 +112,8 @@ final class OutagesOnTansuTests: XCTestCase {
             let lag = pair.lagSeconds() ?? []
             XCTAssertGreaterThan(lag.max() ?? 0, 60, "\(pair.mode): lag seconds at the end of the freeze: \(lag)")
         }
+        let firing = critical()
+        XCTAssertEqual(firing, ["us-east-to-eu-west-single", "us-east-to-eu-west-group"], "RegionBridgeLagCritical at the end of the freeze")
         let thawed = ContinuousClock.now
         for pair in pairs { pair.target.thaw() }
 
@@ -120,11 +132,16 @@ final class OutagesOnTansuTests: XCTestCase {
         XCTAssertEqual(recovered.count, 2, "caught up after the thaw (lag <= 1 s on every partition): \(recovered)")
         print("75 s target freeze: caught up \(recovered.mapValues { String(format: "%.1f s", $0.timeInterval) }) after the thaw")
 
+        try waitUntil("the critical lag alerts resolve in Prometheus", timeout: .seconds(60)) { critical().isEmpty }
         for pair in pairs { XCTAssertEqual(pair.loadgen!.waitForExit(timeout: .seconds(120)), 0, pair.loadgen!.stderrText) }
         for pair in pairs {
             try waitUntil("\(pair.mode): every record copied", timeout: .seconds(120)) {
                 (0..<3).map { pair.copied(partition: Int32($0)) }.reduce(0, +) >= records
             }
+        }
+        // The bridge's own alert feed resolves what it fired once the condition has held for `lag.for` (30 s).
+        try waitUntil("cluster_unreachable resolves in both bridges' alert feeds", timeout: .seconds(90)) {
+            pairs.allSatisfy { $0.bridge!.stderrText.contains(#""alert":"cluster_unreachable","state":"resolved""#) }
         }
         for pair in pairs {
             let asked = ContinuousClock.now
@@ -134,6 +151,11 @@ final class OutagesOnTansuTests: XCTestCase {
             let log = pair.bridge!.stderrText
             XCTAssertFalse(log.contains("lost records"), "\(pair.mode): \(log)")
             XCTAssertFalse(log.contains("abandoned"), "\(pair.mode): \(log)")
+            // The outage was one event: cluster_unreachable for the target fired once and resolved once.
+            for state in ["firing", "resolved"] {
+                let line = #""alert":"cluster_unreachable","state":"\#(state)""#
+                XCTAssertEqual(log.components(separatedBy: line).count - 1, 1, "\(pair.mode): \(state): \(log)")
+            }
             // The alert sink (the pair's alerts topic) says once that it stopped delivering and once that it
             // delivers again; before, it said "delivers again" every 15 s while it could not.
             XCTAssertEqual(log.components(separatedBy: "alert sink 1 of 1 delivers again").count - 1, 1, "\(pair.mode): \(log)")

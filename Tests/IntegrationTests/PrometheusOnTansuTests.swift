@@ -7,37 +7,8 @@ import Yams
 /// The shipped PrometheusRule, checked by promtool and evaluated by a real Prometheus (Debian's `prometheus`)
 /// that scrapes a running bridge's `/metrics` every second, while the target broker is frozen with SIGSTOP.
 final class PrometheusOnTansuTests: TwoRegionTestCase {
-    private static let rulesFile = RepoPaths.root.appendingPathComponent("deploy/kubernetes/prometheus-rule.yaml")
-
-    /// The `spec` of the PrometheusRule as a plain Prometheus rules file (`groups:`). With `warn`, `critical` and
-    /// `holdFor`, the lag thresholds and every rule's `for` are rewritten for a short test.
-    private func plainRules(warn: Int? = nil, critical: Int? = nil, holdFor: String? = nil) throws -> URL {
-        let text = try String(contentsOf: Self.rulesFile, encoding: .utf8)
-        let document = try XCTUnwrap(try Yams.load(yaml: text) as? [String: Any])
-        let spec = try XCTUnwrap(document["spec"] as? [String: Any])
-        var groups = try XCTUnwrap(spec["groups"] as? [[String: Any]])
-        for index in groups.indices {
-            var rules = try XCTUnwrap(groups[index]["rules"] as? [[String: Any]])
-            for ruleIndex in rules.indices {
-                if let holdFor { rules[ruleIndex]["for"] = holdFor }
-                guard let expr = rules[ruleIndex]["expr"] as? String, expr.contains("regionbridge_lag_seconds)"),
-                      let severity = (rules[ruleIndex]["labels"] as? [String: Any])?["severity"] as? String,
-                      let threshold = severity == "warning" ? warn : critical
-                else { continue }
-                rules[ruleIndex]["expr"] = expr.replacing(/> \d+$/, with: "> \(threshold)")
-            }
-            groups[index]["rules"] = rules
-        }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regionbridge-rules-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        let url = folder.appendingPathComponent("rules.yaml")
-        try Yams.dump(object: ["groups": groups]).write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
-
     func testPromtoolAcceptsTheShippedRulesAndTheyCoverEveryAlertOfTheFeed() throws {
-        let rules = try plainRules()
+        let rules = try shippedPrometheusRules()
         let checked = try runProcess(try RepoPaths.promtool, ["check", "rules", rules.path], timeout: .seconds(30))
         XCTAssertEqual(checked.exitCode, 0, checked.stdout + checked.stderr)
         XCTAssertTrue(checked.stdout.contains("SUCCESS: 7 rules found"), checked.stdout)
@@ -64,7 +35,7 @@ final class PrometheusOnTansuTests: TwoRegionTestCase {
         let process = try BackgroundProcess(RepoPaths.regionbridge, ["run", "--topology", bridge.topologyURL.path, "--request-timeout", "5s"])
         defer { process.kill() }
         let prometheus = try PrometheusServer(
-            rulesFile: try plainRules(warn: 2, critical: 4, holdFor: "1s"), targets: ["127.0.0.1:\(metricsPort)"])
+            rulesFile: try shippedPrometheusRules(warn: 2, critical: 4, holdFor: "1s"), targets: ["127.0.0.1:\(metricsPort)"])
 
         let lagAlerts = { () throws -> [String: String] in
             var states: [String: String] = [:]
@@ -96,5 +67,34 @@ final class PrometheusOnTansuTests: TwoRegionTestCase {
         try waitUntil("both lag alerts resolved after the thaw", timeout: .seconds(60)) { ((try? lagAlerts()) ?? ["?": "?"]).isEmpty }
         XCTAssertTrue(process.isRunning, "the bridge exited after the outage:\n\(process.stderrText.suffix(3000))")
         XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, String(process.stderrText.suffix(3000)))
+    }
+}
+
+extension XCTestCase {
+    /// The `spec` of the PrometheusRule as a plain Prometheus rules file (`groups:`). With `warn`, `critical` and
+    /// `holdFor`, the lag thresholds and every rule's `for` are rewritten for a short test.
+    func shippedPrometheusRules(warn: Int? = nil, critical: Int? = nil, holdFor: String? = nil) throws -> URL {
+        let text = try String(contentsOf: RepoPaths.root.appendingPathComponent("deploy/kubernetes/prometheus-rule.yaml"), encoding: .utf8)
+        let document = try XCTUnwrap(try Yams.load(yaml: text) as? [String: Any])
+        let spec = try XCTUnwrap(document["spec"] as? [String: Any])
+        var groups = try XCTUnwrap(spec["groups"] as? [[String: Any]])
+        for index in groups.indices {
+            var rules = try XCTUnwrap(groups[index]["rules"] as? [[String: Any]])
+            for ruleIndex in rules.indices {
+                if let holdFor { rules[ruleIndex]["for"] = holdFor }
+                guard let expr = rules[ruleIndex]["expr"] as? String, expr.contains("regionbridge_lag_seconds)"),
+                      let severity = (rules[ruleIndex]["labels"] as? [String: Any])?["severity"] as? String,
+                      let threshold = severity == "warning" ? warn : critical
+                else { continue }
+                rules[ruleIndex]["expr"] = expr.replacing(/> \d+$/, with: "> \(threshold)")
+            }
+            groups[index]["rules"] = rules
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regionbridge-rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("rules.yaml")
+        try Yams.dump(object: ["groups": groups]).write(to: url, atomically: true, encoding: .utf8)
+        return url
     }
 }

@@ -168,15 +168,16 @@ package final class KafkaAlertSink: AlertSink {
                 state.pending.removeFirst(dropped)
                 logger.warning("\(dropped) alert event(s) dropped: more than \(Self.pendingLimit) wait for topic \(topic)")
             }
-            guard !state.topicReady, !state.creating, !state.pending.isEmpty else { return false }
-            guard ContinuousClock.now >= state.nextAttempt, !state.closing else { return nil }
+            guard !state.topicReady, !state.pending.isEmpty else { return false }
+            guard !state.creating, ContinuousClock.now >= state.nextAttempt, !state.closing else { return nil }
             state.creating = true
             return true
         }
-        // Between two attempts to create the topic the sink still does not deliver: say so, or a caller that logs
-        // when a sink "delivers again" would say it at every tick between two failed attempts.
+        // While the topic is not created (an attempt still waits for the target, or the next one is not due) the
+        // sink does not deliver: say so, or a caller that logs when a sink "delivers again" would say it at every
+        // tick between two failed attempts.
         guard let mustCreate else {
-            throw AlertSinkError("cannot write alerts to topic \(topic): it is not created yet; trying again within \(retryInterval) (\(pendingCount) event(s) kept)")
+            throw AlertSinkError("cannot write alerts to topic \(topic): it is not created yet, the target has not answered (\(pendingCount) event(s) kept)")
         }
         // 2. Create the topic on a thread of its own (the admin client is thread-safe), waiting at most
         //    `creationWaitSeconds` for it here: a target that does not answer holds the caller (the alert thread, whose
