@@ -114,13 +114,13 @@ final class BackgroundWork: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the thread and waits for its current job, at most `wait`: a job that waits on a cluster that does
-    /// not answer ends by itself within a request timeout, and its results are not read any more.
-    func stop(wait: Duration = .seconds(2)) {
+    /// Stops the thread and waits for its current job, at most 2 s: a job that waits on a cluster that does not
+    /// answer ends by itself within a request timeout, and its results are not read any more.
+    func stop() {
         stopped.store(true, ordering: .releasing)
         wake.signal()
         guard started.load(ordering: .acquiring) else { return }
-        _ = done.wait(timeout: .now() + .milliseconds(Int(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)))
+        _ = done.wait(timeout: .now() + .seconds(2))
     }
 
     /// Takes every result posted so far.

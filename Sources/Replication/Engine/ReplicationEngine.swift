@@ -563,7 +563,7 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// Has the background read the slot's target log (once at a time per partition), to tell a lost log from a
     /// re-sent write answered with a stale offset; logs why, once.
     private func checkLog(_ slot: PartitionSlot, after what: String) {
-        guard logChecks.insert(slot.source).inserted, let last = slot.progress.durablePair else { return }
+        guard let last = slot.progress.durablePair, logChecks.insert(slot.source).inserted else { return }
         logger.notice("target \(slot.target) \(what): reading its log to tell a lost log from a re-sent write")
         background.request(.logCheck(
             [AcknowledgedWrite(target: slot.target, source: slot.source, sourceOffset: last.source, targetOffset: last.target)],
