@@ -23,11 +23,14 @@ enum DrillHTML {
         let verdict = report.verdict
         var sections = [
             "<h1>DR readiness drill of \(escape(report.pair))</h1>",
-            "<p class=\"verdict \(verdict.ready ? "ok" : "bad")\">\(escape(report.verdictLine))</p>",
+            "<p class=\"verdict \(verdict.ready ? "ok" : "bad")\">\(escape(report.headline))</p>",
             "<p>\(escape(report.context))</p>",
         ]
         if !verdict.causes.isEmpty { sections += ["<h2>Causes</h2>", list(DrillRows.causes(verdict.causes))] }
-        sections += ["<h2>Lag per partition</h2>", LagSecondsChart.svg(report.partitions, maxLagSeconds: report.settings.maxLagSeconds)]
+        sections += ["<h2>Lag per topic</h2>",
+                     report.partitions.isEmpty ? "<p>Not measured.</p>" : table(LagText.topicHeader, LagText.topicRows(report.partitions))]
+        sections += ["<h2>Lag per partition</h2>",
+                     LagSecondsChart.svg(report.partitions.filter { !BridgeTopic.matches($0.source.topic) }, maxLagSeconds: report.settings.maxLagSeconds)]
         sections += ["<h2>Checks</h2>", table(DrillRows.checkHeader, DrillRows.checks(report), statusColumn: 0)]
         if !verdict.warnings.isEmpty { sections += ["<h2>Warnings</h2>", list(DrillRows.causes(verdict.warnings))] }
         sections += ["<h2>Partitions</h2>",
@@ -61,7 +64,7 @@ enum LagSecondsChart {
             let over = seconds.map { $0 > maxLagSeconds } ?? (lag.recordsBehind > 0)
             let width = (seconds ?? 0) == 0 ? 0 : max(2, x(seconds ?? 0) - labelWidth)
             let color = over ? "#c0392b" : (lag.recordsBehind == 0 ? "#3a9a3a" : "#d2a01e")
-            let label = seconds.map { Figures.seconds($0) } ?? "? s"
+            let label = seconds.map { Figures.seconds($0) + (lag.secondsBasis?.mark ?? "") } ?? "? s"
             parts.append("<text x=\"0\" y=\"\(y + 13)\">\(DrillHTML.escape(lag.source.description))</text>")
             parts.append("<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(width)\" height=\"\(barHeight)\" fill=\"\(color)\"/>")
             parts.append("<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 13)\">\(label) behind, \(Figures.count(lag.recordsBehind, "record"))</text>")

@@ -14,11 +14,12 @@ enum HTMLReport {
         }
         let verdictClass = report.rpoZero ? "ok" : "bad"
         let notRead = ReportRows.replicationNotRead(report).map { _ in "<p>Not read: the source cluster \(escape(report.sourceRegion)) is unreachable.</p>" }
-        // What is at risk comes first, in words a payment team reads; then the verdict and the evidence.
+        // The verdict line first (what is at risk, how far behind, what to do first), then the value at risk in words, then the evidence.
         var sections = [
             "<h1>Reconciliation of \(escape(report.pair))</h1>",
-            "<p class=\"risk\">\(escape(RiskProse.headline(report)))</p>",
+            "<p class=\"verdict \(verdictClass)\">\(escape(report.headline))</p>",
         ]
+        sections.append("<p class=\"risk\">\(escape(RiskProse.headline(report)))</p>")
         let sentences = RiskProse.classes(report)
         if !sentences.isEmpty {
             sections.append("<ul class=\"risk\">" + sentences.map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
@@ -27,11 +28,11 @@ enum HTMLReport {
             sections.append("<p class=\"bad\">\(escape(line))</p>")
         }
         sections += [
-            "<p class=\"verdict \(verdictClass)\">\(escape(report.verdict))</p>",
             "<p>\(escape(report.sourceRegion)) → \(escape(report.targetRegion)); \(escape(ReportRows.window(report)))<br>\(escape(ReportRows.scan(report)))</p>",
             "<h2>Value at risk</h2>", table(RiskProse.header, RiskProse.rows(report)),
             "<h2>Counts</h2>", table(ReportRows.countHeader, ReportRows.counts(report)),
-            "<h2>Lag per partition</h2>", notRead ?? LagChart.svg(report.partitions),
+            "<h2>Lag per topic</h2>", notRead ?? table(LagText.topicHeader, LagText.topicRows(report.partitions)),
+            "<h2>Lag per partition</h2>", notRead ?? LagChart.svg(report.partitions.filter { !BridgeTopic.matches($0.source.topic) }),
             "<h2>Partitions</h2>", notRead ?? table(ReportRows.partitionHeader, ReportRows.partitions(report)),
             "<h2>Groups</h2>",
             notRead ?? (report.groups.isEmpty ? "<p>No selected group has committed offsets.</p>" : table(ReportRows.groupHeader, ReportRows.groups(report))),
@@ -62,7 +63,7 @@ enum LagChart {
             let y = gap + index * (barHeight + gap)
             let width = lag.recordsBehind == 0 ? 0 : max(2, Int(Double(barWidth) * Double(lag.recordsBehind) / Double(largest)))
             let color = lag.recordsBehind == 0 ? "#3a9a3a" : "#d2691e"
-            let seconds = lag.secondsBehind.map { "\(JSONValue.seconds($0)) s" } ?? "? s"
+            let seconds = lag.secondsBehind.map { "\(JSONValue.seconds($0)) s\(lag.secondsBasis?.mark ?? "")" } ?? "? s"
             parts.append("<text x=\"0\" y=\"\(y + 13)\">\(HTMLReport.escape(lag.source.description))</text>")
             parts.append("<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(width)\" height=\"\(barHeight)\" fill=\"\(color)\"/>")
             parts.append("<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 13)\">\(lag.recordsBehind) records, \(seconds) behind</text>")
