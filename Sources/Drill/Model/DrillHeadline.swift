@@ -1,3 +1,4 @@
+import Foundation
 import Monitoring
 
 /// The verdict as a person reads it in one breath: READY or NOT READY, what is at risk (committed payments and
@@ -53,6 +54,8 @@ package enum DrillHeadline {
         let steps = verdict.causes.enumerated().map { index, check in
             (check.action?.rank ?? FirstStep.Rank.other.rawValue, index, check.action?.text ?? "\(check.subject): \(check.cause ?? check.figure)")
         }
-        return steps.min { ($0.0, $0.1) < ($1.0, $1.1) }!.2
+        // One line, whatever the cause holds (a Postgres error or a topology's problems run over several).
+        return steps.min { ($0.0, $0.1) < ($1.0, $1.1) }!.2.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " ")
     }
 }
