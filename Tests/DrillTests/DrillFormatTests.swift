@@ -48,10 +48,12 @@ final class DrillFormatTests: XCTestCase {
 
     func testHTMLIsSelfContainedWithTheVerdictFirstAChartAndEscapedText() {
         let page = DrillFormat.html.render(report(ready: false))
-        let verdict = page.range(of: "<p class=\"verdict bad\">NOT READY: pair us-east-to-eu-west cannot fail over to eu-west now; at risk: payments unknown")
+        let verdict = page.range(of: "<p class=\"verdict bad\"><span class=\"what\">NOT READY: pair us-east-to-eu-west cannot fail over to eu-west now;</span> "
+            + "<span>at risk: payments unknown (the reconcile could not run);</span> <span>behind: payments 4 records, 75 s behind, worst payments/1;</span> "
+            + "<span>first: payments -&gt; us-east.payments: retention.ms &lt;shorter&gt; &amp; worse (1 of 3 checks failed)</span></p>")
         let chart = page.range(of: "<svg")
         let checks = page.range(of: "<h2>Checks</h2>")
-        XCTAssertNotNil(verdict)
+        XCTAssertNotNil(verdict, page)
         XCTAssertNotNil(chart)
         XCTAssertLessThan(verdict!.lowerBound, chart!.lowerBound)
         XCTAssertLessThan(chart!.lowerBound, checks!.lowerBound)
@@ -60,7 +62,7 @@ final class DrillFormatTests: XCTestCase {
         XCTAssertTrue(page.contains("payments/1</text>") && page.contains("75 s behind, 4 records</text>"), page)
         XCTAssertTrue(page.contains("<td>payments</td><td>us-east.payments</td><td>4</td><td>75</td><td>-</td><td>payments/1</td><td>1 of 2</td>"), page)
         XCTAssertFalse(page.contains("<script") || page.contains("<link") || page.contains("src=") || page.contains("url("), "self-contained")
-        XCTAssertTrue(DrillFormat.html.render(report(ready: true)).contains("class=\"verdict ok\">READY: pair us-east-to-eu-west could fail over"))
+        XCTAssertTrue(DrillFormat.html.render(report(ready: true)).contains("class=\"verdict ok\"><span class=\"what\">READY: pair us-east-to-eu-west could fail over"))
     }
 
     func testTableAndMarkdownStartWithTheVerdictAndListTheCauses() {

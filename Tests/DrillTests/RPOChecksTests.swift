@@ -19,8 +19,8 @@ final class RPOChecksTests: XCTestCase {
              lag(0, behind: 4, seconds: 61, topic: "ledger", basis: .logAppendTime)],
             maxLagSeconds: 60, targetRegion: "eu-west")
         XCTAssertEqual(summary(checks), [
-            "FAIL lag ledger: ledger: 4 records not in eu-west yet; worst ledger/0 61 s behind by log-append time (max 60 s); 1 of 1 partition over the limit",
-            "FAIL lag payments: payments: 13 records not in eu-west yet; worst payments/1 300.25 s behind by record timestamp (max 60 s); "
+            "FAIL lag ledger: 4 records not in eu-west yet; worst ledger/0 61 s behind by log-append time (max 60 s); 1 of 1 partition over the limit",
+            "FAIL lag payments: 13 records not in eu-west yet; worst payments/1 300.25 s behind by record timestamp (max 60 s); "
                 + "2 of 3 partitions over the limit",
         ])
         XCTAssertEqual(checks.map(\.figure), [
@@ -49,7 +49,7 @@ final class RPOChecksTests: XCTestCase {
 
     func testAPendingRecordWithoutTimestampFailsAndZeroDemandsNoLag() {
         XCTAssertEqual(summary(LagCheck.checks([lag(0, behind: 2, seconds: nil)], maxLagSeconds: 60, targetRegion: "eu-west")),
-                       ["FAIL lag payments: payments: 2 records not in eu-west yet; worst payments/0 of unknown age (the oldest pending record has no timestamp) "
+                       ["FAIL lag payments: 2 records not in eu-west yet; worst payments/0 of unknown age (the oldest pending record has no timestamp) "
                         + "(max 60 s); 1 of 1 partition over the limit"])
         XCTAssertEqual(LagCheck.checks([lag(0, behind: 1, seconds: 0.001)], maxLagSeconds: 0, targetRegion: "eu-west").map(\.status), [.fail])
         XCTAssertEqual(LagCheck.checks([], maxLagSeconds: 60, targetRegion: "eu-west").map(\.status), [.skip])

@@ -193,7 +193,7 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
             + "of 123 committed); behind: payments 1 record, N s behind by record timestamp, worst payments/2; "
             + "first: get the bridge to copy the 1 payment that us-east holds and eu-west does not (pay-122)")
         XCTAssertEqual(headline(table.stdout.split(separator: "\n").first.map(String.init)), headline(json["headline"] as? String), table.stdout)
-        XCTAssertTrue(table.stdout.contains("\nVALUE AT RISK\nAt risk: 3 payments, EUR 364.50, are missing from eu-west or differ there from the committed row.\n"),
+        XCTAssertTrue(table.stdout.contains("\nVALUE AT RISK\nAt risk: 3 payments, EUR 364.50, are missing from eu-west or differ there from\nthe committed row.\n"),
                       table.stdout)
     }
 

@@ -28,7 +28,7 @@ package enum LagCheck {
             let spread = "\(over.count) of \(Figures.count(topic.partitions.count, "partition")) over the limit"
             failed.append(DrillCheck(
                 .rpo, "lag \(topic.topic)", "\(records); worst \(worst.source) \(age) (\(limit)); \(spread)", .fail,
-                cause: "\(topic.topic): \(records) not in \(targetRegion) yet; worst \(worst.source) \(age) (\(limit)); \(spread)",
+                cause: "\(records) not in \(targetRegion) yet; worst \(worst.source) \(age) (\(limit)); \(spread)",
                 action: FirstStep(.backlog, "copy the backlog of \(topic.topic) (\(records), worst \(worst.source))")))
         }
         if !failed.isEmpty { return failed }

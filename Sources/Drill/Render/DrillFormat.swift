@@ -63,20 +63,36 @@ enum DrillTable {
     static func render(_ report: DrillReport) -> String {
         let verdict = report.verdict
         var out = [report.headline, report.context]
-        if !verdict.causes.isEmpty { out += ["", "CAUSES"] + DrillRows.causes(verdict.causes).map { "- \($0)" } }
-        if !verdict.warnings.isEmpty { out += ["", "WARNINGS"] + DrillRows.causes(verdict.warnings).map { "- \($0)" } }
+        // Prose wrapped at 80 columns between words; the verdict line stays one line (scripts and --output read it).
+        func bullet(_ text: String) -> String {
+            text.split(separator: "\n").map { TextWrap.wrap(String($0), first: "- ", rest: "  ") }.joined(separator: "\n  ")
+        }
+        if !verdict.causes.isEmpty { out += ["", "CAUSES"] + DrillRows.causes(verdict.causes).map(bullet) }
+        if !verdict.warnings.isEmpty { out += ["", "WARNINGS"] + DrillRows.causes(verdict.warnings).map(bullet) }
         out += ["", "LAG PER TOPIC"] + (report.partitions.isEmpty ? ["(not measured)"] : LagText.lines(report.partitions))
         out += ["", "CHECKS", DrillTable.checks(report)]
         out += ["", "GROUPS",
-                report.positions.isEmpty ? "(no group to move)" : TextTable.render([DrillRows.groupHeader] + DrillRows.groups(report))]
+                report.positions.isEmpty ? "(no group to move)" : TextTable.render([DrillTable.groupHeader] + DrillTable.groups(report))]
         return out.joined(separator: "\n")
+    }
+
+    /// The groups for a terminal, narrower than Markdown's: `topic/partition@offset` in the source and what would be
+    /// committed in the target.
+    static let groupHeader = ["GROUP", "SOURCE", "WOULD-COMMIT", "IN-TARGET", "TO-COPY", "BASIS"]
+
+    static func groups(_ report: DrillReport) -> [[String]] {
+        report.positions.map {
+            [$0.group, "\($0.topic)/\($0.partition)@\($0.sourceOffset)", "\($0.targetTopic)/\($0.partition)@\($0.targetOffset)",
+             $0.committedInTarget.map(String.init) ?? "-", String($0.toReplicate), $0.basis]
+        }
     }
 
     /// The checks for a terminal: a short line per check (result, area, subject) and its figure indented under
     /// it, so that a long figure wraps on its own line in 80 columns instead of pushing a four-column table apart.
     static func checks(_ report: DrillReport) -> String {
         report.checks.map { check in
-            "\(check.status.label.padding(toLength: 4, withPad: " ", startingAt: 0))  \(check.area.rawValue): \(check.subject)\n      \(check.figure)"
+            "\(check.status.label.padding(toLength: 4, withPad: " ", startingAt: 0))  \(check.area.rawValue): \(check.subject)\n"
+                + TextWrap.wrap(check.figure, first: "      ", rest: "      ")
         }.joined(separator: "\n")
     }
 }

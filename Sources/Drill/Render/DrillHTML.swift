@@ -15,7 +15,7 @@ enum DrillHTML {
                     index == statusColumn ? "<td class=\"\(escape(cell.lowercased()))\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
                 }.joined() + "</tr>"
             }.joined(separator: "\n")
-            return "<table>\n<thead><tr>\(head)</tr></thead>\n<tbody>\n\(body)\n</tbody>\n</table>"
+            return HTMLText.wide("<table>\n<thead><tr>\(head)</tr></thead>\n<tbody>\n\(body)\n</tbody>\n</table>")
         }
         func list(_ items: [String]) -> String {
             "<ul>\n" + items.map { "<li>\(escape($0).replacingOccurrences(of: "\n", with: "<br>"))</li>" }.joined(separator: "\n") + "\n</ul>"
@@ -23,14 +23,15 @@ enum DrillHTML {
         let verdict = report.verdict
         var sections = [
             "<h1>DR readiness drill of \(escape(report.pair))</h1>",
-            "<p class=\"verdict \(verdict.ready ? "ok" : "bad")\">\(escape(report.headline))</p>",
+            HTMLText.verdict(report.headline, ok: verdict.ready),
             "<p>\(escape(report.context))</p>",
         ]
         if !verdict.causes.isEmpty { sections += ["<h2>Causes</h2>", list(DrillRows.causes(verdict.causes))] }
-        sections += ["<h2>Lag per topic</h2>",
-                     report.partitions.isEmpty ? "<p>Not measured.</p>" : table(LagText.topicHeader, LagText.topicRows(report.partitions))]
-        sections += ["<h2>Lag per partition</h2>",
-                     LagSecondsChart.svg(report.partitions.filter { !BridgeTopic.matches($0.source.topic) }, maxLagSeconds: report.settings.maxLagSeconds)]
+        sections += report.partitions.isEmpty
+            ? ["<h2>Lag per topic</h2>", "<p>Not measured.</p>"]
+            : LagText.htmlSections(report.partitions, table: { table($0, $1) }, chart: {
+                LagSecondsChart.svg($0, maxLagSeconds: report.settings.maxLagSeconds)
+            })
         sections += ["<h2>Checks</h2>", table(DrillRows.checkHeader, DrillRows.checks(report), statusColumn: 0)]
         if !verdict.warnings.isEmpty { sections += ["<h2>Warnings</h2>", list(DrillRows.causes(verdict.warnings))] }
         sections += ["<h2>Partitions</h2>",
@@ -47,7 +48,9 @@ enum DrillHTML {
 enum LagSecondsChart {
     static func svg(_ partitions: [PartitionLag], maxLagSeconds: Double) -> String {
         guard !partitions.isEmpty else { return "<p>Not measured.</p>" }
-        let barHeight = 18, gap = 6, labelWidth = 220, barWidth = 420, valueWidth = 260, top = 16
+        // Labels take what the longest needs (about 7 px a character at 11 px), so that a phone sees the bars.
+        let longest = partitions.map(\.source.description.count).max() ?? 0
+        let barHeight = 18, gap = 6, labelWidth = min(220, max(60, longest * 7 + 8)), barWidth = 420, valueWidth = 260, top = 16
         let height = top + partitions.count * (barHeight + gap) + gap
         let largest = max(maxLagSeconds * 1.25, partitions.compactMap(\.secondsBehind).max() ?? 0, 1)
         func x(_ seconds: Double) -> Int { labelWidth + Int(Double(barWidth) * min(seconds, largest) / largest) }

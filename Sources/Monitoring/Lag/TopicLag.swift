@@ -38,8 +38,7 @@ package enum SecondsBasis: String, Sendable, Equatable, CaseIterable {
     }
 
     /// The legend of ``mark``, for the line under a table that shows a marked figure.
-    package static let legend =
-        "* seconds from the record's own timestamp (its producer's clock); unmarked: log-append time (the broker's clock)"
+    package static let legend = "* by the record's own timestamp (producer's clock); unmarked: log-append time"
 }
 
 /// The bridge's own topics: machinery of the bridge, not the platform's data.

@@ -83,10 +83,10 @@ enum TableReport {
         out += [
             "pair \(report.pair) (\(report.sourceRegion) -> \(report.targetRegion)); \(ReportRows.window(report))",
             ReportRows.scan(report), "",
-            TextTable.render([ReportRows.countHeader] + ReportRows.counts(report)), "",
-            "VALUE AT RISK", RiskProse.headline(report),
+            TextTable.render([ReportRows.countHeader] + ReportRows.counts(report), width: 80), "",
+            "VALUE AT RISK", TextWrap.wrap(RiskProse.headline(report)),
         ]
-        out += RiskProse.classes(report).map { "- \($0)" }
+        out += RiskProse.classes(report).map { TextWrap.wrap($0, first: "- ", rest: "  ") }
         out += [
             TextTable.render([RiskProse.header] + RiskProse.rows(report)), "",
             "LAG PER TOPIC", ReportRows.replicationNotRead(report).map { "(\($0))" } ?? LagText.lines(report.partitions).joined(separator: "\n"), "",
@@ -94,10 +94,10 @@ enum TableReport {
                 ?? (report.groups.isEmpty ? "(no selected group has committed offsets)" : TextTable.render([ReportRows.groupHeader] + ReportRows.groups(report))),
             "",
             "FINDINGS (\(ReportRows.shownLine(report)))",
-            report.shownFindings.isEmpty ? "(none)" : TextTable.render([ReportRows.findingHeader] + ReportRows.findings(report)),
+            report.shownFindings.isEmpty ? "(none)" : TextTable.render([ReportRows.findingHeader] + ReportRows.findings(report), width: 80),
         ]
         if !report.warnings.isEmpty {
-            out += ["", "WARNINGS"] + report.warnings.map { "- \($0)" }
+            out += ["", "WARNINGS"] + report.warnings.map { TextWrap.wrap($0, first: "- ", rest: "  ") }
         }
         return out.joined(separator: "\n")
     }
