@@ -234,6 +234,24 @@ final class ValueAtRiskTests: XCTestCase {
 
     func testTheMarkdownHasTheHeadlineAndTheTable() {
         let text = ReportFormat.markdown.render(report())
+        XCTAssertTrue(text.contains("""
+            ## Lag per topic
+
+            | TOPIC | TARGET | RECORDS-BEHIND | SECONDS-BEHIND | BASIS | WORST PARTITION | PARTITIONS BEHIND |
+            | --- | --- | --- | --- | --- | --- | --- |
+            | payments | us-east.payments | 1 | 300.25 | by record timestamp | payments/2 | 1 of 3 |
+
+            ## Bridge topics (liveness, not data)
+
+            | TOPIC | TARGET | RECORDS-BEHIND | SECONDS-BEHIND | BASIS | WORST PARTITION | PARTITIONS BEHIND |
+            | --- | --- | --- | --- | --- | --- | --- |
+            | regionbridge.us-east-to-eu-west.heartbeats | us-east.regionbridge.us-east-to-eu-west.heartbeats | 2 | 900 | by record timestamp | \
+            regionbridge.us-east-to-eu-west.heartbeats/0 | 1 of 1 |
+
+            \\* by the record's own timestamp (producer's clock); unmarked: log-append time
+
+            ## Partitions
+            """), text)
         XCTAssertTrue(text.hasPrefix("""
             # Reconciliation of us-east-to-eu-west
 

@@ -114,8 +114,7 @@ enum DrillMarkdown {
         if !verdict.warnings.isEmpty {
             out += ["## Warnings", ""] + DrillRows.causes(verdict.warnings).map { "- " + $0 } + [""]
         }
-        out += ["## Lag per topic", "",
-                report.partitions.isEmpty ? "Not measured." : table(LagText.topicHeader, LagText.topicRows(report.partitions)), ""]
+        out += report.partitions.isEmpty ? ["## Lag per topic", "", "Not measured.", ""] : LagText.markdownSections(report.partitions, table: table)
         out += ["## Partitions", "",
                 report.partitions.isEmpty ? "Not measured." : table(DrillRows.partitionHeader, DrillRows.partitions(report)), ""]
         out += ["## Groups", "", report.positions.isEmpty ? "No group to move." : table(DrillRows.groupHeader, DrillRows.groups(report))]

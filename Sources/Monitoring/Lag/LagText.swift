@@ -82,6 +82,15 @@ package enum LagText {
         return sections
     }
 
+    /// The sections of a Markdown report for lag: per data topic, the bridge's own topics under liveness, the legend.
+    package static func markdownSections(_ partitions: [PartitionLag], table: ([String], [[String]]) -> String) -> [String] {
+        var out = ["## Lag per topic", "", table(topicHeader, topicRows(partitions)), ""]
+        let bridge = topicRows(partitions, bridgeTopics: true)
+        if !bridge.isEmpty { out += ["## Bridge topics (liveness, not data)", "", table(topicHeader, bridge), ""] }
+        if let legend = legend(partitions) { out += [legend.replacingOccurrences(of: "*", with: "\\*"), ""] }
+        return out
+    }
+
     /// A partition's basis for a table cell: `log-append time`, `record timestamp`, or `-`.
     package static func basisCell(_ lag: PartitionLag) -> String {
         switch lag.secondsBasis {

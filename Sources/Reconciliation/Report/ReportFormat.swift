@@ -127,8 +127,10 @@ enum MarkdownReport {
         out += [
             table(RiskProse.header, RiskProse.rows(report)), "",
             "## Counts", "", table(ReportRows.countHeader, ReportRows.counts(report)), "",
-            "## Lag per topic", "", ReportRows.replicationNotRead(report).map { _ in "Not read: the source cluster \(report.sourceRegion) is unreachable." }
-                ?? table(LagText.topicHeader, LagText.topicRows(report.partitions)), "",
+        ]
+        out += ReportRows.replicationNotRead(report).map { _ in ["## Lag per topic", "", "Not read: the source cluster \(report.sourceRegion) is unreachable.", ""] }
+            ?? LagText.markdownSections(report.partitions, table: table)
+        out += [
             "## Partitions", "", ReportRows.replicationNotRead(report).map { _ in "Not read: the source cluster \(report.sourceRegion) is unreachable." }
                 ?? table(ReportRows.partitionHeader, ReportRows.partitions(report)), "",
             "## Groups", "",
