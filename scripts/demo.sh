@@ -123,7 +123,7 @@ set -e
 echo "== reconcile exit code: $code (3: RPO=0 violated)"
 expect() { grep -Eq "$1" "$WORK/reconcile.txt" || { echo "demo: the report does not show: $2" >&2; status=1; }; }
 [ "$code" = 3 ] || { echo "demo: expected exit code 3" >&2; status=1; }
-expect "^RPO=0 VIOLATED: 2 of $LATE committed payments" "exactly 2 violations among $LATE payments"
+expect "^RPO=0 VIOLATED: at risk: 2 payments[ ,].*; of $LATE committed\\); behind: " "exactly 2 violations among $LATE payments"
 expect "^never_published +pay-1000 " "pay-1000 classified as never_published"
 expect "^not_replicated +pay-$LATE " "pay-$LATE classified as not_replicated"
 [ $status -eq 0 ] && echo "== as expected: RPO=0 holds for the other $((LATE - 2)) payments; pay-1000 was never published, pay-$LATE is not replicated yet"

@@ -76,7 +76,7 @@ struct DrillCommand: ParsableCommand {
             } catch {
                 throw CommandFailure(exitCode: .runtime, message: "cannot write the report to \(output): \(error.localizedDescription)")
             }
-            print(report.verdictLine)
+            print(report.headline)
         } else {
             print(text)
         }

@@ -45,6 +45,7 @@ struct LagCommand: ParsableCommand {
         let logger = options.bootstrapLogging()
         let clients = ClusterClients(topology: topology, logger: logger)
         let reader = LagReader(clients: clients, timeout: requestTimeout.duration)
+        let maxLag = topology.drill.maxLagSeconds
         let report = { () throws(ReplicationError) -> LagReport in
             var report = try reader.report()
             if topology.heartbeats.isEnabled {
@@ -61,7 +62,7 @@ struct LagCommand: ParsableCommand {
         guard watch else {
             do {
                 let report = try report()
-                print(format == .json ? report.json() : LagTable.render(report))
+                print(format == .json ? report.json(maxLagSeconds: maxLag) : LagTable.render(report, maxLagSeconds: maxLag))
             } catch {
                 throw CommandFailure(exitCode: ExitCode.runtime, message: error.message)
             }
@@ -72,7 +73,7 @@ struct LagCommand: ParsableCommand {
             let text: String
             do {
                 let report = try report()
-                text = format == .json ? report.json(pretty: false) : LagTable.render(report)
+                text = format == .json ? report.json(pretty: false, maxLagSeconds: maxLag) : LagTable.render(report, maxLagSeconds: maxLag)
             } catch {
                 text = "regionbridge lag: \(error.message) (retrying every \(interval.duration))"
             }
@@ -86,27 +87,16 @@ struct LagCommand: ParsableCommand {
     }
 }
 
-/// The table `regionbridge lag` prints.
+/// The table `regionbridge lag` prints: the headline, the totals, each topic with its partitions (the bridge's
+/// own topics apart), the heartbeat last.
 enum LagTable {
-    static func render(_ report: LagReport) -> String {
-        var rows = [["SOURCE", "TARGET", "SOURCE-END", "LAST-COPIED", "RECORDS-BEHIND", "SECONDS-BEHIND"]]
-        for lag in report.partitions {
-            rows.append([
-                lag.source.description, lag.target.description, String(lag.sourceEnd),
-                lag.lastCopied.map(String.init) ?? "-", String(lag.recordsBehind),
-                lag.secondsBehind.map { String(format: "%.3f", $0) } ?? "?",
-            ])
-        }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        let table = rows.map { row in
-            row.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
+    static func render(_ report: LagReport, maxLagSeconds: Double) -> String {
         let at = ISO8601DateFormatter().string(from: report.at)
         let summary = "pair \(report.pair) (\(report.sourceRegion) -> \(report.targetRegion)) at \(at): "
             + "\(report.totalRecordsBehind) records behind, at most \(String(format: "%.3f", report.maxSecondsBehind)) s"
-        // The heartbeat comes last, so that the summary stays the first line and the table right under it.
-        return summary + "\n" + table + heartbeatLine(report)
+        // The heartbeat comes last, so that the headline stays the first line.
+        return ([report.headline(maxLagSeconds: maxLagSeconds), summary, ""] + LagText.lines(report.partitions)).joined(separator: "\n")
+            + heartbeatLine(report)
     }
 
     /// A newline and `heartbeat: ...`, or nothing when heartbeats are off.

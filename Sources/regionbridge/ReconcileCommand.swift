@@ -69,7 +69,7 @@ struct ReconcileCommand: ParsableCommand {
             } catch {
                 throw CommandFailure(exitCode: ExitCode.runtime, message: "cannot write the report to \(output): \(error.localizedDescription)")
             }
-            print(report.verdict)
+            print(report.headline)
         } else {
             print(text)
         }

@@ -74,10 +74,28 @@ final class ParityCheckTests: XCTestCase {
         XCTAssertEqual(summary(ParityCheck.bridgeTopics(existing: ["regionbridge.us-east-to-eu-west.offset-syncs"], topology: topology)), [
             "PASS regionbridge.us-east-to-eu-west.offset-syncs: exists in eu-west",
             "FAIL regionbridge.us-east-to-eu-west.checkpoints: regionbridge.us-east-to-eu-west.checkpoints does not exist in eu-west: the bridge creates it at its first group sync; without it failover has no checkpoint when the source is lost",
-            "WARN regionbridge.us-east-to-eu-west.alerts: regionbridge.us-east-to-eu-west.alerts does not exist in eu-west yet: the bridge creates it with its first alert",
+            "SKIP regionbridge.us-east-to-eu-west.alerts: not created yet (the bridge creates it with its first alert)",
             "SKIP us-east.regionbridge.us-east-to-eu-west.heartbeats: not configured",
         ])
-        XCTAssertEqual(ParityCheck.bridgeTopics(existing: [], topology: pairTopology(groups: [])).map(\.status), [.skip, .skip, .warn, .skip],
-                       "without group sync neither sync topic is needed")
+        XCTAssertEqual(Set(ParityCheck.bridgeTopics(existing: all, topology: topology).map(\.area)), [.liveness], "machinery, not target parity")
+        XCTAssertEqual(ParityCheck.bridgeTopics(existing: [], topology: pairTopology(groups: [])).map(\.status), [.skip, .skip, .skip, .skip],
+                       "without group sync neither sync topic is needed; an alerts topic not created yet is no warning")
+    }
+
+    func testConfigurationNeitherClusterReportsIsOneWarningForAllTopics() {
+        let topics = ["payments", "ledger", "refunds", "fees"].map {
+            TopicParityFacts(source: $0, target: "us-east.\($0)", sourcePartitions: 3, targetPartitions: 3)
+        }
+        let checks = ParityCheck.topics(topics, sourceRegion: "us-east", targetRegion: "eu-west")
+        XCTAssertEqual(summary(checks), [
+            "PASS payments -> us-east.payments: 3/3 partitions; not reported: retention.ms, cleanup.policy, max.message.bytes, min.insync.replicas",
+            "PASS ledger -> us-east.ledger: 3/3 partitions; not reported: retention.ms, cleanup.policy, max.message.bytes, min.insync.replicas",
+            "PASS refunds -> us-east.refunds: 3/3 partitions; not reported: retention.ms, cleanup.policy, max.message.bytes, min.insync.replicas",
+            "PASS fees -> us-east.fees: 3/3 partitions; not reported: retention.ms, cleanup.policy, max.message.bytes, min.insync.replicas",
+            "WARN topic configuration: neither cluster reports retention.ms, cleanup.policy, max.message.bytes, min.insync.replicas for any of the "
+                + "4 replicated topics: not compared",
+        ])
+        let one = ParityCheck.topics(Array(topics.prefix(1)), sourceRegion: "us-east", targetRegion: "eu-west")
+        XCTAssertEqual(one.last?.cause, "neither cluster reports retention.ms, cleanup.policy, max.message.bytes, min.insync.replicas for payments -> us-east.payments: not compared")
     }
 }

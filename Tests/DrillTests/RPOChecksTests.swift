@@ -1,8 +1,10 @@
 import Drill
 import Foundation
+import Monitoring
 import XCTest
 
-/// RPO now: lag per partition against max_lag_seconds, and committed payments missing from the target.
+/// RPO now: lag per topic (its worst partition named) against max_lag_seconds, the bridge's own topics apart, and
+/// committed payments missing from the target.
 final class RPOChecksTests: XCTestCase {
     func testPartitionsWithinTheLimitPassInOneLine() {
         XCTAssertEqual(summary(LagCheck.checks([lag(0, behind: 0, seconds: 0), lag(1, behind: 0, seconds: 0)], maxLagSeconds: 60, targetRegion: "eu-west")),
@@ -11,20 +13,44 @@ final class RPOChecksTests: XCTestCase {
                        ["PASS lag of 2 partitions: 8 records behind; worst payments/0: 60 s (max 60 s)"])
     }
 
-    func testEachPartitionOverTheLimitFailsByName() {
+    func testATopicOverTheLimitFailsOnceNamingItsWorstPartitionAndTheBasisOfItsSeconds() {
         let checks = LagCheck.checks(
-            [lag(0, behind: 0, seconds: 0), lag(1, behind: 12, seconds: 300.25), lag(2, behind: 1, seconds: 60.001)],
+            [lag(0, behind: 0, seconds: 0), lag(1, behind: 12, seconds: 300.25, basis: .createTime), lag(2, behind: 1, seconds: 60.001, basis: .createTime),
+             lag(0, behind: 4, seconds: 61, topic: "ledger", basis: .logAppendTime)],
             maxLagSeconds: 60, targetRegion: "eu-west")
         XCTAssertEqual(summary(checks), [
-            "FAIL lag payments/1: payments/1 is 300.25 s behind (max 60 s): 12 records not in eu-west yet",
-            "FAIL lag payments/2: payments/2 is 60.001 s behind (max 60 s): 1 record not in eu-west yet",
+            "FAIL lag ledger: 4 records not in eu-west yet; worst ledger/0 61 s behind by log-append time (max 60 s); 1 of 1 partition over the limit",
+            "FAIL lag payments: 13 records not in eu-west yet; worst payments/1 300.25 s behind by record timestamp (max 60 s); "
+                + "2 of 3 partitions over the limit",
         ])
-        XCTAssertEqual(checks.map(\.figure), ["12 records, 300.25 s behind (max 60 s)", "1 record, 60.001 s behind (max 60 s)"])
+        XCTAssertEqual(checks.map(\.figure), [
+            "4 records; worst ledger/0 61 s behind by log-append time (max 60 s); 1 of 1 partition over the limit",
+            "13 records; worst payments/1 300.25 s behind by record timestamp (max 60 s); 2 of 3 partitions over the limit",
+        ])
+        XCTAssertEqual(checks.map { $0.action?.text }, [
+            "copy the backlog of ledger (4 records, worst ledger/0)", "copy the backlog of payments (13 records, worst payments/1)",
+        ])
+    }
+
+    func testTheBridgesOwnTopicsAreLivenessNeverRPO() {
+        let heartbeats = "regionbridge.us-east-to-eu-west.heartbeats"
+        let partitions = [lag(0, behind: 0, seconds: 0), lag(0, behind: 1, seconds: 14.25, topic: heartbeats, basis: .createTime)]
+        XCTAssertEqual(summary(LagCheck.checks(partitions, maxLagSeconds: 5, targetRegion: "eu-west")),
+                       ["PASS lag of 1 partition: 0 records behind on every partition (max 5 s)"])
+        let liveness = LagCheck.bridgeTopics(partitions, targetRegion: "eu-west")
+        XCTAssertEqual(liveness.map(\.area), [.liveness])
+        XCTAssertEqual(summary(liveness), [
+            "WARN copy of \(heartbeats): the bridge's own \(heartbeats) is 1 record, 14 s behind by record timestamp in eu-west: "
+                + "not data at risk, but the bridge is not copying it",
+        ])
+        XCTAssertEqual(summary(LagCheck.bridgeTopics([lag(0, behind: 0, seconds: 0, topic: heartbeats)], targetRegion: "eu-west")),
+                       ["PASS copy of \(heartbeats): caught up in us-east.\(heartbeats)"])
     }
 
     func testAPendingRecordWithoutTimestampFailsAndZeroDemandsNoLag() {
         XCTAssertEqual(summary(LagCheck.checks([lag(0, behind: 2, seconds: nil)], maxLagSeconds: 60, targetRegion: "eu-west")),
-                       ["FAIL lag payments/0: payments/0: 2 records not in eu-west, and the oldest has no timestamp, so its age is unknown"])
+                       ["FAIL lag payments: 2 records not in eu-west yet; worst payments/0 of unknown age (the oldest pending record has no timestamp) "
+                        + "(max 60 s); 1 of 1 partition over the limit"])
         XCTAssertEqual(LagCheck.checks([lag(0, behind: 1, seconds: 0.001)], maxLagSeconds: 0, targetRegion: "eu-west").map(\.status), [.fail])
         XCTAssertEqual(LagCheck.checks([], maxLagSeconds: 60, targetRegion: "eu-west").map(\.status), [.skip])
         XCTAssertEqual(summary([LagCheck.unmeasured("the source cluster us-east does not answer")]),

@@ -29,11 +29,14 @@ func reverseTopology(
 }
 
 /// A partition's lag: `behind` records, `seconds` behind.
-func lag(_ partition: Int32, behind: Int64, seconds: Double?, lastCopied: Int64? = 99, topic: String = "payments") -> PartitionLag {
+func lag(
+    _ partition: Int32, behind: Int64, seconds: Double?, lastCopied: Int64? = 99, topic: String = "payments", basis: SecondsBasis? = nil
+) -> PartitionLag {
     PartitionLag(
         source: TopicPartition(topic, partition), target: TopicPartition("us-east.\(topic)", partition), sourceLogStart: 0,
         sourceEnd: (lastCopied ?? -1) + 1 + behind, lastCopied: lastCopied, recordsBehind: behind,
-        oldestPendingTimestamp: behind > 0 ? 1_000 : nil, secondsBehind: seconds, targetEnd: (lastCopied ?? -1) + 1)
+        oldestPendingTimestamp: behind > 0 ? 1_000 : nil, secondsBehind: seconds, targetEnd: (lastCopied ?? -1) + 1,
+        secondsBasis: behind > 0 ? basis : nil)
 }
 
 /// A group position on payments/`partition`.

@@ -125,6 +125,12 @@ final class DrillOnTansuTests: XCTestCase {
             .map { "\($0["check"] as? String ?? "?"): \($0["cause"] as? String ?? $0["figure"] as? String ?? "?")" }
     }
 
+    /// The verdict line (`headline`) with every figure in seconds written `N s`: the seconds a backlog or a sample
+    /// takes differ from run to run by a few milliseconds; every other word and number is pinned.
+    private func headline(_ json: [String: Any]) -> String {
+        (json["headline"] as? String ?? "(no headline)").replacing(/[0-9]+(\.[0-9]+)? s\b/, with: "N s")
+    }
+
     private func check(_ json: [String: Any], _ subject: String) -> [String: Any]? {
         (json["checks"] as? [[String: Any]] ?? []).first { $0["check"] as? String == subject }
     }
@@ -213,17 +219,19 @@ final class DrillOnTansuTests: XCTestCase {
         XCTAssertEqual(check(json, "time to fail over")?["status"] as? String, "pass")
         XCTAssertEqual((json["rto"] as? [String: Any])?["backlog_records"] as? Int, 0)
         XCTAssertEqual(check(json, "heartbeats")?["status"] as? String, "skip")
-        XCTAssertEqual(checks(json, "warn"), [
-            "regionbridge.h-us-east-to-eu-west.alerts: regionbridge.h-us-east-to-eu-west.alerts does not exist in eu-west yet: the bridge creates it with its first alert",
-        ])
+        XCTAssertEqual(checks(json, "warn"), [], "an alerts topic the bridge has not created yet is no warning")
+        XCTAssertEqual(check(json, "regionbridge.h-us-east-to-eu-west.alerts")?["area"] as? String, "liveness")
+        XCTAssertEqual(headline(json),
+            "READY: pair h-us-east-to-eu-west could fail over to eu-west now; at risk: no committed payment (65 of 65 in eu-west); "
+            + "behind: 0 records behind on 3 partitions; first: nothing to do (all 13 checks pass or do not apply)")
 
         // The HTML report, written to a file, with the verdict line on stdout.
         let page = bridge.topologyURL.deletingLastPathComponent().appendingPathComponent("drill.html")
         let html = try runProcess(RepoPaths.regionbridge, ["drill", "--topology", bridge.topologyURL.path, "--format", "html", "--output", page.path, "--sample", "1s"])
         XCTAssertEqual(html.exitCode, 0, html.stderr)
-        XCTAssertTrue(html.stdout.hasPrefix("READY: pair h-us-east-to-eu-west could fail over to eu-west now"), html.stdout)
+        XCTAssertEqual(html.stdout.replacing(/[0-9]+(\.[0-9]+)? s\b/, with: "N s"), headline(json) + "\n", "the verdict line on stdout")
         let text = try String(contentsOf: page, encoding: .utf8)
-        XCTAssertTrue(text.contains("<p class=\"verdict ok\">READY: pair h-us-east-to-eu-west") && text.contains("<svg") && text.contains("h-payments/2</text>"), text)
+        XCTAssertTrue(text.contains("<p class=\"verdict ok\"><span class=\"what\">READY: pair h-us-east-to-eu-west could fail over to eu-west now;</span>") && text.contains("<svg") && text.contains("h-payments/2</text>"), text)
         XCTAssertFalse(text.contains("<script") || text.contains("<link") || text.contains("src=") || text.contains("url("), "self-contained")
 
         // Nothing changed: no topic, end offset, group or committed offset in either cluster, no row or table in Postgres.
@@ -249,8 +257,12 @@ final class DrillOnTansuTests: XCTestCase {
         // The table form names it too, in its verdict line and its causes.
         let table = try runProcess(RepoPaths.regionbridge, ["drill", "--topology", bridge.topologyURL.path, "--sample", "1s"])
         XCTAssertEqual(table.exitCode, 8)
-        XCTAssertTrue(table.stdout.hasPrefix("NOT READY: 1 of "), table.stdout)
-        XCTAssertTrue(table.stdout.contains("\nCAUSES\n- Target parity, r-payments -> us-east.r-payments: retention.ms of us-east.r-payments is 3600000 in eu-west"), table.stdout)
+        XCTAssertEqual(headline(json),
+            "NOT READY: pair r-us-east-to-eu-west cannot fail over to eu-west now; at risk: payments not checked (no reconcile: section); "
+            + "behind: 0 records behind on 3 partitions; first: raise retention.ms of us-east.r-payments in eu-west to at least 604800000 (now 3600000) "
+            + "(1 of 13 checks failed)")
+        XCTAssertEqual(table.stdout.split(separator: "\n").first.map(String.init), json["headline"] as? String, table.stdout)
+        XCTAssertTrue(table.stdout.contains("\nCAUSES\n- Target parity, r-payments -> us-east.r-payments: retention.ms of\n  us-east.r-payments is 3600000 in eu-west"), table.stdout)
     }
 
     func testAGroupActiveInTheTargetIsNotReady() throws {
@@ -277,6 +289,9 @@ final class DrillOnTansuTests: XCTestCase {
         _ = member.poll(maxRecords: 10, timeout: .milliseconds(10))
         XCTAssertEqual(result.exitCode, 8, result.stdout + result.stderr)
         XCTAssertEqual(checks(json, "fail"), ["group a-fraud: group a-fraud has 1 active member in eu-west: stop them before failing over"])
+        XCTAssertEqual(headline(json),
+            "NOT READY: pair a-us-east-to-eu-west cannot fail over to eu-west now; at risk: payments not checked (no reconcile: section); "
+            + "behind: 0 records behind on 3 partitions; first: stop the 1 member of group a-fraud in eu-west (1 of 13 checks failed)")
     }
 
     func testABacklogOverMaxLagSecondsIsNotReady() throws {
@@ -296,12 +311,17 @@ final class DrillOnTansuTests: XCTestCase {
         XCTAssertEqual(result.exitCode, 8, result.stdout + result.stderr)
         let failed = checks(json, "fail")
         XCTAssertEqual(failed.count, 2, "\(failed)")
-        XCTAssertTrue(failed.first?.hasPrefix("lag b-payments/1: b-payments/1 is 30") == true
-            && failed.first?.hasSuffix(" s behind (max 60 s): 5 records not in eu-west yet") == true, "\(failed)")
+        XCTAssertTrue(failed.first?.hasPrefix("lag b-payments: 5 records not in eu-west yet; worst b-payments/1 30") == true
+            && failed.first?.hasSuffix(" s behind by record timestamp (max 60 s); 1 of 3 partitions over the limit") == true, "\(failed)")
+        XCTAssertEqual(headline(json),
+            "NOT READY: pair b-us-east-to-eu-west cannot fail over to eu-west now; at risk: payments not checked (no reconcile: section); "
+            + "behind: b-payments 5 records, N s behind by record timestamp, worst b-payments/1; "
+            + "first: the bridge is not copying (0 records moved in N s): start it or read its log (2 of 13 checks failed)")
         XCTAssertTrue(failed.last?.hasPrefix("time to fail over: the backlog of 5 records did not move during the ") == true
             && failed.last?.hasSuffix(" s sample: is the bridge running?") == true, "with the bridge stopped the backlog cannot drain either: \(failed)")
         let partitions = json["partitions"] as? [[String: Any]] ?? []
         XCTAssertEqual(partitions.map { $0["records_behind"] as? Int }, [0, 5, 0])
+        XCTAssertEqual(partitions.map { $0["seconds_basis"] as? String ?? "-" }, ["-", "create_time", "-"], "the producer's timestamp, said as such")
     }
 
     func testAWithheldCommittedPaymentIsNotReady() throws {
@@ -322,6 +342,10 @@ final class DrillOnTansuTests: XCTestCase {
         XCTAssertEqual(payments?["committed"] as? Int, 20)
         XCTAssertEqual(payments?["never_published"] as? Int, 1)
         XCTAssertEqual(payments?["missing_amounts"] as? [String: String], ["EUR": "7.50"])
+        XCTAssertEqual(headline(json),
+            "NOT READY: pair w-us-east-to-eu-west cannot fail over to eu-west now; at risk: 1 committed payment, 7.50 EUR, not in eu-west; "
+            + "behind: 0 records behind on 3 partitions; first: have the publisher send the 1 committed payment it never published (pay-7) "
+            + "(1 of 13 checks failed)")
         // No event index existed, and the drill made none.
         XCTAssertEqual(try databaseState(db), before)
         XCTAssertFalse(before.contains("schema regionbridge"), "\(before)")
@@ -339,6 +363,11 @@ final class DrillOnTansuTests: XCTestCase {
         let cause = checks(down.json, "fail").first { $0.hasPrefix("committed payments: cannot prove RPO=0: cannot connect to Postgres: ") }
         XCTAssertTrue(cause?.contains("password=***") == true, "\(checks(down.json, "fail"))")
         XCTAssertFalse((down.result.stdout + down.result.stderr).contains("s3cret-of-the-drill"), "the password stays out of every output")
+        let down1 = headline(down.json)
+        XCTAssertTrue(down1.hasPrefix("NOT READY: pair w2-us-east-to-eu-west cannot fail over to eu-west now; at risk: payments unknown "
+            + "(the reconcile could not run); behind: 0 records behind on 3 partitions; first: make the reconcile run to prove RPO=0: "
+            + "cannot connect to Postgres: PostgreSQL connection error: ") && down1.hasSuffix(" (3 of 13 checks failed)") && !down1.contains("\n")
+            && !down1.contains("s3cret"), down1)
 
         // Bad options are usage errors.
         let usage = try drill(bridge, ["--since", "10s", "--grace", "30s"])
@@ -366,6 +395,11 @@ final class DrillOnTansuTests: XCTestCase {
         XCTAssertTrue(failed.first?.hasPrefix("heartbeats: the newest heartbeat in \(topic) (eu-west) is 12") == true
             && failed.first?.hasSuffix(" s old (max 60 s)") == true, "\(failed)")
         XCTAssertEqual(check(stale.json, topic)?["status"] as? String, "pass", "the bridge's own topics include the heartbeats when present")
+        XCTAssertEqual(check(stale.json, topic)?["area"] as? String, "liveness", "the bridge's own topics are liveness")
+        XCTAssertEqual(headline(stale.json),
+            "NOT READY: pair hb-us-east-to-eu-west cannot fail over to eu-west now; at risk: payments not checked (no reconcile: section); "
+            + "behind: 0 records behind on 3 partitions; first: the bridge is not copying (newest heartbeat in eu-west N s old): start it or read its log "
+            + "(1 of 13 checks failed)")
 
         try targetClient.produce([KafkaRecord(topic: topic, partition: 0, offset: 0, key: nil, value: [2])])
         let fresh = try drill(bridge)
@@ -386,6 +420,10 @@ final class DrillOnTansuTests: XCTestCase {
         XCTAssertEqual(checks(missing.json, "fail"), [
             "reverse pair eu-west -> us-east: no topology for the reverse pair eu-west -> us-east in \(folder.path) (no other topology file there); write one or name it with --failback FILE",
         ])
+        XCTAssertEqual(headline(missing.json),
+            "NOT READY: pair f-us-east-to-eu-west cannot fail over to eu-west now; at risk: payments not checked (no reconcile: section); "
+            + "behind: 0 records behind on 3 partitions; first: write the reverse pair's topology (eu-west -> us-east) or name it with --failback FILE "
+            + "(1 of 13 checks failed)")
 
         // A reverse topology that does not validate is named with its file, line and key.
         let invalid = folder.appendingPathComponent("eu-west-to-us-east.yaml")

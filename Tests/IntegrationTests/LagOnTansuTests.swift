@@ -37,15 +37,30 @@ final class LagOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(table.exitCode, 0, table.stderr)
         // The last line is the heartbeat's: a one-shot --until-caught-up run writes none.
         XCTAssertEqual(table.stdout.split(separator: "\n").last, "heartbeat: no us-east.regionbridge.us-east-to-eu-west.heartbeats in eu-west yet")
-        let rows = table.stdout.split(separator: "\n").dropFirst().dropLast().map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        XCTAssertEqual(rows.map { Array($0.prefix(5)) }, [
-            ["SOURCE", "TARGET", "SOURCE-END", "LAST-COPIED", "RECORDS-BEHIND"],
-            ["ledger/0", "us-east.ledger/0", "4", "-", "4"],
-            ["payments/0", "us-east.payments/0", "35", "19", "15"],
-            ["payments/1", "us-east.payments/1", "21", "19", "1"],
-            ["payments/2", "us-east.payments/2", "20", "19", "0"],
+        // Per topic: a line naming source and target, a line of what is behind, then its partitions.
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        var topic = ""
+        var rows: [[String]] = []
+        for line in lines {
+            let cells = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            if !line.hasPrefix(" "), line.contains(" -> "), !line.hasPrefix("pair ") {
+                topic = cells[0]
+            } else if line.hasPrefix("  "), let partition = cells.first, Int(partition) != nil {
+                rows.append(["\(topic)/\(partition)"] + cells.dropFirst())
+            }
+        }
+        XCTAssertEqual(rows.map { Array($0.prefix(6)) }, [
+            ["ledger/0", "0", "4", "-", "-", "4"],
+            ["payments/0", "0", "35", "20", "19", "15"],
+            ["payments/1", "0", "21", "20", "19", "1"],
+            ["payments/2", "0", "20", "20", "19", "0"],
         ], table.stdout)
-        let seconds = rows.dropFirst().map { Double($0[5]) ?? -1 }
+        XCTAssertTrue(lines.contains("  behind: 16 records on 2 of 3 partitions; worst payments/0, \(Int((Double(rows[1][6].dropLast()) ?? 0).rounded())) s*"),
+                      table.stdout)
+        // Seconds behind come from the records' own timestamps here (tansu appends with CreateTime): marked, and the mark explained.
+        XCTAssertEqual(rows.map { $0[6].hasSuffix("*") }, [true, true, true, false], table.stdout)
+        XCTAssertTrue(lines.contains("* by the record's own timestamp (producer's clock); unmarked: log-append time"), table.stdout)
+        let seconds = rows.map { Double($0[6].replacingOccurrences(of: "*", with: "")) ?? -1 }
         XCTAssertGreaterThanOrEqual(seconds[0], 100, table.stdout)
         XCTAssertLessThan(seconds[0], 160, table.stdout)
         XCTAssertGreaterThanOrEqual(seconds[1], 600, table.stdout)
@@ -53,8 +68,13 @@ final class LagOnTansuTests: TwoRegionTestCase {
         XCTAssertGreaterThanOrEqual(seconds[2], 300, table.stdout)
         XCTAssertLessThan(seconds[2], 360, table.stdout)
         XCTAssertEqual(seconds[3], 0, table.stdout)
-        XCTAssertTrue(table.stdout.hasPrefix("pair us-east-to-eu-west (us-east -> eu-west) at "), table.stdout)
-        XCTAssertTrue(table.stdout.split(separator: "\n")[0].contains(": 20 records behind, at most 6"), table.stdout)
+        XCTAssertEqual(lines.first?.replacing(/[0-9]+(\.[0-9]+)? s\b/, with: "N s"),
+                       "pair us-east-to-eu-west (us-east -> eu-west): at risk if us-east were lost now: 20 records of 2 topics; "
+                        + "behind: payments 16 records, N s behind by record timestamp, worst payments/0; ledger 4 records, N s behind by record timestamp; "
+                        + "heartbeat: no us-east.regionbridge.us-east-to-eu-west.heartbeats in eu-west yet; "
+                        + "first: copy the backlog (over max_lag_seconds N s): is the bridge running? regionbridge lag --watch shows whether it shrinks")
+        XCTAssertTrue(lines[1].hasPrefix("pair us-east-to-eu-west (us-east -> eu-west) at "), table.stdout)
+        XCTAssertTrue(lines[1].contains(": 20 records behind, at most 6"), table.stdout)
 
         let json = try runProcess(
             RepoPaths.regionbridge, ["lag", "--topology", bridge.topologyURL.path, "--format", "json"], timeout: .seconds(60))
@@ -80,6 +100,10 @@ final class LagOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(jsonSeconds[3], 0)
         XCTAssertTrue(partitions[3]["oldest_pending_timestamp"] is NSNull)
         XCTAssertNotNil(partitions[1]["oldest_pending_timestamp"] as? String)
+        XCTAssertEqual(partitions.map { $0["seconds_basis"] as? String ?? "-" }, ["create_time", "create_time", "create_time", "-"])
+        XCTAssertEqual(partitions.map { $0["bridge_topic"] as? Bool }, [false, false, false, false])
+        XCTAssertEqual((document["headline"] as? String)?.replacing(/[0-9]+(\.[0-9]+)? s\b/, with: "N s"),
+                       lines.first?.replacing(/[0-9]+(\.[0-9]+)? s\b/, with: "N s"), "the same verdict line as the table's")
     }
 
     func testAnUnreachableClusterExitsOne() throws {
@@ -105,6 +129,11 @@ final class LagOnTansuTests: TwoRegionTestCase {
         _ = watch.stop(gracePeriod: .seconds(5))
         let text = try String(contentsOf: watch.stdoutURL, encoding: .utf8)
         XCTAssertGreaterThanOrEqual(screens, 3, text + watch.stderrText)
-        XCTAssertTrue(text.contains("payments/0  us-east.payments/0  0           -            0               0.000"), text)
+        XCTAssertTrue(text.contains("""
+            payments -> us-east.payments
+              caught up on 1 partition
+              PARTITION  LOG-START  SOURCE-END  TARGET-END  LAST-COPIED  BEHIND  SECONDS
+              0          0          0           -           -            0       0
+            """), text)
     }
 }

@@ -89,6 +89,12 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         return result
     }
 
+    /// The verdict line (`headline`) with every figure in seconds written `N s`: how long a record has waited
+    /// differs from run to run; every other word and number is pinned.
+    private func headline(_ text: String?) -> String {
+        (text ?? "(no headline)").replacing(/[0-9]+(\.[0-9]+)? s\b/, with: "N s")
+    }
+
     private func counts(_ json: [String: Any]) -> [String: Int] {
         json["counts"] as? [String: Int] ?? [:]
     }
@@ -126,13 +132,16 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         // The same facts in the other formats.
         let html = try runProcess(RepoPaths.regionbridge, ["reconcile", "--topology", bridge.topologyURL.path, "--format", "html", "--output", bridge.topologyURL.deletingLastPathComponent().appendingPathComponent("r.html").path])
         XCTAssertEqual(html.exitCode, 0, html.stderr)
-        XCTAssertTrue(html.stdout.contains("RPO=0 holds: all 300 committed payments are in eu-west"), html.stdout)
+        XCTAssertEqual(headline(json["headline"] as? String), 
+                       "RPO=0 holds: at risk: nothing, all 300 committed payments are in eu-west; behind: 0 records behind on 3 partitions; first: nothing to do")
+        XCTAssertEqual(html.stdout, "\(json["headline"] as? String ?? "?")\n", "the verdict line on stdout")
         let page = try String(contentsOf: bridge.topologyURL.deletingLastPathComponent().appendingPathComponent("r.html"), encoding: .utf8)
         XCTAssertTrue(page.contains("<svg") && page.contains("payments/2</text>") && page.contains("0 records, 0 s behind</text>"), page)
         XCTAssertFalse(page.contains("<script") || page.contains("<link") || page.contains("src=") || page.contains("url("), "the HTML report must be self-contained")
         let markdown = try runProcess(RepoPaths.regionbridge, ["reconcile", "--topology", bridge.topologyURL.path, "--format", "markdown"])
         XCTAssertEqual(markdown.exitCode, 0, markdown.stderr)
-        XCTAssertTrue(markdown.stdout.contains("| payments/1 | us-east.payments/1 | 0 | 100 | 100 | 99 | 0 | 0 |"), markdown.stdout)
+        XCTAssertTrue(markdown.stdout.contains("| payments/1 | us-east.payments/1 | 0 | 100 | 100 | 99 | 0 | 0 | - |"), markdown.stdout)
+        XCTAssertTrue(markdown.stdout.contains("| payments | us-east.payments | 0 | 0 | - | - | 0 of 3 |"), markdown.stdout)
     }
 
     func testMissingMismatchedAndOrphanPaymentsAreNamedAndClassified() throws {
@@ -179,11 +188,13 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
 
         let table = try runProcess(RepoPaths.regionbridge, ["reconcile", "--topology", bridge.topologyURL.path])
         XCTAssertEqual(table.exitCode, 3)
-        XCTAssertTrue(table.stdout.hasPrefix("""
-            RPO=0 VIOLATED: 3 of 123 committed payments are missing from eu-west or differ
-            At risk: 3 payments, EUR 364.50, are missing from eu-west or differ there from the committed row.
-
-            """), table.stdout)
+        XCTAssertEqual(headline(json["headline"] as? String), 
+            "RPO=0 VIOLATED: at risk: 3 payments, EUR 364.50, missing from eu-west or differing there (1 not replicated, 1 never published, 1 differs; "
+            + "of 123 committed); behind: payments 1 record, N s behind by record timestamp, worst payments/2; "
+            + "first: get the bridge to copy the 1 payment that us-east holds and eu-west does not (pay-122)")
+        XCTAssertEqual(headline(table.stdout.split(separator: "\n").first.map(String.init)), headline(json["headline"] as? String), table.stdout)
+        XCTAssertTrue(table.stdout.contains("\nVALUE AT RISK\nAt risk: 3 payments, EUR 364.50, are missing from eu-west or differ there from\nthe committed row.\n"),
+                      table.stdout)
     }
 
     func testARepeatedRunScansOnlyNewRecordsAndGivesTheSameVerdict() throws {
@@ -200,6 +211,9 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
             XCTAssertEqual(findings(run.json, "never_published"), ["pay-200"])
             XCTAssertEqual(counts(run.json)["committed"], 201)
         }
+        XCTAssertEqual(headline(first.json["headline"] as? String), 
+            "RPO=0 VIOLATED: at risk: 1 payment, EUR 200.50, not in eu-west (1 never published; of 201 committed); behind: 0 records behind on 3 partitions; "
+            + "first: have the publisher send the 1 payment it committed but never published (pay-200)")
         XCTAssertEqual((first.json["scan"] as? [String: Any])?["source_records"] as? Int, 200)
         XCTAssertEqual((second.json["scan"] as? [String: Any])?["source_records"] as? Int, 0)
         XCTAssertEqual((second.json["scan"] as? [String: Any])?["target_records"] as? Int, 0)
@@ -297,11 +311,12 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
         let table = try runProcess(RepoPaths.regionbridge, ["reconcile", "--topology", bridge.topologyURL.path, "--request-timeout", "5s"])
         XCTAssertEqual(table.exitCode, 3, table.stderr)
         let lines = table.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(Array(lines.prefix(2)), [
-            "RPO=0 VIOLATED: 3 of 103 committed payments are missing from eu-west or differ",
-            "At risk: 3 payments, EUR 304.50, are not in eu-west.",
-        ])
-        XCTAssertTrue(lines.count > 2 && lines[2].hasPrefix("source us-east unreachable: knowledge of the source is from \(lastScan) ("), table.stdout)
+        XCTAssertEqual(headline(json["headline"] as? String), 
+            "RPO=0 VIOLATED: at risk: 3 payments, EUR 304.50, not in eu-west (1 not replicated, 2 unknown at the unreachable source; of 103 committed); "
+            + "behind: not read (the source cluster us-east does not answer); "
+            + "first: reach the source cluster us-east (it does not answer) to tell whether the 2 payments unknown there were published (pay-100, pay-102)")
+        XCTAssertEqual(lines.first, json["headline"] as? String, table.stdout)
+        XCTAssertTrue(lines.count > 1 && lines[1].hasPrefix("source us-east unreachable: knowledge of the source is from \(lastScan) ("), table.stdout)
 
         // The drill builds on it: the payments check fails with the unknown ones counted and their amount.
         let drill = try runProcess(
@@ -314,6 +329,9 @@ final class ReconcileOnTansuTests: TwoRegionTestCase {
             2 unknown at the unreachable source (pay-101 not_replicated, pay-100 unknown_at_source, pay-102 unknown_at_source)
             """)
         XCTAssertEqual((report["payments"] as? [String: Any])?["unknown_at_source"] as? Int, 2)
+        XCTAssertEqual(headline(report["headline"] as? String).replacingOccurrences(of: source.bootstrap, with: "SOURCE"),
+            "NOT READY: pair us-east-to-eu-west cannot fail over to eu-west now; at risk: 3 committed payments, 304.50 EUR, not in eu-west; "
+            + "behind: not measured; first: reach the source cluster us-east at SOURCE: it does not answer (7 of 10 checks failed)")
 
         // With every committed payment in the target, the lost source does not fail the proof; a warning says so.
         try db.execute("UPDATE payments SET status = 'rolled_back', committed_at = NULL WHERE event_id IN ('pay-100', 'pay-101', 'pay-102')")

@@ -47,22 +47,26 @@ final class LagMathTests: XCTestCase {
                     sourceEnd: 50, lastCopied: nil, oldestPendingTimestamp: nil, now: now),
                 LagMath.lag(
                     source: TopicPartition("payments", 0), target: TopicPartition("us-east.payments", 0), sourceLogStart: 0,
-                    sourceEnd: 100, lastCopied: 59, oldestPendingTimestamp: 1_800_000_000_000 - 12_345, now: now, targetEnd: 60),
+                    sourceEnd: 100, lastCopied: 59, oldestPendingTimestamp: 1_800_000_000_000 - 12_345, now: now, targetEnd: 60,
+                    pendingTimestampKind: .createTime),
             ])
         XCTAssertEqual(report.totalRecordsBehind, 90)
         XCTAssertEqual(report.maxSecondsBehind, 12.345)
         XCTAssertEqual(report.json(), """
             {
               "at": "2027-01-15T08:00:00Z",
+              "headline": "pair us-east-to-eu-west (us-east -> eu-west): at risk if us-east were lost now: 90 records of 1 topic; behind: payments 90 records, 12 s behind by record timestamp, worst payments/0 (1 partition of unknown age); first: copy the backlog (of unknown age): is the bridge running? regionbridge lag --watch shows whether it shrinks",
               "heartbeat": null,
               "max_seconds_behind": 12.345,
               "pair": "us-east-to-eu-west",
               "partitions": [
                 {
+                  "bridge_topic": false,
                   "last_copied": 59,
                   "oldest_pending_timestamp": "2027-01-15T07:59:47.655Z",
                   "partition": 0,
                   "records_behind": 40,
+                  "seconds_basis": "create_time",
                   "seconds_behind": 12.345,
                   "source_end": 100,
                   "source_log_start": 0,
@@ -72,10 +76,12 @@ final class LagMathTests: XCTestCase {
                   "topic": "payments"
                 },
                 {
+                  "bridge_topic": false,
                   "last_copied": null,
                   "oldest_pending_timestamp": null,
                   "partition": 1,
                   "records_behind": 50,
+                  "seconds_basis": null,
                   "seconds_behind": null,
                   "source_end": 50,
                   "source_log_start": 0,
@@ -91,7 +97,7 @@ final class LagMathTests: XCTestCase {
               "version": 1
             }
             """)
-        XCTAssertTrue(report.json(pretty: false).hasPrefix(#"{"at":"2027-01-15T08:00:00Z","heartbeat":null,"max_seconds_behind":12.345,"pair":"#))
+        XCTAssertTrue(report.json(pretty: false).hasPrefix(#"{"at":"2027-01-15T08:00:00Z","headline":"pair us-east-to-eu-west (us-east -> eu-west): at risk"#))
         XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(report.json(pretty: false).utf8)))
     }
 }

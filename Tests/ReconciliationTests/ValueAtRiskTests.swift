@@ -1,4 +1,6 @@
 import Foundation
+import Kafka
+import Monitoring
 import Reconciliation
 import Topology
 import XCTest
@@ -91,6 +93,14 @@ final class ValueAtRiskTests: XCTestCase {
 
     private let generated = Date(timeIntervalSince1970: 1_800_000_600)
 
+    /// The verdict line of ``report(amountConfigured:sourceUnreachable:)``, and with the source unreachable.
+    private static let violated = "RPO=0 VIOLATED: at risk: 3 payments, EUR 2,001.25 and USD 1,500, not in eu-west (2 not replicated, 1 never published; of 101 committed); "
+            + "behind: payments 1 record, 300 s behind by record timestamp, worst payments/2; "
+            + "first: get the bridge to copy the 2 payments that us-east holds and eu-west does not (pay-1, pay-2)"
+    private static let violatedUnreachable = "RPO=0 VIOLATED: at risk: 3 payments, EUR 2,001.25 and USD 1,500, not in eu-west (2 not replicated, 1 unknown at the unreachable source; "
+            + "of 101 committed); behind: not read (the source cluster us-east does not answer); "
+            + "first: reach the source cluster us-east (it does not answer) to tell whether the 1 payment unknown there was published (pay-3)"
+
     private func report(amountConfigured: Bool = true, sourceUnreachable: Bool = false) -> ReconcileReport {
         var report = ReconcileReport(
             pair: "us-east-to-eu-west", sourceRegion: "us-east", targetRegion: "eu-west",
@@ -111,6 +121,17 @@ final class ValueAtRiskTests: XCTestCase {
             report.valueAtRisk.add(payment(id, amount, currency), findings: [found])
         }
         report.findings = tally
+        // payments/2 holds one record not copied yet, stamped by its producer 300 s ago; the bridge's heartbeat topic is
+        // behind too, and never counts as data.
+        func lag(_ topic: String, _ partition: Int32, behind: Int64, seconds: Double) -> PartitionLag {
+            PartitionLag(source: TopicPartition(topic, partition), target: TopicPartition("us-east." + topic, partition), sourceLogStart: 0,
+                         sourceEnd: 40 + behind, lastCopied: 39, recordsBehind: behind, oldestPendingTimestamp: behind > 0 ? 1 : nil,
+                         secondsBehind: seconds, targetEnd: 40, secondsBasis: behind > 0 ? .createTime : nil)
+        }
+        if !sourceUnreachable {
+            report.partitions = [lag("payments", 0, behind: 0, seconds: 0), lag("payments", 1, behind: 0, seconds: 0), lag("payments", 2, behind: 1, seconds: 300.25),
+                                 lag("regionbridge.us-east-to-eu-west.heartbeats", 0, behind: 2, seconds: 900)]
+        }
         if sourceUnreachable {
             report.source = SourceKnowledge(unreachable: "Local: Broker transport failure", scannedAt: Date(timeIntervalSince1970: 1_800_000_288.5))
         } else {
@@ -122,15 +143,16 @@ final class ValueAtRiskTests: XCTestCase {
     func testTheTableSaysWhatIsAtRiskUnderTheVerdictAndPerClass() {
         let text = ReportFormat.table.render(report())
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        XCTAssertEqual(Array(lines.prefix(2)), [
-            "RPO=0 VIOLATED: 3 of 101 committed payments are missing from eu-west or differ",
-            "At risk: 3 payments, EUR 2,001.25 and USD 1,500, are not in eu-west.",
-        ])
-        let section = lines.drop { $0 != "VALUE AT RISK" }.prefix(9)
+        XCTAssertEqual(lines.first, Self.violated)
+        XCTAssertTrue(lines[1].hasPrefix("pair us-east-to-eu-west (us-east -> eu-west); payments committed from "), text)
+        let section = lines.drop { $0 != "VALUE AT RISK" }.prefix(12)
         XCTAssertEqual(Array(section), [
             "VALUE AT RISK",
-            "- 2 payments, EUR 2,001.25, are in us-east but not in eu-west: not replicated (not_replicated).",
-            "- 1 payment, USD 1,500, is not in eu-west: never published to us-east (never_published).",
+            "At risk: 3 payments, EUR 2,001.25 and USD 1,500, are not in eu-west.",
+            "- 2 payments, EUR 2,001.25, are in us-east but not in eu-west: not replicated",
+            "  (not_replicated).",
+            "- 1 payment, USD 1,500, is not in eu-west: never published to us-east",
+            "  (never_published).",
             "CLASS              PAYMENTS  AMOUNT",
             "not_replicated     2         EUR 2,001.25",
             "never_published    1         USD 1,500",
@@ -140,6 +162,21 @@ final class ValueAtRiskTests: XCTestCase {
         ])
         XCTAssertFalse(text.contains("source us-east unreachable"), text)
         XCTAssertTrue(text.contains("GROUPS\n(no selected group has committed offsets)"), text)
+        XCTAssertTrue(text.contains("""
+            LAG PER TOPIC
+            payments -> us-east.payments
+              behind: 1 record on 1 of 3 partitions; worst payments/2, 300 s*
+              PARTITION  LOG-START  SOURCE-END  TARGET-END  LAST-COPIED  BEHIND  SECONDS
+              0          0          40          40          39           0       0
+              1          0          40          40          39           0       0
+              2          0          41          40          39           1       300.25*
+
+            BRIDGE TOPICS (liveness: the bridge's own, not data)
+            regionbridge.us-east-to-eu-west.heartbeats
+              -> us-east.regionbridge.us-east-to-eu-west.heartbeats
+              behind: 2 records on 1 of 1 partition; 900 s*
+            """), text)
+        XCTAssertTrue(text.contains("\n\n" + SecondsBasis.legend + "\n"), text)
     }
 
     func testWithoutAnAmountColumnOnlyThePaymentsAreCounted() throws {
@@ -184,26 +221,47 @@ final class ValueAtRiskTests: XCTestCase {
         let body = page.components(separatedBy: "<body>\n").last ?? ""
         XCTAssertTrue(body.hasPrefix("""
             <h1>Reconciliation of us-east-to-eu-west</h1>
+            <p class="verdict bad"><span class="what">RPO=0 VIOLATED:</span> \
+            <span>at risk: 3 payments, EUR 2,001.25 and USD 1,500, not in eu-west (2 not replicated, 1 never published; of 101 committed);</span> \
+            <span>behind: payments 1 record, 300 s behind by record timestamp, worst payments/2;</span> \
+            <span>first: get the bridge to copy the 2 payments that us-east holds and eu-west does not (pay-1, pay-2)</span></p>
             <p class="risk">At risk: 3 payments, EUR 2,001.25 and USD 1,500, are not in eu-west.</p>
             <ul class="risk"><li>2 payments, EUR 2,001.25, are in us-east but not in eu-west: not replicated (not_replicated).</li>\
             <li>1 payment, USD 1,500, is not in eu-west: never published to us-east (never_published).</li></ul>
-            <p class="verdict bad">RPO=0 VIOLATED: 3 of 101 committed payments are missing from eu-west or differ</p>
             """), body)
         XCTAssertTrue(page.contains("<tr><td>total</td><td>3</td><td>EUR 2,001.25 and USD 1,500</td></tr>"), page)
     }
 
     func testTheMarkdownHasTheHeadlineAndTheTable() {
         let text = ReportFormat.markdown.render(report())
+        XCTAssertTrue(text.contains("""
+            ## Lag per topic
+
+            | TOPIC | TARGET | RECORDS-BEHIND | SECONDS-BEHIND | BASIS | WORST PARTITION | PARTITIONS BEHIND |
+            | --- | --- | --- | --- | --- | --- | --- |
+            | payments | us-east.payments | 1 | 300.25 | by record timestamp | payments/2 | 1 of 3 |
+
+            ## Bridge topics (liveness, not data)
+
+            | TOPIC | TARGET | RECORDS-BEHIND | SECONDS-BEHIND | BASIS | WORST PARTITION | PARTITIONS BEHIND |
+            | --- | --- | --- | --- | --- | --- | --- |
+            | regionbridge.us-east-to-eu-west.heartbeats | us-east.regionbridge.us-east-to-eu-west.heartbeats | 2 | 900 | by record timestamp | \
+            regionbridge.us-east-to-eu-west.heartbeats/0 | 1 of 1 |
+
+            \\* by the record's own timestamp (producer's clock); unmarked: log-append time
+
+            ## Partitions
+            """), text)
         XCTAssertTrue(text.hasPrefix("""
             # Reconciliation of us-east-to-eu-west
 
-            **RPO=0 VIOLATED: 3 of 101 committed payments are missing from eu-west or differ**
-
-            At risk: 3 payments, EUR 2,001.25 and USD 1,500, are not in eu-west.
+            **\(Self.violated)**
 
             """), text)
         XCTAssertTrue(text.contains("""
             ## Value at risk
+
+            At risk: 3 payments, EUR 2,001.25 and USD 1,500, are not in eu-west.
 
             - 2 payments, EUR 2,001.25, are in us-east but not in eu-west: not replicated (not_replicated).
             - 1 payment, USD 1,500, is not in eu-west: never published to us-east (never_published).
@@ -223,10 +281,16 @@ final class ValueAtRiskTests: XCTestCase {
             pair: "p", sourceRegion: "us-east", targetRegion: "eu-west", windowStart: generated, windowEnd: generated, until: generated, grace: 30)
         clean.committed = 300
         clean.inTarget = 300
-        XCTAssertTrue(ReportFormat.table.render(clean).hasPrefix("""
-            RPO=0 holds: all 300 committed payments are in eu-west
-            Nothing at risk: all 300 committed payments of the window are in eu-west with their committed values.
-            """))
+        XCTAssertEqual(ReportFormat.table.render(clean).split(separator: "\n").first,
+                       "RPO=0 holds: at risk: nothing, all 300 committed payments are in eu-west; behind: not read; first: nothing to do")
+        XCTAssertTrue(ReportFormat.table.render(clean).contains(
+            "\nVALUE AT RISK\nNothing at risk: all 300 committed payments of the window are in eu-west with\ntheir committed values.\n"))
+        clean.partitions = [PartitionLag(
+            source: TopicPartition("payments", 0), target: TopicPartition("us-east.payments", 0), sourceLogStart: 0, sourceEnd: 25, lastCopied: 19,
+            recordsBehind: 5, oldestPendingTimestamp: 1, secondsBehind: 2.25, targetEnd: 20, secondsBasis: .logAppendTime)]
+        XCTAssertEqual(ReportFormat.table.render(clean).split(separator: "\n").first,
+                       "RPO=0 holds: at risk: nothing, all 300 committed payments are in eu-west; behind: payments 5 records, 2.3 s behind by log-append time; "
+                        + "first: nothing for the committed payments; the bridge has 5 records to copy, payments furthest behind")
         clean.committed = 0
         clean.inTarget = 0
         XCTAssertTrue(ReportFormat.table.render(clean).contains("\nNothing at risk: no payment was committed in the window.\n"))
@@ -238,18 +302,19 @@ final class ValueAtRiskTests: XCTestCase {
                        "source us-east unreachable: knowledge of the source is from 2027-01-15T08:04:48.500Z (311 s old)")
         let table = ReportFormat.table.render(unreachable)
         let lines = table.split(separator: "\n").map(String.init)
-        XCTAssertEqual(Array(lines.prefix(3)), [
-            "RPO=0 VIOLATED: 3 of 101 committed payments are missing from eu-west or differ",
-            "At risk: 3 payments, EUR 2,001.25 and USD 1,500, are not in eu-west.",
+        XCTAssertEqual(Array(lines.prefix(2)), [
+            Self.violatedUnreachable,
             "source us-east unreachable: knowledge of the source is from 2027-01-15T08:04:48.500Z (311 s old)",
         ])
-        XCTAssertTrue(lines.contains(
-            "- 1 payment, USD 1,500, is not in eu-west; us-east was unreachable, so it cannot be told whether it was never published "
-                + "or published after the last scan (unknown_at_source)."), table)
+        XCTAssertTrue(table.contains("""
+            - 1 payment, USD 1,500, is not in eu-west; us-east was unreachable, so it cannot
+              be told whether it was never published or published after the last scan
+              (unknown_at_source).
+            """), table)
         XCTAssertTrue(lines.contains("unknown_at_source  1         USD 1,500"), table)
         // Lag and group positions need the source: the sections say why they are empty.
         XCTAssertTrue(table.contains(
-            "PARTITIONS\n(not read: the source cluster us-east is unreachable)\n\nGROUPS\n(not read: the source cluster us-east is unreachable)\n"),
+            "LAG PER TOPIC\n(not read: the source cluster us-east is unreachable)\n\nGROUPS\n(not read: the source cluster us-east is unreachable)\n"),
             table)
         XCTAssertTrue(ReportFormat.markdown.render(unreachable).contains("## Partitions\n\nNot read: the source cluster us-east is unreachable.\n"))
         XCTAssertTrue(ReportFormat.html.render(unreachable).contains("<h2>Groups</h2>\n<p>Not read: the source cluster us-east is unreachable.</p>"))

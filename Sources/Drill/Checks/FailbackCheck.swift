@@ -25,7 +25,8 @@ package enum FailbackCheck {
         case let .missing(folder, searched):
             let looked = searched.isEmpty ? "no other topology file there" : "looked at \(searched.joined(separator: ", "))"
             return DrillCheck(.failback, "reverse pair \(wanted)", "missing", .fail,
-                              cause: "no topology for the reverse pair \(wanted) in \(folder) (\(looked)); write one or name it with --failback FILE")
+                              cause: "no topology for the reverse pair \(wanted) in \(folder) (\(looked)); write one or name it with --failback FILE",
+                              action: FirstStep(.failback, "write the reverse pair's topology (\(wanted)) or name it with --failback FILE"))
         case let .invalid(file, problems):
             return DrillCheck(.failback, file, "does not validate", .fail, cause: "failback topology \(file) does not validate:\n\(problems)")
         case let .found(file, reverse):

@@ -78,7 +78,11 @@ package enum FailoverCheck {
             let figure = facts.positions.isEmpty
                 ? "nothing to commit: no committed offset on a replicated topic (\(age))"
                 : "would commit \(commits(facts.positions)) \(basis); \(age)"
-            if !causes.isEmpty { return DrillCheck(.failover, subject, figure, .fail, cause: causes.joined(separator: "; ")) }
+            if !causes.isEmpty {
+                let step = facts.activeMembers.map { $0 > 0 } == true
+                    ? "stop the \(Figures.count(facts.activeMembers ?? 0, "member")) of group \(facts.group) in \(targetRegion)" : causes[0]
+                return DrillCheck(.failover, subject, figure, .fail, cause: causes.joined(separator: "; "), action: FirstStep(.failover, step))
+            }
             if !warnings.isEmpty { return DrillCheck(.failover, subject, figure, .warn, cause: warnings.joined(separator: "; ")) }
             return DrillCheck(.failover, subject, figure, .pass)
         }

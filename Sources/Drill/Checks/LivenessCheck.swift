@@ -1,3 +1,5 @@
+import Monitoring
+
 /// The pair's heartbeats in the target, as the drill found them.
 package enum HeartbeatFacts: Sendable, Equatable {
     /// No heartbeat topic in the target.
@@ -27,7 +29,8 @@ package enum LivenessCheck {
             let subject = "\(side) \(cluster.region)"
             if let failure = cluster.failure {
                 checks.append(DrillCheck(.liveness, subject, "no answer", .fail,
-                                         cause: "the \(side) cluster \(cluster.region) at \(cluster.servers) does not answer: \(failure)"))
+                                         cause: "the \(side) cluster \(cluster.region) at \(cluster.servers) does not answer: \(failure)",
+                                         action: FirstStep(.clusterDown, "reach the \(side) cluster \(cluster.region) at \(cluster.servers): it does not answer")))
             } else {
                 checks.append(DrillCheck(.liveness, subject, "answers (metadata in \(Figures.seconds(cluster.seconds)))", .pass))
             }
@@ -40,12 +43,14 @@ package enum LivenessCheck {
             checks.append(DrillCheck(.liveness, "heartbeats", "not read", .fail, cause: "cannot read \(heartbeatTopic) in \(target.region): \(failure)"))
         case .age(nil):
             checks.append(DrillCheck(.liveness, "heartbeats", "none in \(heartbeatTopic)", .fail,
-                                     cause: "\(heartbeatTopic) in \(target.region) holds no heartbeat"))
+                                     cause: "\(heartbeatTopic) in \(target.region) holds no heartbeat",
+                                     action: FirstStep(.notCopying, "the bridge copies no heartbeat to \(target.region): start it or read its log")))
         case .age(let seconds?):
             let figure = "newest \(Figures.seconds(seconds)) old (\(limit))"
             checks.append(seconds > maxAgeSeconds
                 ? DrillCheck(.liveness, "heartbeats", figure, .fail,
-                             cause: "the newest heartbeat in \(heartbeatTopic) (\(target.region)) is \(Figures.seconds(seconds)) old (\(limit))")
+                             cause: "the newest heartbeat in \(heartbeatTopic) (\(target.region)) is \(Figures.seconds(seconds)) old (\(limit))",
+                             action: FirstStep(.notCopying, "the bridge is not copying (newest heartbeat in \(target.region) \(LagWords.roughSeconds(seconds)) old): start it or read its log"))
                 : DrillCheck(.liveness, "heartbeats", figure, .pass))
         }
         return checks

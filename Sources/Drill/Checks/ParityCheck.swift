@@ -58,15 +58,18 @@ package enum ParityCheck {
         let subject = "\(facts.source) -> \(facts.target)"
         guard let targetPartitions = facts.targetPartitions else {
             return DrillCheck(.parity, subject, "missing in \(targetRegion)", .fail,
-                              cause: "target topic \(facts.target) does not exist in \(targetRegion) (source \(facts.source) has \(Figures.count(facts.sourcePartitions, "partition")))")
+                              cause: "target topic \(facts.target) does not exist in \(targetRegion) (source \(facts.source) has \(Figures.count(facts.sourcePartitions, "partition")))",
+                              action: FirstStep(.parity, "create \(facts.target) in \(targetRegion) with \(Figures.count(facts.sourcePartitions, "partition")) (or run the bridge, which does)"))
         }
         var causes: [String] = []
+        var steps: [String] = []
         var warnings: [String] = []
         var unreported: [String] = []
         var figures = ["\(targetPartitions)/\(facts.sourcePartitions) partitions"]
         if targetPartitions < facts.sourcePartitions {
             causes.append("\(facts.target) has \(Figures.count(targetPartitions, "partition")) in \(targetRegion), \(facts.source) has \(facts.sourcePartitions) in \(sourceRegion): "
                 + "partitions \(targetPartitions)...\(facts.sourcePartitions - 1) cannot be replicated")
+            steps.append("add partitions to \(facts.target) in \(targetRegion): \(targetPartitions) of \(facts.sourcePartitions)")
         }
         if let failure = facts.configFailure {
             causes.append("cannot compare the configuration of \(facts.source) and \(facts.target): \(failure)")
@@ -83,6 +86,8 @@ package enum ParityCheck {
                     figures.append("\(key) \(t)\(t == s ? "" : " (source \(s))")")
                     if let problem = compare(key, rule, source: s, target: t) {
                         causes.append("\(key) of \(facts.target) is \(t) in \(targetRegion), \(s) for \(facts.source) in \(sourceRegion): \(problem)")
+                        steps.append(rule == .same ? "set \(key) of \(facts.target) in \(targetRegion) to \(s) (now \(t))"
+                            : "raise \(key) of \(facts.target) in \(targetRegion) to at least \(s) (now \(t))")
                     }
                 }
             }
@@ -91,9 +96,45 @@ package enum ParityCheck {
             warnings.append("neither cluster reports \(unreported.joined(separator: ", ")) for \(facts.source) and \(facts.target): not compared")
         }
         let figure = figures.joined(separator: "; ")
-        if !causes.isEmpty { return DrillCheck(.parity, subject, figure, .fail, cause: causes.joined(separator: "; ")) }
+        if !causes.isEmpty {
+            return DrillCheck(.parity, subject, figure, .fail, cause: causes.joined(separator: "; "),
+                              action: steps.first.map { FirstStep(.parity, $0) })
+        }
         if !warnings.isEmpty { return DrillCheck(.parity, subject, figure, .warn, cause: warnings.joined(separator: "; ")) }
         return DrillCheck(.parity, subject, figure, .pass)
+    }
+
+    /// The lines for every replicated topic, the configuration entries that neither cluster reports said once:
+    /// a broker that reports no configuration (tansu) would otherwise give the same warning for every topic.
+    package static func topics(_ facts: [TopicParityFacts], sourceRegion: String, targetRegion: String) -> [DrillCheck] {
+        var lines: [DrillCheck] = []
+        var unreported: [String: [String]] = [:]  // the keys, joined -> the topics
+        var order: [String] = []
+        for topic in facts {
+            let keys = topic.targetPartitions == nil || topic.configFailure != nil
+                ? [] : compared.map(\.key).filter { topic.sourceConfig[$0] == nil && topic.targetConfig[$0] == nil }
+            var line = self.topic(topic, sourceRegion: sourceRegion, targetRegion: targetRegion)
+            if !keys.isEmpty {
+                let key = keys.joined(separator: ", ")
+                if unreported[key] == nil { order.append(key) }
+                unreported[key, default: []].append("\(topic.source) -> \(topic.target)")
+                if line.status == .warn {
+                    line.status = .pass
+                    line.cause = nil
+                }
+                line.figure += "; not reported: \(key)"
+            }
+            lines.append(line)
+        }
+        for key in order {
+            let topics = unreported[key] ?? []
+            let named = topics.prefix(3).joined(separator: ", ") + (topics.count > 3 ? " and \(topics.count - 3) more" : "")
+            let cause = topics.count == facts.count && topics.count > 1
+                ? "neither cluster reports \(key) for any of the \(topics.count) replicated topics: not compared"
+                : "neither cluster reports \(key) for \(named): not compared"
+            lines.append(DrillCheck(.parity, "topic configuration", "\(key) not reported for \(Figures.count(topics.count, "topic"))", .warn, cause: cause))
+        }
+        return lines
     }
 
     /// Why the target's value falls short of the source's under `rule`, or nil when it does not.
@@ -113,30 +154,32 @@ package enum ParityCheck {
         }
     }
 
-    /// Lines for the bridge's own topics in the target: offset syncs and checkpoints (needed when group sync is
-    /// on), alerts (created with the first alert), heartbeats (only when present).
+    /// Liveness lines for the bridge's own topics in the target: offset syncs and checkpoints (needed when group
+    /// sync is on), alerts (created with the first alert), heartbeats (only when present). They are the bridge's
+    /// machinery, not replicated data: shown under liveness, and one not created yet is no warning.
     package static func bridgeTopics(existing: Set<String>, topology: Topology) -> [DrillCheck] {
         let target = topology.target.region
         let groupSync = !topology.groups.include.isEmpty
         var checks: [DrillCheck] = []
         for topic in [topology.offsetSyncsTopic, topology.checkpointsTopic] {
             if existing.contains(topic) {
-                checks.append(DrillCheck(.parity, topic, "exists in \(target)", .pass))
+                checks.append(DrillCheck(.liveness, topic, "exists in \(target)", .pass))
             } else if groupSync {
-                checks.append(DrillCheck(.parity, topic, "missing in \(target)", .fail,
-                                         cause: "\(topic) does not exist in \(target): the bridge creates it at its first group sync; without it failover has no checkpoint when the source is lost"))
+                checks.append(DrillCheck(.liveness, topic, "missing in \(target)", .fail,
+                                         cause: "\(topic) does not exist in \(target): the bridge creates it at its first group sync; without it failover has no checkpoint when the source is lost",
+                                         action: FirstStep(.failover, "run the bridge until it syncs the groups once: \(topic) does not exist in \(target)")))
             } else {
-                checks.append(DrillCheck(.parity, topic, "not needed: group sync is off (groups.include: [])", .skip))
+                checks.append(DrillCheck(.liveness, topic, "not needed: group sync is off (groups.include: [])", .skip))
             }
         }
         let alerts = DrillTopics.alerts(topology)
         checks.append(existing.contains(alerts)
-            ? DrillCheck(.parity, alerts, "exists in \(target)", .pass)
-            : DrillCheck(.parity, alerts, "not created yet", .warn, cause: "\(alerts) does not exist in \(target) yet: the bridge creates it with its first alert"))
+            ? DrillCheck(.liveness, alerts, "exists in \(target)", .pass)
+            : DrillCheck(.liveness, alerts, "not created yet (the bridge creates it with its first alert)", .skip))
         let heartbeats = DrillTopics.heartbeats(topology)
         checks.append(existing.contains(heartbeats)
-            ? DrillCheck(.parity, heartbeats, "exists in \(target)", .pass)
-            : DrillCheck(.parity, heartbeats, "not configured", .skip))
+            ? DrillCheck(.liveness, heartbeats, "exists in \(target)", .pass)
+            : DrillCheck(.liveness, heartbeats, "not configured", .skip))
         return checks
     }
 }

@@ -57,7 +57,8 @@ package enum PaymentsCheck {
             return DrillCheck(.rpo, "committed payments", "not configured (the topology has no reconcile: section)", .skip)
         }
         if let failure {
-            return DrillCheck(.rpo, "committed payments", "not checked", .fail, cause: "cannot prove RPO=0: \(failure)")
+            return DrillCheck(.rpo, "committed payments", "not checked", .fail, cause: "cannot prove RPO=0: \(failure)",
+                              action: FirstStep(.payments, "make the reconcile run to prove RPO=0: \(failure)"))
         }
         guard let figures else {
             return DrillCheck(.rpo, "committed payments", "not checked", .fail, cause: "cannot prove RPO=0: reconcile did not run")
@@ -80,6 +81,28 @@ package enum PaymentsCheck {
         let examples = figures.examples.isEmpty ? "" : " (\(figures.examples.joined(separator: ", ")))"
         return DrillCheck(
             .rpo, "committed payments", "\(figures.missing) missing\(amount), \(figures.mismatched) differ, of \(figures.committed) committed",
-            .fail, cause: "RPO=0 violated: " + parts.joined(separator: "; ") + examples)
+            .fail, cause: "RPO=0 violated: " + parts.joined(separator: "; ") + examples, action: step(figures, targetRegion: targetRegion))
+    }
+
+    /// What to do first about the payments: copy the ones the source holds, have the publisher send the ones it
+    /// never did, then look at the ones that differ.
+    static func step(_ figures: PaymentFigures, targetRegion: String) -> FirstStep {
+        func named(_ kind: FindingKind) -> String {
+            let ids = figures.examples.compactMap { example -> String? in
+                let parts = example.split(separator: " ")
+                return parts.count == 2 && parts[1] == kind.rawValue[...] ? String(parts[0]) : nil
+            }
+            return ids.isEmpty ? "" : " (\(ids.joined(separator: ", ")))"
+        }
+        if figures.notReplicated > 0 {
+            return FirstStep(.payments, "copy the \(Figures.count(figures.notReplicated, "payment")) that the source holds and \(targetRegion) does not\(named(.notReplicated))")
+        }
+        if figures.neverPublished > 0 {
+            return FirstStep(.payments, "have the publisher send the \(Figures.count(figures.neverPublished, "committed payment")) it never published\(named(.neverPublished))")
+        }
+        if figures.unknownAtSource > 0 {
+            return FirstStep(.payments, "find out from the source whether the \(Figures.count(figures.unknownAtSource, "payment")) unknown there were published\(named(.unknownAtSource))")
+        }
+        return FirstStep(.payments, "compare the \(Figures.count(figures.mismatched, "payment")) that differ in \(targetRegion) with their committed rows\(named(.mismatch))")
     }
 }

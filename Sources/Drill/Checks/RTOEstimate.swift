@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 
 /// How long a failover would take now: the time to replicate the current backlog at the throughput measured
 /// over a short sample, plus the failover steps (the dry run of every selected group, which `failover --apply`
@@ -63,7 +64,8 @@ package struct RTOEstimate: Sendable, Equatable {
             return DrillCheck(
                 .rto, "time to fail over", "unbounded: \(Figures.count(backlog, "record")) behind, 0 copied in \(Figures.seconds(sampleSeconds)) (\(limit))",
                 .fail,
-                cause: "the backlog of \(Figures.count(backlog, "record")) did not move during the \(Figures.seconds(sampleSeconds)) sample: is the bridge running?")
+                cause: "the backlog of \(Figures.count(backlog, "record")) did not move during the \(Figures.seconds(sampleSeconds)) sample: is the bridge running?",
+                action: FirstStep(.notCopying, "the bridge is not copying (0 records moved in \(LagWords.roughSeconds(sampleSeconds))): start it or read its log"))
         }
         let backlogPart = backlog == 0
             ? "no backlog"
@@ -71,7 +73,8 @@ package struct RTOEstimate: Sendable, Equatable {
         let figure = "\(Figures.span(total)) = \(backlogPart) + \(steps) (\(limit))"
         guard total <= rtoSeconds else {
             return DrillCheck(.rto, "time to fail over", figure, .fail,
-                              cause: "estimated \(Figures.span(total)) to fail over, over the rto of \(Figures.span(rtoSeconds))")
+                              cause: "estimated \(Figures.span(total)) to fail over, over the rto of \(Figures.span(rtoSeconds))",
+                              action: FirstStep(.backlog, "shrink the backlog of \(Figures.count(backlog, "record")): at \(rate) it takes \(Figures.span(replication))"))
         }
         return DrillCheck(.rto, "time to fail over", figure, .pass)
     }

@@ -129,8 +129,11 @@ package final class DrillRunner {
                 let sampled = (ContinuousClock.now - sampleStarted).seconds
                 partitions = second.partitions
                 checks += LagCheck.checks(partitions, maxLagSeconds: topology.drill.maxLagSeconds, targetRegion: topology.target.region)
+                checks += LagCheck.bridgeTopics(partitions, targetRegion: topology.target.region)
+                // The backlog and the copy rate are the data's: the bridge's own topics are not part of a failover.
+                let data = second.partitions.filter { !BridgeTopic.matches($0.source.topic) }
                 let measured = RTOEstimate(
-                    backlogRecords: second.totalRecordsBehind, copiedInSample: first.map { Self.copied(from: $0, to: second) } ?? 0,
+                    backlogRecords: data.reduce(0) { $0 + $1.recordsBehind }, copiedInSample: first.map { Self.copied(from: $0, to: second) } ?? 0,
                     sampleSeconds: first == nil ? 0 : sampled, failoverSeconds: failoverSeconds,
                     groups: groups.count, rtoSeconds: topology.drill.rto.seconds)
                 estimate = measured
@@ -146,13 +149,13 @@ package final class DrillRunner {
             payments: payments, seconds: (ContinuousClock.now - started).seconds)
     }
 
-    /// Source records the target gained between two lag measurements: the advance of each partition's next
-    /// offset to copy.
+    /// Source records of the data (not the bridge's own topics) the target gained between two lag measurements:
+    /// the advance of each partition's next offset to copy.
     static func copied(from first: LagReport, to second: LagReport) -> Int64 {
         let before = Dictionary(first.partitions.map { ($0.source, LagMath.nextToCopy(sourceLogStart: $0.sourceLogStart, lastCopied: $0.lastCopied)) },
                                 uniquingKeysWith: { a, _ in a })
         return second.partitions.reduce(0) { total, lag in
-            guard let start = before[lag.source] else { return total }
+            guard !BridgeTopic.matches(lag.source.topic), let start = before[lag.source] else { return total }
             return total + max(0, LagMath.nextToCopy(sourceLogStart: lag.sourceLogStart, lastCopied: lag.lastCopied) - start)
         }
     }
@@ -171,25 +174,27 @@ package final class DrillRunner {
 
     private func parity(_ sourceTopics: [TopicMetadata], _ targetTopics: [TopicMetadata]) -> [DrillCheck] {
         let inTarget = Dictionary(targetTopics.filter { $0.errorName == nil }.map { ($0.name, $0.partitions.count) }, uniquingKeysWith: { a, _ in a })
-        var checks: [DrillCheck] = []
-        for topic in sourceTopics where topic.errorName == nil && topology.topics.selects(topic.name) {
+        var facts: [TopicParityFacts] = []
+        // The bridge's own topics (its heartbeats, replicated while heartbeats are on) are liveness, not data.
+        for topic in sourceTopics where topic.errorName == nil && topology.topics.selects(topic.name) && !BridgeTopic.matches(topic.name) {
             let targetName = topology.topics.rename.targetTopic(for: topic.name, sourceRegion: topology.source.region)
-            var facts = TopicParityFacts(
+            var topicFacts = TopicParityFacts(
                 source: topic.name, target: targetName, sourcePartitions: topic.partitions.count, targetPartitions: inTarget[targetName])
-            if facts.targetPartitions != nil {
+            if topicFacts.targetPartitions != nil {
                 do {
-                    facts.sourceConfig = try configs(sourceAdmin, topic.name)
+                    topicFacts.sourceConfig = try configs(sourceAdmin, topic.name)
                 } catch {
-                    facts.configFailure = "cannot describe \(topic.name) in \(topology.source.region): \(error)"
+                    topicFacts.configFailure = "cannot describe \(topic.name) in \(topology.source.region): \(error)"
                 }
                 do {
-                    facts.targetConfig = try configs(targetAdmin, targetName)
+                    topicFacts.targetConfig = try configs(targetAdmin, targetName)
                 } catch {
-                    facts.configFailure = facts.configFailure ?? "cannot describe \(targetName) in \(topology.target.region): \(error)"
+                    topicFacts.configFailure = topicFacts.configFailure ?? "cannot describe \(targetName) in \(topology.target.region): \(error)"
                 }
             }
-            checks.append(ParityCheck.topic(facts, sourceRegion: topology.source.region, targetRegion: topology.target.region))
+            facts.append(topicFacts)
         }
+        var checks = ParityCheck.topics(facts, sourceRegion: topology.source.region, targetRegion: topology.target.region)
         if checks.isEmpty {
             checks.append(DrillCheck(.parity, "replicated topics", "no source topic is selected by topics.include", .skip))
         }

@@ -57,13 +57,36 @@ package struct DrillCheck: Sendable, Equatable {
     package var status: CheckStatus
     /// Why it failed or warns, naming the topic, partition, group, file or key concerned; nil for a pass.
     package var cause: String?
+    /// What to do about a failure, and how urgent it is against the others; nil: the cause says it.
+    package var action: FirstStep?
 
     /// Creates a check line.
-    package init(_ area: DrillArea, _ subject: String, _ figure: String, _ status: CheckStatus, cause: String? = nil) {
+    package init(_ area: DrillArea, _ subject: String, _ figure: String, _ status: CheckStatus, cause: String? = nil, action: FirstStep? = nil) {
         self.area = area
         self.subject = subject
         self.figure = figure
         self.status = status
         self.cause = cause
+        self.action = action
+    }
+}
+
+/// The first thing to do about a failed check; the verdict line names the most urgent one.
+package struct FirstStep: Sendable, Equatable {
+    /// Urgency: lower comes first (``Rank``).
+    package var rank: Int
+    /// An imperative an operator can act on.
+    package var text: String
+
+    /// Creates a step.
+    package init(_ rank: Rank, _ text: String) {
+        self.rank = rank.rawValue
+        self.text = text
+    }
+
+    /// How urgent a step is: a cluster that does not answer first, then a bridge that does not copy, then the
+    /// payments, the backlog, the groups, the topics and the failback path.
+    package enum Rank: Int, Sendable {
+        case clusterDown = 0, notCopying, payments, backlog, failover, parity, failback, other
     }
 }

@@ -51,8 +51,12 @@ package struct DrillReport: Sendable {
     /// READY when no check failed.
     package var verdict: DrillVerdict { DrillVerdict(checks) }
 
-    /// The verdict as one line, naming the first causes.
+    /// The verdict as one line, naming the first causes (the JSON `verdict`, as it always was).
     package var verdictLine: String { verdict.line(pair: pair, targetRegion: targetRegion) }
+
+    /// The verdict for a person, the first line of every form but JSON (there it is `headline`): what is at risk,
+    /// how far behind, what to do first (``DrillHeadline``).
+    package var headline: String { DrillHeadline.line(self) }
 
     /// 0 for READY, 8 for NOT READY.
     package var exitCode: Int32 { verdict.exitCode }

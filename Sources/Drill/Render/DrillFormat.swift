@@ -40,12 +40,12 @@ enum DrillRows {
         checks.map { "\($0.area.rawValue), \($0.subject): \($0.cause ?? $0.figure)" }
     }
 
-    static let partitionHeader = ["SOURCE", "TARGET", "SOURCE-END", "LAST-COPIED", "RECORDS-BEHIND", "SECONDS-BEHIND"]
+    static let partitionHeader = ["SOURCE", "TARGET", "SOURCE-END", "LAST-COPIED", "RECORDS-BEHIND", "SECONDS-BEHIND", "BASIS"]
 
     static func partitions(_ report: DrillReport) -> [[String]] {
         report.partitions.map { lag in
             [lag.source.description, lag.target.description, String(lag.sourceEnd), lag.lastCopied.map(String.init) ?? "-",
-             String(lag.recordsBehind), lag.secondsBehind.map { JSONValue.seconds($0) } ?? "?"]
+             String(lag.recordsBehind), lag.secondsBehind.map { JSONValue.seconds($0) } ?? "?", LagText.basisCell(lag)]
         }
     }
 
@@ -62,14 +62,38 @@ enum DrillRows {
 enum DrillTable {
     static func render(_ report: DrillReport) -> String {
         let verdict = report.verdict
-        var out = [report.verdictLine, report.context, "", TextTable.render([DrillRows.checkHeader] + DrillRows.checks(report))]
-        if !verdict.causes.isEmpty { out += ["", "CAUSES"] + DrillRows.causes(verdict.causes).map { "- \($0)" } }
-        if !verdict.warnings.isEmpty { out += ["", "WARNINGS"] + DrillRows.causes(verdict.warnings).map { "- \($0)" } }
-        out += ["", "PARTITIONS",
-                report.partitions.isEmpty ? "(not measured)" : TextTable.render([DrillRows.partitionHeader] + DrillRows.partitions(report))]
+        var out = [report.headline, report.context]
+        // Prose wrapped at 80 columns between words; the verdict line stays one line (scripts and --output read it).
+        func bullet(_ text: String) -> String {
+            text.split(separator: "\n").map { TextWrap.wrap(String($0), first: "- ", rest: "  ") }.joined(separator: "\n  ")
+        }
+        if !verdict.causes.isEmpty { out += ["", "CAUSES"] + DrillRows.causes(verdict.causes).map(bullet) }
+        if !verdict.warnings.isEmpty { out += ["", "WARNINGS"] + DrillRows.causes(verdict.warnings).map(bullet) }
+        out += ["", "LAG PER TOPIC"] + (report.partitions.isEmpty ? ["(not measured)"] : LagText.lines(report.partitions))
+        out += ["", "CHECKS", DrillTable.checks(report)]
         out += ["", "GROUPS",
-                report.positions.isEmpty ? "(no group to move)" : TextTable.render([DrillRows.groupHeader] + DrillRows.groups(report))]
+                report.positions.isEmpty ? "(no group to move)" : TextTable.render([DrillTable.groupHeader] + DrillTable.groups(report))]
         return out.joined(separator: "\n")
+    }
+
+    /// The groups for a terminal, narrower than Markdown's: `topic/partition@offset` in the source and what would be
+    /// committed in the target.
+    static let groupHeader = ["GROUP", "SOURCE", "WOULD-COMMIT", "IN-TARGET", "TO-COPY", "BASIS"]
+
+    static func groups(_ report: DrillReport) -> [[String]] {
+        report.positions.map {
+            [$0.group, "\($0.topic)/\($0.partition)@\($0.sourceOffset)", "\($0.targetTopic)/\($0.partition)@\($0.targetOffset)",
+             $0.committedInTarget.map(String.init) ?? "-", String($0.toReplicate), $0.basis]
+        }
+    }
+
+    /// The checks for a terminal: a short line per check (result, area, subject) and its figure indented under
+    /// it, so that a long figure wraps on its own line in 80 columns instead of pushing a four-column table apart.
+    static func checks(_ report: DrillReport) -> String {
+        report.checks.map { check in
+            "\(check.status.label.padding(toLength: 4, withPad: " ", startingAt: 0))  \(check.area.rawValue): \(check.subject)\n"
+                + TextWrap.wrap(check.figure, first: "      ", rest: "      ")
+        }.joined(separator: "\n")
     }
 }
 
@@ -82,7 +106,7 @@ enum DrillMarkdown {
             return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n")
         }
         let verdict = report.verdict
-        var out = ["# DR readiness drill of \(report.pair)", "", "**\(report.verdictLine)**", "", report.context, ""]
+        var out = ["# DR readiness drill of \(report.pair)", "", "**\(report.headline)**", "", report.context, ""]
         if !verdict.causes.isEmpty {
             out += ["## Causes", ""] + DrillRows.causes(verdict.causes).map { "- " + $0.replacingOccurrences(of: "\n", with: " ") } + [""]
         }
@@ -90,6 +114,7 @@ enum DrillMarkdown {
         if !verdict.warnings.isEmpty {
             out += ["## Warnings", ""] + DrillRows.causes(verdict.warnings).map { "- " + $0 } + [""]
         }
+        out += report.partitions.isEmpty ? ["## Lag per topic", "", "Not measured.", ""] : LagText.markdownSections(report.partitions, table: table)
         out += ["## Partitions", "",
                 report.partitions.isEmpty ? "Not measured." : table(DrillRows.partitionHeader, DrillRows.partitions(report)), ""]
         out += ["## Groups", "", report.positions.isEmpty ? "No group to move." : table(DrillRows.groupHeader, DrillRows.groups(report))]
@@ -102,6 +127,7 @@ enum DrillJSON {
         let checks = report.checks.map { check in
             JSONValue.object(JSONObject([
                 ("area", .string(check.area.key)),
+                ("action", check.action.map { .string($0.text) } ?? .null),
                 ("cause", check.cause.map { .string($0) } ?? .null),
                 ("check", .string(check.subject)),
                 ("figure", .string(check.figure)),
@@ -155,6 +181,7 @@ enum DrillJSON {
             ("exit_code", .integer(Int64(report.exitCode))),
             ("generated_at", .string(ISOTime.string(report.generatedAt))),
             ("groups", .array(groups)),
+            ("headline", .string(report.headline)),
             ("max_lag_seconds", .seconds(report.settings.maxLagSeconds)),
             ("pair", .string(report.pair)),
             ("partitions", .array(report.partitions.map { .object($0.jsonObject) })),

@@ -15,7 +15,7 @@ enum DrillHTML {
                     index == statusColumn ? "<td class=\"\(escape(cell.lowercased()))\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
                 }.joined() + "</tr>"
             }.joined(separator: "\n")
-            return "<table>\n<thead><tr>\(head)</tr></thead>\n<tbody>\n\(body)\n</tbody>\n</table>"
+            return HTMLText.wide("<table>\n<thead><tr>\(head)</tr></thead>\n<tbody>\n\(body)\n</tbody>\n</table>")
         }
         func list(_ items: [String]) -> String {
             "<ul>\n" + items.map { "<li>\(escape($0).replacingOccurrences(of: "\n", with: "<br>"))</li>" }.joined(separator: "\n") + "\n</ul>"
@@ -23,11 +23,15 @@ enum DrillHTML {
         let verdict = report.verdict
         var sections = [
             "<h1>DR readiness drill of \(escape(report.pair))</h1>",
-            "<p class=\"verdict \(verdict.ready ? "ok" : "bad")\">\(escape(report.verdictLine))</p>",
+            HTMLText.verdict(report.headline, ok: verdict.ready),
             "<p>\(escape(report.context))</p>",
         ]
         if !verdict.causes.isEmpty { sections += ["<h2>Causes</h2>", list(DrillRows.causes(verdict.causes))] }
-        sections += ["<h2>Lag per partition</h2>", LagSecondsChart.svg(report.partitions, maxLagSeconds: report.settings.maxLagSeconds)]
+        sections += report.partitions.isEmpty
+            ? ["<h2>Lag per topic</h2>", "<p>Not measured.</p>"]
+            : LagText.htmlSections(report.partitions, table: { table($0, $1) }, chart: {
+                LagSecondsChart.svg($0, maxLagSeconds: report.settings.maxLagSeconds)
+            })
         sections += ["<h2>Checks</h2>", table(DrillRows.checkHeader, DrillRows.checks(report), statusColumn: 0)]
         if !verdict.warnings.isEmpty { sections += ["<h2>Warnings</h2>", list(DrillRows.causes(verdict.warnings))] }
         sections += ["<h2>Partitions</h2>",
@@ -44,7 +48,9 @@ enum DrillHTML {
 enum LagSecondsChart {
     static func svg(_ partitions: [PartitionLag], maxLagSeconds: Double) -> String {
         guard !partitions.isEmpty else { return "<p>Not measured.</p>" }
-        let barHeight = 18, gap = 6, labelWidth = 220, barWidth = 420, valueWidth = 260, top = 16
+        // Labels take what the longest needs (about 7 px a character at 11 px), so that a phone sees the bars.
+        let longest = partitions.map(\.source.description.count).max() ?? 0
+        let barHeight = 18, gap = 6, labelWidth = min(220, max(60, longest * 7 + 8)), barWidth = 420, valueWidth = 260, top = 16
         let height = top + partitions.count * (barHeight + gap) + gap
         let largest = max(maxLagSeconds * 1.25, partitions.compactMap(\.secondsBehind).max() ?? 0, 1)
         func x(_ seconds: Double) -> Int { labelWidth + Int(Double(barWidth) * min(seconds, largest) / largest) }
@@ -61,7 +67,7 @@ enum LagSecondsChart {
             let over = seconds.map { $0 > maxLagSeconds } ?? (lag.recordsBehind > 0)
             let width = (seconds ?? 0) == 0 ? 0 : max(2, x(seconds ?? 0) - labelWidth)
             let color = over ? "#c0392b" : (lag.recordsBehind == 0 ? "#3a9a3a" : "#d2a01e")
-            let label = seconds.map { Figures.seconds($0) } ?? "? s"
+            let label = seconds.map { Figures.seconds($0) + (lag.secondsBasis?.mark ?? "") } ?? "? s"
             parts.append("<text x=\"0\" y=\"\(y + 13)\">\(DrillHTML.escape(lag.source.description))</text>")
             parts.append("<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(width)\" height=\"\(barHeight)\" fill=\"\(color)\"/>")
             parts.append("<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 13)\">\(label) behind, \(Figures.count(lag.recordsBehind, "record"))</text>")

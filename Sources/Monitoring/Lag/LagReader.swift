@@ -11,7 +11,8 @@ import Topology
 ///   some Kafka-compatible brokers answer it with the last batch's base offset + 1);
 /// - the last copied source offset, from the newest `regionbridge.source` header in the target partition;
 /// - records behind, from those two offsets (``LagMath/recordsBehind(sourceLogStart:sourceEnd:lastCopied:)``);
-/// - seconds behind, from the source timestamp of the first record after the last copied one.
+/// - seconds behind, from the source timestamp of the first record after the last copied one, with its basis: the
+///   broker's log-append time where the topic uses it, else the record's own (producer) timestamp.
 ///
 /// Blocks the calling thread; not for concurrent use.
 package final class LagReader {
@@ -60,7 +61,7 @@ package final class LagReader {
             throw ReplicationError(.targetUnavailable, "cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
         }
         let targetPartitions = Dictionary(targetTopics.map { ($0.name, Set($0.partitions)) }, uniquingKeysWith: { a, _ in a })
-        var measured: [(source: TopicPartition, target: TopicPartition, low: Int64, end: Int64, lastCopied: Int64?, pending: Int64?, targetEnd: Int64?)] = []
+        var measured: [(source: TopicPartition, target: TopicPartition, low: Int64, end: Int64, lastCopied: Int64?, pending: KafkaTimestamp?, targetEnd: Int64?)] = []
         for topic in sourceTopics where topology.topics.selects(topic.name) && topic.errorName == nil {
             let targetTopic = topology.topics.rename.targetTopic(for: topic.name, sourceRegion: topology.source.region)
             for partition in topic.partitions.sorted() {
@@ -72,7 +73,7 @@ package final class LagReader {
                     : nil
                 let lastCopied = tail?.lastCopied
                 let next = LagMath.nextToCopy(sourceLogStart: low, lastCopied: lastCopied)
-                let pending = next < end ? try sourceReader.firstRecord(in: source, from: max(next, low))?.timestamp?.milliseconds : nil
+                let pending = next < end ? try sourceReader.firstRecord(in: source, from: max(next, low))?.timestamp : nil
                 measured.append((source, target, low, end, lastCopied, pending, tail?.end))
             }
         }
@@ -82,7 +83,8 @@ package final class LagReader {
             partitions: measured.map {
                 LagMath.lag(
                     source: $0.source, target: $0.target, sourceLogStart: $0.low, sourceEnd: $0.end, lastCopied: $0.lastCopied,
-                    oldestPendingTimestamp: $0.pending, now: time, targetEnd: $0.targetEnd)
+                    oldestPendingTimestamp: $0.pending?.milliseconds, now: time, targetEnd: $0.targetEnd,
+                    pendingTimestampKind: $0.pending?.kind)
             })
     }
 }

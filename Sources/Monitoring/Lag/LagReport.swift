@@ -38,9 +38,11 @@ package struct LagReport: Sendable, Equatable {
 
     /// The report as one JSON object, keys sorted, numbers as integers where they are counts or offsets,
     /// seconds with millisecond precision, times in ISO-8601 UTC; absent values are `null`, never left out.
-    package func json(pretty: Bool = true) -> String {
+    /// - Parameter maxLagSeconds: the pair's limit for the `headline` (``headline(maxLagSeconds:)``). Default 60 s.
+    package func json(pretty: Bool = true, maxLagSeconds: Double = 60) -> String {
         let root = JSONObject([
             ("at", .string(ISOTime.string(at))),
+            ("headline", .string(headline(maxLagSeconds: maxLagSeconds))),
             ("heartbeat", heartbeat.map { .object($0.jsonObject(at: at)) } ?? .null),
             ("max_seconds_behind", .seconds(maxSecondsBehind)),
             ("pair", .string(pair)),
@@ -69,11 +71,13 @@ extension HeartbeatReading {
 extension PartitionLag {
     /// The partition's figures as the `partitions` entries of docs/lag-json.md, shared by `lag` and `reconcile`.
     package var jsonObject: JSONObject {
-        JSONObject([
+        let members: [(String, JSONValue)] = [
+            ("bridge_topic", .bool(BridgeTopic.matches(source.topic))),
             ("last_copied", lastCopied.map { .integer($0) } ?? .null),
             ("oldest_pending_timestamp", oldestPendingTimestamp.map { .string(ISOTime.string(milliseconds: $0)) } ?? .null),
             ("partition", .integer(Int64(source.partition))),
             ("records_behind", .integer(recordsBehind)),
+            ("seconds_basis", secondsBasis.map { .string($0.rawValue) } ?? .null),
             ("seconds_behind", secondsBehind.map { .seconds($0) } ?? .null),
             ("source_end", .integer(sourceEnd)),
             ("source_log_start", .integer(sourceLogStart)),
@@ -81,6 +85,7 @@ extension PartitionLag {
             ("target_partition", .integer(Int64(target.partition))),
             ("target_topic", .string(target.topic)),
             ("topic", .string(source.topic)),
-        ])
+        ]
+        return JSONObject(members)
     }
 }

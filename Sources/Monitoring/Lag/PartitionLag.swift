@@ -23,11 +23,15 @@ package struct PartitionLag: Sendable, Equatable {
     package var secondsBehind: Double?
     /// The target partition's log end, when it was read (nil when the target partition does not exist).
     package var targetEnd: Int64?
+    /// What ``secondsBehind`` is measured from: the oldest pending record's timestamp type; nil when caught up
+    /// or unknown.
+    package var secondsBasis: SecondsBasis?
 
     /// Creates a lag figure from its parts.
     package init(
         source: TopicPartition, target: TopicPartition, sourceLogStart: Int64, sourceEnd: Int64, lastCopied: Int64?,
-        recordsBehind: Int64, oldestPendingTimestamp: Int64?, secondsBehind: Double?, targetEnd: Int64? = nil
+        recordsBehind: Int64, oldestPendingTimestamp: Int64?, secondsBehind: Double?, targetEnd: Int64? = nil,
+        secondsBasis: SecondsBasis? = nil
     ) {
         self.source = source
         self.target = target
@@ -38,6 +42,7 @@ package struct PartitionLag: Sendable, Equatable {
         self.oldestPendingTimestamp = oldestPendingTimestamp
         self.secondsBehind = secondsBehind
         self.targetEnd = targetEnd
+        self.secondsBasis = secondsBasis
     }
 }
 
@@ -74,16 +79,18 @@ package enum LagMath {
         Double(max(0, targetAppendTime - sourceTimestamp))
     }
 
-    /// A lag figure for one partition from what the two clusters said.
+    /// A lag figure for one partition from what the two clusters said; `pendingTimestampKind` is the timestamp
+    /// type of the oldest pending record (log-append or create time), which becomes ``PartitionLag/secondsBasis``.
     package static func lag(
         source: TopicPartition, target: TopicPartition, sourceLogStart: Int64, sourceEnd: Int64, lastCopied: Int64?,
-        oldestPendingTimestamp: Int64?, now: Date, targetEnd: Int64? = nil
+        oldestPendingTimestamp: Int64?, now: Date, targetEnd: Int64? = nil, pendingTimestampKind: KafkaTimestamp.Kind? = nil
     ) -> PartitionLag {
         let behind = recordsBehind(sourceLogStart: sourceLogStart, sourceEnd: sourceEnd, lastCopied: lastCopied)
         let pending = behind > 0 ? oldestPendingTimestamp : nil
         return PartitionLag(
             source: source, target: target, sourceLogStart: sourceLogStart, sourceEnd: sourceEnd, lastCopied: lastCopied,
             recordsBehind: behind, oldestPendingTimestamp: pending,
-            secondsBehind: secondsBehind(recordsBehind: behind, oldestPendingTimestamp: pending, now: now), targetEnd: targetEnd)
+            secondsBehind: secondsBehind(recordsBehind: behind, oldestPendingTimestamp: pending, now: now), targetEnd: targetEnd,
+            secondsBasis: pending == nil ? nil : pendingTimestampKind.map(SecondsBasis.init))
     }
 }

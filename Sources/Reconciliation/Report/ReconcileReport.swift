@@ -71,6 +71,10 @@ package struct ReconcileReport: Sendable {
             : "RPO=0 VIOLATED: \(findings.violations) of \(committed) committed payments are missing from \(targetRegion) or differ"
     }
 
+    /// The verdict for a person, the first line of every form but JSON (there it is `headline`): what is at risk,
+    /// how far behind, what to do first (``ReconcileHeadline``).
+    package var headline: String { ReconcileHeadline.line(self) }
+
     /// Process exit code: 0 when RPO=0 holds, 3 when it does not.
     package var exitCode: ExitCode { rpoZero ? .done : .rpoViolated }
 

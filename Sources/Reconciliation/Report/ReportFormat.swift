@@ -29,13 +29,13 @@ enum ReportRows {
             + FindingKind.allCases.map { [$0.rawValue, String(report.findings.count($0)), $0.meaning] }
     }
 
-    static let partitionHeader = ["SOURCE", "TARGET", "LOG-START", "SOURCE-END", "TARGET-END", "LAST-REPLICATED", "RECORDS-BEHIND", "SECONDS-BEHIND"]
+    static let partitionHeader = ["SOURCE", "TARGET", "LOG-START", "SOURCE-END", "TARGET-END", "LAST-REPLICATED", "RECORDS-BEHIND", "SECONDS-BEHIND", "BASIS"]
 
     static func partitions(_ report: ReconcileReport) -> [[String]] {
         report.partitions.map { lag in
             [lag.source.description, lag.target.description, String(lag.sourceLogStart), String(lag.sourceEnd),
              lag.targetEnd.map(String.init) ?? "-", lag.lastCopied.map(String.init) ?? "-", String(lag.recordsBehind),
-             lag.secondsBehind.map { JSONValue.seconds($0) } ?? "-"]
+             lag.secondsBehind.map { JSONValue.seconds($0) } ?? "-", LagText.basisCell(lag)]
         }
     }
 
@@ -78,27 +78,26 @@ enum ReportRows {
 
 enum TableReport {
     static func render(_ report: ReconcileReport) -> String {
-        var out = ["\(report.verdict)", RiskProse.headline(report)]
+        var out = [report.headline]
         if let line = report.sourceUnreachableLine { out.append(line) }
         out += [
             "pair \(report.pair) (\(report.sourceRegion) -> \(report.targetRegion)); \(ReportRows.window(report))",
             ReportRows.scan(report), "",
-            TextTable.render([ReportRows.countHeader] + ReportRows.counts(report)), "",
-            "VALUE AT RISK",
+            TextTable.render([ReportRows.countHeader] + ReportRows.counts(report), width: 80), "",
+            "VALUE AT RISK", TextWrap.wrap(RiskProse.headline(report)),
         ]
-        out += RiskProse.classes(report).map { "- \($0)" }
+        out += RiskProse.classes(report).map { TextWrap.wrap($0, first: "- ", rest: "  ") }
         out += [
             TextTable.render([RiskProse.header] + RiskProse.rows(report)), "",
-            "PARTITIONS", ReportRows.replicationNotRead(report).map { "(\($0))" }
-                ?? TextTable.render([ReportRows.partitionHeader] + ReportRows.partitions(report)), "",
+            "LAG PER TOPIC", ReportRows.replicationNotRead(report).map { "(\($0))" } ?? LagText.lines(report.partitions).joined(separator: "\n"), "",
             "GROUPS", ReportRows.replicationNotRead(report).map { "(\($0))" }
                 ?? (report.groups.isEmpty ? "(no selected group has committed offsets)" : TextTable.render([ReportRows.groupHeader] + ReportRows.groups(report))),
             "",
             "FINDINGS (\(ReportRows.shownLine(report)))",
-            report.shownFindings.isEmpty ? "(none)" : TextTable.render([ReportRows.findingHeader] + ReportRows.findings(report)),
+            report.shownFindings.isEmpty ? "(none)" : TextTable.render([ReportRows.findingHeader] + ReportRows.findings(report), width: 80),
         ]
         if !report.warnings.isEmpty {
-            out += ["", "WARNINGS"] + report.warnings.map { "- \($0)" }
+            out += ["", "WARNINGS"] + report.warnings.map { TextWrap.wrap($0, first: "- ", rest: "  ") }
         }
         return out.joined(separator: "\n")
     }
@@ -114,8 +113,7 @@ enum MarkdownReport {
         }
         var out = [
             "# Reconciliation of \(report.pair)", "",
-            "**\(report.verdict)**", "",
-            RiskProse.headline(report), "",
+            "**\(report.headline)**", "",
         ]
         if let line = report.sourceUnreachableLine { out += ["**\(line)**", ""] }
         out += [
@@ -123,11 +121,16 @@ enum MarkdownReport {
             "- \(ReportRows.scan(report))", "",
             "## Value at risk", "",
         ]
+        out += [RiskProse.headline(report), ""]
         let sentences = RiskProse.classes(report)
         if !sentences.isEmpty { out += sentences.map { "- \($0)" } + [""] }
         out += [
             table(RiskProse.header, RiskProse.rows(report)), "",
             "## Counts", "", table(ReportRows.countHeader, ReportRows.counts(report)), "",
+        ]
+        out += ReportRows.replicationNotRead(report).map { _ in ["## Lag per topic", "", "Not read: the source cluster \(report.sourceRegion) is unreachable.", ""] }
+            ?? LagText.markdownSections(report.partitions, table: table)
+        out += [
             "## Partitions", "", ReportRows.replicationNotRead(report).map { _ in "Not read: the source cluster \(report.sourceRegion) is unreachable." }
                 ?? table(ReportRows.partitionHeader, ReportRows.partitions(report)), "",
             "## Groups", "",
@@ -196,6 +199,7 @@ enum JSONReport {
             ("findings_total", .integer(Int64(report.totalFindings))),
             ("generated_at", .string(ISOTime.string(report.generatedAt))),
             ("groups", .array(groups)),
+            ("headline", .string(report.headline)),
             ("pair", .string(report.pair)),
             ("partitions", .array(report.partitions.map { .object($0.jsonObject) })),
             ("rpo_zero", .bool(report.rpoZero)),
