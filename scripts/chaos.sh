@@ -13,7 +13,8 @@
 #
 # Knobs (environment): CHAOS_MINUTES=10, CHAOS_SEED (printed at the start; set it to replay the same faults),
 # CHAOS_RATE=300 loadgen records/s, CHAOS_PAYMENTS=20 payments committed and published per second,
-# CHAOS_INSTANCES=3 (group mode), CHAOS_MAX_FREEZE=90 s, SCRATCH_PATH=.build (or BIN).
+# CHAOS_INSTANCES=3 (group mode), CHAOS_MAX_FREEZE=90 s, CHAOS_KEEP=1 (keep the logs of a run that passed),
+# SCRATCH_PATH=.build (or BIN).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BIN:-$ROOT/${SCRATCH_PATH:-.build}/release}"
@@ -47,7 +48,7 @@ cleanup() {
   for pid in "${pids[@]}" ${INSTANCE_PIDS[@]+"${INSTANCE_PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}" ${INSTANCE_PIDS[@]+"${INSTANCE_PIDS[@]}"}; do wait "$pid" 2>/dev/null || true; done
   pg_stop "$WORK"
-  if [ $status -ne 0 ]; then echo "chaos: failed (exit $status), seed $SEED; logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+  if [ $status -ne 0 ]; then echo "chaos: failed (exit $status), seed $SEED; logs kept in $WORK" >&2; elif [ "${CHAOS_KEEP:-0}" = 1 ]; then echo "chaos: logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -381,11 +382,14 @@ head -3 "$WORK/reconcile.txt"
 
 longest_recovery=$(python3 - "$WORK/events.log" "$WORK/lag.txt" "$WARN" <<'EOF'
 # Faults that overlap make one episode (a kill during a freeze is part of it); recovery is the time from an
-# episode's end until the instances' /metrics show every partition at most warn_seconds behind.
-import sys
-intervals = []
+# episode's end until the instances' /metrics show every partition at most warn_seconds behind. An episode whose
+# next one starts before that is cut short: it has no recovery of its own, and is counted apart.
+import statistics, sys
+intervals, begin = [], None
 for line in open(sys.argv[1]):
     parts = line.split()
+    if len(parts) >= 2 and parts[1] == "begin" and begin is None:
+        begin = float(parts[0])
     if len(parts) >= 2 and parts[1] == "fault":
         intervals.append((float(parts[0]), float(parts[-1])))
 episodes = []
@@ -399,13 +403,30 @@ for line in open(sys.argv[2]):
     t, seconds, _ = line.split()
     samples.append((float(t), None if seconds == "?" else float(seconds)))
 warn = float(sys.argv[3])
-longest = 0.0
-for _, end in episodes:
-    ok = [t for t, s in samples if t >= end and s is not None and s <= warn]
-    longest = max(longest, (ok[0] - end) if ok else float("inf"))
+begin = begin if begin is not None else (samples[0][0] if samples else 0.0)
+recoveries, cut, never = [], 0, 0
+for index, (start, end) in enumerate(episodes):
+    following = episodes[index + 1][0] if index + 1 < len(episodes) else float("inf")
+    ok = next((t for t, s in samples if t >= end and s is not None and s <= warn), None)
+    if ok is None and following == float("inf"):
+        never += 1
+    elif ok is None or ok > following:
+        cut += 1
+    else:
+        recoveries.append((ok - end, start, end))
 unanswered = sum(1 for _, s in samples if s is None)
-figure = "none" if not episodes else ("not recovered" if longest == float("inf") else f"{longest:.1f} s")
-print(f"{figure} ({unanswered} of {len(samples)} lag samples unanswered)")
+if not episodes:
+    print(f"none ({unanswered} of {len(samples)} lag samples incomplete)")
+elif never:
+    print(f"not recovered after the last episode ({unanswered} of {len(samples)} lag samples incomplete)")
+elif not recoveries:
+    print(f"none measured: every one of {len(episodes)} episodes was cut short by the next")
+else:
+    longest, start, end = max(recoveries)
+    median = statistics.median(r for r, _, _ in recoveries)
+    print(f"{longest:.1f} s (after the episode at +{start - begin:.0f}..+{end - begin:.0f} s; median {median:.1f} s over "
+          f"{len(recoveries)} episodes, {cut} more cut short by the next fault; {unanswered} of {len(samples)} lag samples "
+          f"incomplete: not every partition reported, as while a killed instance's partitions move)")
 EOF
 )
 
