@@ -37,10 +37,16 @@ extension ReplicationEngine {
         targetTopics.removeAll()
         roomAt = nil
         var restarting: [TopicPartition] = []
-        for slot in table.slots where slot.state.isCopying {
+        for slot in table.slots where slot.state.isCopying || slot.isStoppedAtGap {
             let topic: ProducerTopic
             do { topic = try targetTopic(slot.target.topic, producer: producer) } catch {
                 throw ReplicationError(.fatal, "\(cause); the new producer cannot open target topic \(slot.target.topic): \(error)")
+            }
+            guard slot.state.isCopying else {
+                // Stopped at a gap: nothing in flight; it writes through the new producer if the gap is accepted.
+                slot.producer = producer
+                slot.topic = topic
+                continue
             }
             slot.awaitResume(producer: producer, topic: topic)
             restarting.append(slot.source)

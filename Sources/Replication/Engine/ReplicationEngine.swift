@@ -836,7 +836,7 @@ package final class ReplicationEngine: @unchecked Sendable {
 
     var isCaughtUp: Bool {
         if groupMode, !everAssigned || table.copying.isEmpty { return false }
-        return inFlight == 0 && table.slots.allSatisfy { !$0.state.isCopying || $0.progress.isCaughtUp }
+        return inFlight == 0 && table.slots.allSatisfy { !$0.state.isCopying || (!$0.awaitsResume && $0.progress.isCaughtUp) }
     }
 
     /// Writes queued or in flight, over every producer.
