@@ -58,6 +58,9 @@ final class PartitionSlot {
         self.topic = topic
     }
 
+    /// When the slot last started over (taken over, restarted): cached watermarks before it may be stale.
+    private(set) var startedAt = ContinuousClock.now
+
     /// The producer's queue was full: the partition's fetching is paused until there is room again.
     var waitsForRoom = false
     /// Single mode: the producer was replaced; the partition waits to learn where it resumes (the target's tail).
@@ -79,6 +82,7 @@ final class PartitionSlot {
     /// ignored.
     func startOver(_ progress: PartitionProgress, producer: KafkaProducer? = nil, topic: ProducerTopic? = nil) {
         generation &+= 1
+        startedAt = ContinuousClock.now
         self.progress = progress
         state = .copying
         waitsForRoom = false

@@ -771,10 +771,16 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// last fetch responses. Brokers should answer OFFSET_OUT_OF_RANGE there, but not all do (tansu answers
     /// an empty fetch), and a partition must never wait silently at a position that cannot exist.
     /// A suspect is confirmed by a second look a second later.
+    ///
+    /// Not in the first 10 s after a partition (re)started here: librdkafka keeps the watermarks of an earlier
+    /// ownership of the partition until the first fetch after a take-over returns, which on a loaded broker took
+    /// longer than the two looks (a group instance given back a partition it had lost stopped it at a false gap,
+    /// the log "ending" 20,000 records early).
     private func checkPositions() throws(ReplicationError) {
+        let now = ContinuousClock.now
         for slot in table.slots where slot.state.isCopying {
             let partition = slot.source
-            guard let next = slot.progress.next, let marks = consumer.cachedWatermarks(partition),
+            guard now - slot.startedAt >= .seconds(10), let next = slot.progress.next, let marks = consumer.cachedWatermarks(partition),
                   marks.high < next || marks.low > next
             else {
                 suspects.remove(partition)
