@@ -193,6 +193,12 @@ package final class KafkaConsumer: @unchecked Sendable {
         try changeFlow(partitions, pause: false)
     }
 
+    /// Reads each partition from its offset on: seeks it there (without waiting) and resumes fetching it.
+    package func readFrom(_ positions: [(TopicPartition, StartOffset)]) throws(KafkaError) {
+        try seek(positions, timeout: .zero)
+        try resume(positions.map(\.0))
+    }
+
     private func changeFlow(_ partitions: [TopicPartition], pause: Bool) throws(KafkaError) {
         guard !partitions.isEmpty else { return }
         let list = Self.makeList(partitions.map { ($0, RDKafkaConstants.offsetInvalid) })

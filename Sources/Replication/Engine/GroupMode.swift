@@ -151,8 +151,7 @@ extension ReplicationEngine {
         let starts = try takeOverOrWait(sources)
         guard !starts.isEmpty else { return }
         do {
-            try consumer.seek(starts, timeout: .zero)
-            try consumer.resume(starts.map(\.0))
+            try consumer.readFrom(starts)
         } catch {
             throw ReplicationError(.sourceUnavailable, "cannot start copying \(starts.map(\.0.description).joined(separator: ", ")) after taking them over: \(error)")
         }
@@ -413,8 +412,7 @@ extension ReplicationEngine {
         let start = try Discovery.starts(of: [source], reader: targetReader, topology: topology)[0]
         let resume = ResumePoint.start(afterLastCopied: start.lastCopied)
         do {
-            try consumer.seek([(source, resume)], timeout: .zero)
-            try consumer.resume([source])
+            try consumer.readFrom([(source, resume)])
         } catch {
             throw ReplicationError(.sourceUnavailable, "cannot restart \(source) after an aborted transaction: \(error)")
         }
@@ -428,8 +426,7 @@ extension ReplicationEngine {
     private func resume(_ slot: PartitionSlot) {
         let position: StartOffset = slot.progress.next.map { .offset($0) } ?? .beginning
         do {
-            try consumer.seek([(slot.source, position)], timeout: .zero)
-            try consumer.resume([slot.source])
+            try consumer.readFrom([(slot.source, position)])
         } catch {
             warn("resume:\(slot.source)", "cannot resume \(slot.source) after its commit: \(error)")
         }

@@ -71,8 +71,7 @@ extension ReplicationEngine {
         }
         guard !seeks.isEmpty else { return }
         do {
-            try consumer.seek(seeks, timeout: .zero)
-            try consumer.resume(seeks.map(\.0))
+            try consumer.readFrom(seeks)
         } catch {
             warn("resume", "cannot read on after replacing the target producer: \(error)")
         }

@@ -433,8 +433,7 @@ package final class ReplicationEngine: @unchecked Sendable {
         }
         guard !resumed.isEmpty else { return }
         do {
-            try consumer.seek(resumed, timeout: .zero)
-            try consumer.resume(resumed.map(\.0))
+            try consumer.readFrom(resumed)
         } catch {
             warn("resume", "cannot read on after waiting for room in the target's queue: \(error)")
         }
@@ -736,8 +735,7 @@ package final class ReplicationEngine: @unchecked Sendable {
         if options.acceptGaps.contains(partition) {
             logger.warning("accepting a gap as the operator asked (--accept-gap \(partition)): \(gap)")
             do {
-                try consumer.seek([(partition, .beginning)], timeout: .zero)
-                try consumer.resume([partition])
+                try consumer.readFrom([(partition, .beginning)])
             } catch {
                 throw ReplicationError(.sourceUnavailable, "cannot restart \(partition) at its log start: \(error)")
             }
