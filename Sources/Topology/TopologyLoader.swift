@@ -21,7 +21,8 @@ package enum TopologyLoader {
             let reason = posix.map { String(cString: strerror($0.code.rawValue)) } ?? error.localizedDescription
             throw TopologyError(issues: [TopologyIssue(file: path, key: "", message: "cannot read file: \(reason)")])
         }
-        return try parse(yaml: yaml, file: path, environment: environment)
+        let directory = (path as NSString).deletingLastPathComponent
+        return try parse(yaml: yaml, file: path, environment: environment, baseDirectory: directory.isEmpty ? "." : directory)
     }
 
     /// Parses and validates topology YAML text.
@@ -30,13 +31,15 @@ package enum TopologyLoader {
     ///   - yaml: The topology document.
     ///   - file: Name reported in issues.
     ///   - environment: Values for `${NAME}` references in scalar values.
+    ///   - baseDirectory: Where a relative `${file:PATH}` is looked for; default the working directory.
     /// - Throws: ``TopologyError`` listing every problem, in file order.
     package static func parse(
         yaml: String,
         file: String = "<string>",
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        baseDirectory: String = "."
     ) throws(TopologyError) -> Topology {
-        var reader = TopologyReader(file: file, environment: environment)
+        var reader = TopologyReader(file: file, environment: environment, baseDirectory: baseDirectory)
         if let topology = reader.topology(from: yaml), reader.issues.isEmpty {
             return topology
         }
@@ -90,11 +93,14 @@ private struct Entry {
 private struct TopologyReader {
     let file: String
     let environment: [String: String]
+    /// Where a relative `${file:PATH}` is looked for: the topology file's directory.
+    let baseDirectory: String
     private(set) var issues: [TopologyIssue] = []
 
-    init(file: String, environment: [String: String]) {
+    init(file: String, environment: [String: String], baseDirectory: String) {
         self.file = file
         self.environment = environment
+        self.baseDirectory = baseDirectory
     }
 
     var issuesInFileOrder: [TopologyIssue] {
@@ -468,7 +474,8 @@ private struct TopologyReader {
         return expand(scalar.string, at: entry)
     }
 
-    /// `text` with each `${NAME}` replaced from the environment; reports undefined names.
+    /// `text` with each `${NAME}` replaced from the environment and each `${file:PATH}` by the file's contents
+    /// (one trailing newline dropped); reports undefined names and unreadable files.
     private mutating func expand(_ text: String, at entry: Entry) -> String? {
         var result = ""
         var rest = text[...]
@@ -476,13 +483,27 @@ private struct TopologyReader {
         while let open = rest.firstRange(of: "${") {
             result += rest[..<open.lowerBound]
             rest = rest[open.upperBound...]
-            guard let close = rest.firstIndex(of: "}"),
-                  rest[..<close].wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil
-            else {
+            guard let close = rest.firstIndex(of: "}") else {
                 result += "${"
                 continue
             }
-            let name = String(rest[..<close])
+            let reference = rest[..<close]
+            if reference.hasPrefix("file:") {
+                let path = String(reference.dropFirst("file:".count))
+                switch SecretFile.read(path, relativeTo: baseDirectory) {
+                case .success(let value): result += value
+                case .failure(let reason):
+                    report(entry, "cannot read ${file:\(path)}: \(reason)")
+                    complete = false
+                }
+                rest = rest[rest.index(after: close)...]
+                continue
+            }
+            guard reference.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) != nil else {
+                result += "${"
+                continue
+            }
+            let name = String(reference)
             if let value = environment[name] {
                 result += value
             } else {
