@@ -213,7 +213,7 @@ package final class ConsumerFailback {
         } catch let error as ReplicationError {
             throw error
         } catch {
-            throw ReplicationError(.targetUnavailable, "cannot translate \(copy) offset \(position) back to \(origin.partition): \(error)")
+            throw .unavailable(.target, "cannot translate \(copy) offset \(position) back to \(origin.partition)", error)
         }
     }
 

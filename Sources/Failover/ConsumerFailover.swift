@@ -79,7 +79,7 @@ package final class ConsumerFailover {
         do {
             return try sourceAdmin.consumerGroups(timeout: timeout).filter(topology.groups.selects).sorted()
         } catch {
-            throw ReplicationError(.sourceUnavailable, "cannot list consumer groups in \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+            throw .unavailable(.source, "cannot list consumer groups in \(topology.source.region) at \(topology.source.bootstrapServers)", error)
         }
     }
 
@@ -88,7 +88,7 @@ package final class ConsumerFailover {
     package func translate(group: String) throws(ReplicationError) -> [GroupPartitionPosition] {
         let committed: [TopicPartition: Int64]
         do { committed = try sourceAdmin.committedOffsets(group: group, timeout: timeout) } catch {
-            throw ReplicationError(.sourceUnavailable, "cannot read group \(group)'s offsets in \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+            throw .unavailable(.source, "cannot read group \(group)'s offsets in \(topology.source.region) at \(topology.source.bootstrapServers)", error)
         }
         try learnOffsetSyncs()
         let inTarget = try targetCommitted(group)
@@ -182,7 +182,7 @@ package final class ConsumerFailover {
             var offsets: [TopicPartition: Int64] = [:]
             for entry in entries { offsets[TopicPartition(entry.targetTopic, entry.partition)] = entry.targetOffset }
             do { try targetAdmin.commitOffsets(group: group, offsets, timeout: timeout) } catch {
-                throw ReplicationError(.targetUnavailable, "cannot commit group \(group)'s offsets in \(topology.target.region): \(error)")
+                throw .unavailable(.target, "cannot commit group \(group)'s offsets in \(topology.target.region)", error)
             }
             logger.notice("group \(group): committed \(offsets.count) offset(s) in \(topology.target.region)")
         }
@@ -195,13 +195,13 @@ package final class ConsumerFailover {
     package func positionsWithoutCopy(groups: [String]) throws(ReplicationError) -> [String] {
         let inTarget: Set<String>
         do { inTarget = Set(try targetAdmin.topics(timeout: timeout).filter { $0.errorName == nil }.map(\.name)) } catch {
-            throw ReplicationError(.targetUnavailable, "cannot list topics in \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
+            throw .unavailable(.target, "cannot list topics in \(topology.target.region) at \(topology.target.bootstrapServers)", error)
         }
         var reasons: [String] = []
         for group in groups {
             let committed: [TopicPartition: Int64]
             do { committed = try sourceAdmin.committedOffsets(group: group, timeout: timeout) } catch {
-                throw ReplicationError(.sourceUnavailable, "cannot read group \(group)'s offsets in \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+                throw .unavailable(.source, "cannot read group \(group)'s offsets in \(topology.source.region) at \(topology.source.bootstrapServers)", error)
             }
             for (source, position) in committed.sorted(by: { $0.key < $1.key }) where position > 0 && topology.topics.selects(source.topic) {
                 let copy = topology.topics.rename.targetTopic(for: source.topic, sourceRegion: topology.source.region)
@@ -215,13 +215,13 @@ package final class ConsumerFailover {
     /// Members of the group now active in the target.
     package func activeMembers(_ group: String) throws(ReplicationError) -> Int {
         do { return try targetAdmin.describeConsumerGroups([group], timeout: timeout).first?.memberCount ?? 0 } catch {
-            throw ReplicationError(.targetUnavailable, "cannot describe group \(group) in \(topology.target.region): \(error)")
+            throw .unavailable(.target, "cannot describe group \(group) in \(topology.target.region)", error)
         }
     }
 
     private func targetCommitted(_ group: String) throws(ReplicationError) -> [TopicPartition: Int64] {
         do { return try targetAdmin.committedOffsets(group: group, timeout: timeout) } catch {
-            throw ReplicationError(.targetUnavailable, "cannot read group \(group)'s offsets in \(topology.target.region): \(error)")
+            throw .unavailable(.target, "cannot read group \(group)'s offsets in \(topology.target.region)", error)
         }
     }
 

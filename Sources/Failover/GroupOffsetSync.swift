@@ -57,7 +57,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
             sourceAdmin = try clients.admin(.source)
             targetAdmin = try clients.admin(.target)
         } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients for the group-offset sync: \(error)")
+            throw ReplicationError(.clientSetup, "cannot create Kafka clients for the group-offset sync: \(error)")
         }
     }
 
@@ -69,7 +69,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
             self.reader = reader
             translator = OffsetTranslator(reader: reader)
         } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients for the group-offset sync: \(error)")
+            throw ReplicationError(.clientSetup, "cannot create Kafka clients for the group-offset sync: \(error)")
         }
     }
 
@@ -118,7 +118,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
         triedTopics = true
         let existing: Set<String>
         do { existing = Set(try targetAdmin.topics(timeout: timeout).map(\.name)) } catch {
-            throw ReplicationError(.targetUnavailable, "cannot list target topics: \(error)")
+            throw .unavailable(.target, "cannot list target topics", error)
         }
         let wanted = [topology.offsetSyncsTopic, topology.checkpointsTopic].filter { !existing.contains($0) }
         guard !wanted.isEmpty else { return }
@@ -144,7 +144,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
 
         let groups: [String]
         do { groups = try sourceAdmin.consumerGroups(timeout: timeout).filter(topology.groups.selects) } catch {
-            throw ReplicationError(.sourceUnavailable, "cannot list consumer groups in \(topology.source.region): \(error)")
+            throw .unavailable(.source, "cannot list consumer groups in \(topology.source.region)", error)
         }
         var bounds: [TopicPartition: (low: Int64, end: Int64)] = [:]
         for group in groups {
@@ -180,7 +180,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
     private func addPartitionsOfOtherInstances(_ partitions: inout [TopicPartition: PartitionSnapshot]) throws(ReplicationError) {
         let topics: [TopicMetadata]
         do { topics = try sourceAdmin.topics(timeout: timeout) } catch {
-            throw ReplicationError(.sourceUnavailable, "cannot list topics in \(topology.source.region): \(error)")
+            throw .unavailable(.source, "cannot list topics in \(topology.source.region)", error)
         }
         for topic in topics where topology.topics.selects(topic.name) && topic.errorName == nil {
             let targetTopic = topology.topics.rename.targetTopic(for: topic.name, sourceRegion: topology.source.region)
@@ -250,7 +250,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
                 if let error = report.error {
                     writtenSyncs = [:]
                     writtenCheckpoints = [:]
-                    throw ReplicationError(.targetUnavailable, "cannot write \(report.topic): \(error)")
+                    throw .unavailable(.target, "cannot write \(report.topic)", error)
                 }
             }
         }

@@ -35,7 +35,7 @@ final class OffsetTranslator {
         } catch let error as ReplicationError {
             throw error
         } catch {
-            throw ReplicationError(.targetUnavailable, "cannot translate \(source.partition) offset \(sourceOffset): \(error)")
+            throw .unavailable(.target, "cannot translate \(source.partition) offset \(sourceOffset)", error)
         }
     }
 }

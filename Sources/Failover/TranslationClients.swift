@@ -21,7 +21,7 @@ struct TranslationClients {
             targetReader = try clients.reader(.target, job: job, timeout: timeout)
             sourceReader = try clients.reader(.source, job: job, timeout: timeout)
         } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+            throw ReplicationError(.clientSetup, "cannot create Kafka clients: \(error)")
         }
     }
 }

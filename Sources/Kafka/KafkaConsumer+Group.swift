@@ -29,16 +29,8 @@ final class RebalanceBox {
         self.handler = handler
     }
 
-    /// Sets the rebalance callback on `conf`, with this object as the configuration's opaque.
-    func install(on conf: OpaquePointer) {
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
-        rd_kafka_conf_set_rebalance_cb(conf) { handle, err, list, opaque in
-            guard let handle, let opaque else { return }
-            Unmanaged<RebalanceBox>.fromOpaque(opaque).takeUnretainedValue().rebalance(handle, err, list)
-        }
-    }
-
-    private func rebalance(
+    /// librdkafka's rebalance callback (installed by ``ClientCallbacks``).
+    func rebalance(
         _ handle: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
     ) {
         let partitions = list.map(Self.partitions) ?? []

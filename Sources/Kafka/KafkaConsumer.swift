@@ -89,7 +89,7 @@ package final class KafkaConsumer: @unchecked Sendable {
         }
         client = try RDKafkaClient.make(
             kind: .consumer, configuration: configuration, defaults: defaults, overrides: overrides, logger: logger,
-            configure: { box?.install(on: $0) }, retained: box)
+            rebalance: box)
         self.topics = topics
         rd_kafka_poll_set_consumer(client.handle)
         queue = rd_kafka_queue_get_consumer(client.handle)
@@ -276,6 +276,7 @@ package final class KafkaConsumer: @unchecked Sendable {
         let m = message.pointer.pointee
         let fatal = m.err == RD_KAFKA_RESP_ERR__FATAL ? client.fatalError() : nil
         let partition = message.hasTopic ? TopicPartition(topicName(of: message), m.partition) : nil
+        client.refusals.noteError(m.err, message.errorText ?? "")
         return ConsumerError(
             partition: partition, offset: partition == nil ? nil : m.offset,
             error: fatal ?? .rdkafka(m.err, message: message.errorText))
@@ -288,6 +289,9 @@ package final class KafkaConsumer: @unchecked Sendable {
     package func queryWatermarks(_ partition: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
         try client.queryWatermarks(topic: partition.topic, partition: partition.partition, timeout: timeout)
     }
+
+    /// What refused this consumer lately (a certificate, credentials, a permission), until something succeeds.
+    package var refusal: ConnectionRefusal? { client.refusals.current }
 
     /// Low and high watermarks from the last fetch response for the partition, if there was one.
     package func cachedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {

@@ -54,6 +54,9 @@ package struct KafkaError: Error, Sendable, CustomStringConvertible {
         /// `RECORD_LIST_TOO_LARGE`), not allowed (`TOPIC_AUTHORIZATION_FAILED`, `POLICY_VIOLATION`), or not valid
         /// there (`INVALID_MSG`, `INVALID_RECORD`, `INVALID_TIMESTAMP`, `UNSUPPORTED_FOR_MESSAGE_FORMAT`).
         package static let recordRefused = Code(name: "recordRefused")
+        /// The cluster answers but refuses this client: a certificate, credentials or a permission (see
+        /// ``KafkaError/refusal``). Waiting does not mend it.
+        package static let connectionRefused = Code(name: "connectionRefused")
         package var description: String { name }
 
         /// The code for a librdkafka response code.
@@ -103,6 +106,8 @@ package struct KafkaError: Error, Sendable, CustomStringConvertible {
     package var isRetriable: Bool
     /// The open transaction failed and must be aborted before the producer can go on.
     package var requiresAbort = false
+    /// For ``Code/connectionRefused``: what refused the client and what to check.
+    package var refusal: ConnectionRefusal?
     /// Source location that raised the error.
     package var file: String
     /// Source line that raised the error.
@@ -130,6 +135,13 @@ package struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     /// A newer producer with the same `transactional.id` has taken over: this one may never write again.
     package var isFenced: Bool { code == .fenced }
+
+    /// The cluster refused the client: `refusal` says why.
+    package static func refused(_ refusal: ConnectionRefusal, file: String = #fileID, line: UInt = #line) -> KafkaError {
+        var error = KafkaError(code: .connectionRefused, message: "\(refusal)", file: file, line: line)
+        error.refusal = refusal
+        return error
+    }
 }
 
 extension KafkaError {

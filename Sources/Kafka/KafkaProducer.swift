@@ -258,6 +258,7 @@ package final class KafkaProducer: @unchecked Sendable {
             case RD_KAFKA_EVENT_ERROR:
                 let err = rd_kafka_event_error(event)
                 let text = String(cString: rd_kafka_event_error_string(event))
+                client.refusals.noteError(err, text)
                 if rd_kafka_event_error_is_fatal(event) != 0 {
                     try errors(client.fatalError() ?? .rdkafka(err, message: text, isFatal: true))
                 } else {

@@ -7,6 +7,8 @@ package struct ReconcileError: Error, Sendable, CustomStringConvertible {
         case configuration
         /// Postgres or Kafka could not be reached, or a query failed. Exit 1.
         case unreachable
+        /// A Kafka cluster refused the client: a certificate, credentials or a permission. Exit 2.
+        case refused
     }
 
     package var kind: Kind
@@ -17,8 +19,8 @@ package struct ReconcileError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// ``ExitCode/usage`` (2) for configuration, ``ExitCode/runtime`` (1) otherwise.
-    package var exitCode: ExitCode { kind == .configuration ? .usage : .runtime }
+    /// ``ExitCode/usage`` (2) for configuration and refusals, ``ExitCode/runtime`` (1) otherwise.
+    package var exitCode: ExitCode { kind == .unreachable ? .runtime : .usage }
 
     package var description: String { message }
 }

@@ -252,7 +252,10 @@ package final class Reconciler {
             }
         }
         func unreachable(_ endpoint: ClusterEndpoint, _ side: String, _ error: KafkaError) -> ReconcileError {
-            ReconcileError(.unreachable, "cannot reach the \(side) cluster \(endpoint.region) at \(endpoint.bootstrapServers): \(error)")
+            if let refusal = error.refusal {
+                return ReconcileError(.refused, "the \(side) cluster \(endpoint.region) at \(endpoint.bootstrapServers) refuses this client: \(refusal)")
+            }
+            return ReconcileError(.unreachable, "cannot reach the \(side) cluster \(endpoint.region) at \(endpoint.bootstrapServers): \(error)")
         }
         var sourceTopics: [String: [Int32]] = [:]
         switch metadata(.source) {

@@ -87,7 +87,7 @@ struct FailbackCommand: ParsableCommand {
                 }
             }
         } catch {
-            throw CommandFailure(exitCode: .runtime, message: "\(error)")
+            throw CommandFailure(exitCode: (error as? ReplicationError)?.exitCode ?? .runtime, message: "\(error)")
         }
         output.refusals = output.refusals.reduce(into: []) { kept, reason in if !kept.contains(reason) { kept.append(reason) } }
         output.payments = namePayments(clients, plan: output.plan, logger: logger)
@@ -107,7 +107,7 @@ struct FailbackCommand: ParsableCommand {
         } catch let refusal as FailoverRefusal {
             throw CommandFailure(exitCode: .refused, message: "refused:\n\(refusal)")
         } catch {
-            throw CommandFailure(exitCode: .runtime, message: "\(error)")
+            throw CommandFailure(exitCode: (error as? ReplicationError)?.exitCode ?? .runtime, message: "\(error)")
         }
         let moved = output.plan.positions.filter(\.moves).count
         let kept = output.plan.positions.count - moved

@@ -64,7 +64,7 @@ struct LagCommand: ParsableCommand {
                 let report = try report()
                 print(format == .json ? report.json(maxLagSeconds: maxLag) : LagTable.render(report, maxLagSeconds: maxLag))
             } catch {
-                throw CommandFailure(exitCode: ExitCode.runtime, message: error.message)
+                throw CommandFailure(exitCode: error.exitCode, message: error.message)
             }
             return
         }

@@ -34,7 +34,7 @@ struct TranslateOffsetsCommand: ParsableCommand {
                 clients: ClusterClients(topology: topology, logger: logger), timeout: requestTimeout.duration, logger: logger)
             print(PositionTable.render(try failover.translate(group: group), format: format))
         } catch {
-            throw CommandFailure(exitCode: ExitCode.runtime, message: error.message)
+            throw CommandFailure(exitCode: error.exitCode, message: error.message)
         }
     }
 }
@@ -87,7 +87,7 @@ struct FailoverCommand: ParsableCommand {
         } catch let refusal as FailoverRefusal {
             throw CommandFailure(exitCode: ExitCode.refused, message: "refused:\n\(refusal)")
         } catch {
-            throw CommandFailure(exitCode: ExitCode.runtime, message: "\(error)")
+            throw CommandFailure(exitCode: (error as? ReplicationError)?.exitCode ?? .runtime, message: "\(error)")
         }
     }
 }

@@ -53,6 +53,7 @@ struct WaitReplicatedCommand: ParsableCommand {
         case .success(let found): target = found
         case .failure(.unknown(let why)): throw CommandFailure(exitCode: .usage, message: why)
         case .failure(.unavailable(let why)): throw CommandFailure(exitCode: .runtime, message: why)
+        case .failure(.refused(let why)): throw CommandFailure(exitCode: .usage, message: why)
         }
         var last: Int64?
         var unavailable: String?
@@ -61,6 +62,8 @@ struct WaitReplicatedCommand: ParsableCommand {
             case .success(let found):
                 last = found
                 unavailable = nil
+            case .failure(.refused(let why)):
+                throw CommandFailure(exitCode: .usage, message: why)
             case .failure(let problem):
                 if case .unavailable(let why) = problem { unavailable = why }
             }

@@ -6,15 +6,18 @@ import Logging
 package struct KafkaTestClient: Sendable {
     /// The cluster.
     package let bootstrap: String
+    /// librdkafka properties of every client (`security.protocol`, `ssl.*`).
+    package let properties: [String: String]
     private let logger = Logger(label: "test.kafka")
 
     /// Creates a client for the cluster at `bootstrap`.
-    package init(bootstrap: String) {
+    package init(bootstrap: String, properties: [String: String] = [:]) {
         self.bootstrap = bootstrap
+        self.properties = properties
     }
 
     private var configuration: KafkaClientConfiguration {
-        KafkaClientConfiguration(bootstrapServers: bootstrap, clientID: "regionbridge-tests")
+        KafkaClientConfiguration(bootstrapServers: bootstrap, properties: properties, clientID: "regionbridge-tests")
     }
 
     /// Creates a topic and waits until its partitions show in the metadata.

@@ -21,6 +21,9 @@ package final class TansuBroker: @unchecked Sendable {
     /// The broker's combined stdout/stderr log.
     package let logURL: URL
 
+    /// The port the broker names in its metadata: its own, or that of a TLS terminator in front of it.
+    package let advertisedPort: Int
+    private let extraArguments: [String]
     private let executable: URL
     private let folder: URL
     private let folderToken: UInt64
@@ -31,8 +34,12 @@ package final class TansuBroker: @unchecked Sendable {
     ///
     /// - Throws: ``FixtureError`` when tansu is missing (see ``RepoPaths/tansu``) or does not
     ///   start; the message includes the end of its log.
-    package init(name: String = "tansu") throws {
+    /// - Parameters:
+    ///   - advertisedPort: the port clients are told to connect to (a ``TLSTerminator``'s); default the broker's own.
+    ///   - extraArguments: more `tansu broker` options (`--authentication`).
+    package init(name: String = "tansu", advertisedPort: Int? = nil, extraArguments: [String] = []) throws {
         self.name = name
+        self.extraArguments = extraArguments
         executable = try RepoPaths.tansu
         folder = try makeTemporaryDirectory(prefix: "regionbridge-tansu-\(name)")
         folderToken = FixtureRegistry.registerDirectory(folder)
@@ -43,8 +50,10 @@ package final class TansuBroker: @unchecked Sendable {
             attempt += 1
             let candidate = try freeLoopbackPort()
             do {
-                let started = try Self.launch(executable, port: candidate, logURL: logURL, name: name)
+                let started = try Self.launch(
+                    executable, port: candidate, advertisedPort: advertisedPort ?? candidate, extraArguments: extraArguments, logURL: logURL, name: name)
                 port = candidate
+                self.advertisedPort = advertisedPort ?? candidate
                 process = started
                 return
             } catch {
@@ -115,7 +124,8 @@ package final class TansuBroker: @unchecked Sendable {
             let deadline = ContinuousClock.now + .seconds(10)
             while true {
                 do {
-                    process = try Self.launch(executable, port: port, logURL: logURL, name: name)
+                    process = try Self.launch(
+                        executable, port: port, advertisedPort: advertisedPort, extraArguments: extraArguments, logURL: logURL, name: name)
                     return
                 } catch {
                     guard ContinuousClock.now < deadline else { throw error }
@@ -131,11 +141,13 @@ package final class TansuBroker: @unchecked Sendable {
     }
 
     /// Starts tansu on `port` and waits until the port accepts connections.
-    private static func launch(_ executable: URL, port: Int, logURL: URL, name: String) throws -> BackgroundProcess {
+    private static func launch(
+        _ executable: URL, port: Int, advertisedPort: Int, extraArguments: [String], logURL: URL, name: String
+    ) throws -> BackgroundProcess {
         let listener = "tcp://127.0.0.1:\(port)"
         let process = try BackgroundProcess(
             executable,
-            ["broker", "--listener-url", listener, "--advertised-listener-url", listener],
+            ["broker", "--listener-url", listener, "--advertised-listener-url", "tcp://127.0.0.1:\(advertisedPort)"] + extraArguments,
             stdoutURL: logURL,
             stderrURL: logURL)
         let deadline = ContinuousClock.now + .seconds(10)

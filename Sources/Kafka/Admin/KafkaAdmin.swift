@@ -17,22 +17,49 @@ package final class KafkaAdmin: @unchecked Sendable {
     }
 
     /// Every topic in the cluster with its partitions.
+    ///
+    /// A cluster that refuses the client (its certificate, the client's credentials) is named within about
+    /// ``refusalCheck``, not after `timeout`: the first request waits at most that long; if it failed, the client's
+    /// errors are read, and the rest of `timeout` is waited for on another thread while they are watched.
+    /// - Throws: ``KafkaError`` with code ``KafkaError/Code/connectionRefused`` and its ``KafkaError/refusal``
+    ///   when the cluster refused this client, the request's own error otherwise.
     package func topics(timeout: Duration) throws(KafkaError) -> [TopicMetadata] {
         client.drainLogs()
-        var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(client.handle, 1, nil, &metadata, timeout.milliseconds)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+        let deadline = ContinuousClock.now + timeout
+        var pointer: UnsafePointer<rd_kafka_metadata>?
+        var err = rd_kafka_metadata(client.handle, 1, nil, &pointer, min(timeout, Self.refusalCheck).milliseconds)
+        var answer = pointer.map(MetadataAnswer.init)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            try throwIfRefused()
+            let rest = deadline - ContinuousClock.now
+            if rest > .milliseconds(100) {
+                (err, answer) = try MetadataRequest(client: client, timeout: rest).wait(checking: throwIfRefused)
+            }
+        }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = answer?.pointer else {
+            try throwIfRefused()
             throw .rdkafka(err, message: "cannot read cluster metadata: \(String(cString: rd_kafka_err2str(err)))")
         }
-        defer { rd_kafka_metadata_destroy(metadata) }
-        var result: [TopicMetadata] = []
-        for index in 0..<Int(metadata.pointee.topic_cnt) {
-            let topic = metadata.pointee.topics[index]
-            let partitions = (0..<Int(topic.partition_cnt)).map { topic.partitions[$0].id }.sorted()
-            let errorName = topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2name(topic.err))
-            result.append(TopicMetadata(name: String(cString: topic.topic), partitions: partitions, errorName: errorName))
+        client.refusals.clear()
+        return withExtendedLifetime(answer) {
+            (0..<Int(metadata.pointee.topic_cnt)).map { index in
+                let topic = metadata.pointee.topics[index]
+                let partitions = (0..<Int(topic.partition_cnt)).map { topic.partitions[$0].id }.sorted()
+                let errorName = topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2name(topic.err))
+                return TopicMetadata(name: String(cString: topic.topic), partitions: partitions, errorName: errorName)
+            }.sorted { $0.name < $1.name }
         }
-        return result.sorted { $0.name < $1.name }
+    }
+
+    /// How long the first metadata request of ``topics(timeout:)`` waits before the client's errors are read for a
+    /// refusal. A TLS or SASL refusal comes within milliseconds of the first connection.
+    static let refusalCheck: Duration = .seconds(2)
+
+    /// Throws the refusal the client met lately, if any (serving its error callbacks first).
+    private func throwIfRefused() throws(KafkaError) {
+        rd_kafka_poll(client.handle, 0)
+        client.drainLogs()
+        if let refusal = client.refusals.current { throw .refused(refusal) }
     }
 
     /// Creates topics; returns the error of each topic that could not be created (an existing topic included).
@@ -186,14 +213,27 @@ package final class KafkaAdmin: @unchecked Sendable {
         var errstr = [CChar](repeating: 0, count: 512)
         _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.milliseconds, &errstr, errstr.count)
         send(options, queue)
-        guard let event = rd_kafka_queue_poll(queue, timeout.milliseconds + 1000) else {
+        // Waits in steps, reading the client's errors between them: a cluster that refuses the client is named
+        // within about a second, not after `timeout` (the request stays in flight meanwhile).
+        let deadline = ContinuousClock.now + timeout + .seconds(1)
+        var answer: OpaquePointer?
+        while answer == nil {
+            let rest = deadline - ContinuousClock.now
+            guard rest > .zero else { break }
+            answer = rd_kafka_queue_poll(queue, min(rest, .milliseconds(500)).milliseconds)
+            if answer == nil { try throwIfRefused() }
+        }
+        guard let event = answer else {
+            try throwIfRefused()
             throw KafkaError(code: .timedOut, message: "the cluster did not answer within \(timeout)")
         }
         defer { rd_kafka_event_destroy(event) }
         let err = rd_kafka_event_error(event)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if KafkaError.Code(err) == .timedOut || err == RD_KAFKA_RESP_ERR__TRANSPORT { try throwIfRefused() }
             throw .rdkafka(err, message: rd_kafka_event_error_string(event).map { String(cString: $0) })
         }
+        client.refusals.clear()
         guard rd_kafka_event_type(event) == expect else {
             throw KafkaError(code: .librdkafka, message: "unexpected admin result event \(rd_kafka_event_type(event))")
         }

@@ -12,9 +12,9 @@ final class RDKafkaClient: @unchecked Sendable {
     private let logQueue: OpaquePointer
     let logger: Logger
     let kind: Kind
-    /// An object librdkafka refers to through the configuration's opaque pointer (a rebalance handler); kept
-    /// alive until after `rd_kafka_destroy`, which may still call back into it while it closes a consumer.
-    private let retained: AnyObject?
+    /// The object librdkafka's callbacks reach through the configuration's opaque pointer; kept alive until after
+    /// `rd_kafka_destroy`, which may still call back into it while it closes a consumer.
+    private let callbacks: ClientCallbacks
     /// The values of the configuration's secret properties: librdkafka's log lines and errors can quote them
     /// (an unparsable `sasl.oauthbearer.config`, a keystore path), so they are masked before anything is printed.
     private let secrets: [String]
@@ -23,13 +23,13 @@ final class RDKafkaClient: @unchecked Sendable {
     let clientID: String
 
     private init(
-        handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger, retained: AnyObject?, secrets: [String], clientID: String
+        handle: OpaquePointer, logQueue: OpaquePointer, kind: Kind, logger: Logger, callbacks: ClientCallbacks, secrets: [String], clientID: String
     ) {
         self.handle = handle
         self.logQueue = logQueue
         self.kind = kind
         self.logger = logger
-        self.retained = retained
+        self.callbacks = callbacks
         self.secrets = secrets
         self.clientID = clientID
         KafkaClientCensus.created(clientID)
@@ -55,12 +55,10 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Creates a client; `properties` are applied last, so callers' settings override defaults.
     /// - Parameters:
     ///   - events: event types routed to the main queue (`RD_KAFKA_EVENT_*`), 0 for none.
-    ///   - configure: a last change to the configuration (callbacks), made before the client is created.
-    ///   - retained: kept alive as long as the client (what `configure` gave librdkafka as its opaque).
+    ///   - rebalance: a consumer's rebalance handler, called through the configuration's opaque.
     static func make(
         kind: Kind, configuration: KafkaClientConfiguration, defaults: [String: String],
-        overrides: [String: String] = [:], events: Int32 = 0, logger: Logger,
-        configure: (OpaquePointer) -> Void = { _ in }, retained: AnyObject? = nil
+        overrides: [String: String] = [:], events: Int32 = 0, logger: Logger, rebalance: RebalanceBox? = nil
     ) throws(KafkaError) -> RDKafkaClient {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(code: .clientCreation, message: "rd_kafka_conf_new failed")
@@ -80,18 +78,21 @@ final class RDKafkaClient: @unchecked Sendable {
             throw error
         }
         if events != 0 { rd_kafka_conf_set_events(conf, Int32(events)) }
-        configure(conf)
+        let secrets = secretValues(of: configuration)
+        let callbacks = ClientCallbacks(rebalance: rebalance, secrets: secrets, logger: logger)
+        let tls = settings["security.protocol"]?.lowercased().hasSuffix("ssl") ?? false
+        callbacks.install(on: conf, tls: tls)
 
         var errstr = [CChar](repeating: 0, count: 512)
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
         guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
             rd_kafka_conf_destroy(conf)  // not taken over when rd_kafka_new fails
-            throw KafkaError(code: .clientCreation, message: "cannot create Kafka client: \(masking(errstr.nulTerminatedString, secretValues(of: configuration)))")
+            throw KafkaError(code: .clientCreation, message: "cannot create Kafka client: \(masking(errstr.nulTerminatedString, secrets))")
         }
         let logQueue = rd_kafka_queue_new(handle)!
         rd_kafka_set_log_queue(handle, logQueue)
         return RDKafkaClient(
-            handle: handle, logQueue: logQueue, kind: kind, logger: logger, retained: retained, secrets: secretValues(of: configuration),
+            handle: handle, logQueue: logQueue, kind: kind, logger: logger, callbacks: callbacks, secrets: secrets,
             clientID: configuration.clientID)
     }
 
@@ -143,6 +144,9 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
+    /// What refused this client lately (a certificate, credentials, a permission), until something succeeds.
+    var refusals: RefusalRecorder { callbacks.refusals }
+
     /// librdkafka's fatal error, if the instance has hit one.
     func fatalError() -> KafkaError? {
         var errstr = [CChar](repeating: 0, count: 512)
@@ -155,8 +159,15 @@ final class RDKafkaClient: @unchecked Sendable {
     func queryWatermarks(topic: String, partition: Int32, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
         var low: Int64 = 0
         var high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeout.milliseconds)
+        // A refusal (certificate, credentials) is named after the first short try, not after `timeout`.
+        let deadline = ContinuousClock.now + timeout
+        var err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, min(timeout, .seconds(2)).milliseconds)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR, let refusal = refusals.current { throw .refused(refusal) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR, deadline - ContinuousClock.now > .milliseconds(100) {
+            err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, (deadline - ContinuousClock.now).milliseconds)
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if let refusal = refusals.current { throw .refused(refusal) }
             throw .rdkafka(err, message: "cannot read offsets of \(topic)/\(partition): \(String(cString: rd_kafka_err2str(err)))")
         }
         return (low, high)

@@ -43,7 +43,7 @@ package final class LagReader {
             readers = made
             return made
         } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+            throw ReplicationError(.clientSetup, "cannot create Kafka clients: \(error)")
         }
     }
 
@@ -55,10 +55,10 @@ package final class LagReader {
         let targetTopics: [TopicMetadata]
         let (sourceReader, targetReader) = try makeReaders()
         do { sourceTopics = try clients.topics(.source, timeout: timeout) } catch {
-            throw ReplicationError(.sourceUnavailable, "cannot reach source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+            throw .cannotReach(.source, topology.source, error)
         }
         do { targetTopics = try clients.topics(.target, timeout: timeout) } catch {
-            throw ReplicationError(.targetUnavailable, "cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
+            throw .cannotReach(.target, topology.target, error)
         }
         let targetPartitions = Dictionary(targetTopics.map { ($0.name, Set($0.partitions)) }, uniquingKeysWith: { a, _ in a })
         var measured: [(source: TopicPartition, target: TopicPartition, low: Int64, end: Int64, lastCopied: Int64?, pending: KafkaTimestamp?, targetEnd: Int64?)] = []

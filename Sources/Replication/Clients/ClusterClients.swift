@@ -49,7 +49,10 @@ package final class ClusterClients: Sendable {
         try admins.withLock { (admins: inout [ClusterRole: KafkaAdmin]) throws(KafkaError) -> KafkaAdmin in
             if let admin = admins[cluster] { return admin }
             // rd_kafka_new makes no request: creating under the lock holds nobody up for long.
-            let admin = try KafkaAdmin(configuration: configuration(cluster, job: "admin"), logger: logger)
+            let admin: KafkaAdmin
+            do throws(KafkaError) { admin = try KafkaAdmin(configuration: configuration(cluster, job: "admin"), logger: logger) } catch {
+                throw naming(cluster, error)
+            }
             admins[cluster] = admin
             return admin
         }
@@ -74,8 +77,22 @@ package final class ClusterClients: Sendable {
     ///   - job: names the reader's `client.id` and group id (`regionbridge.<pair>.<job>`, never joined or committed).
     ///   - timeout: of one read.
     package func reader(_ cluster: ClusterRole, job: String, timeout: Duration) throws(KafkaError) -> TargetReader {
-        try TargetReader(
-            target: configuration(cluster, job: job), groupID: "regionbridge.\(topology.pair).\(job)", timeout: timeout, logger: logger,
-            cluster: cluster.rawValue)
+        do {
+            return try TargetReader(
+                target: configuration(cluster, job: job), groupID: "regionbridge.\(topology.pair).\(job)", timeout: timeout, logger: logger,
+                cluster: cluster.rawValue)
+        } catch {
+            throw naming(cluster, error)
+        }
+    }
+
+    /// A client creation error with the cluster it concerns, and what to check.
+    private func naming(_ cluster: ClusterRole, _ error: KafkaError) -> KafkaError {
+        var named = error
+        named.message = "\(cluster) cluster \(endpoint(cluster).region): \(error.message)"
+        if error.code == .clientCreation {
+            named.message += " (check the cluster's properties: the ssl.*.location files exist and are readable, ssl.key.password opens the key)"
+        }
+        return named
     }
 }

@@ -35,8 +35,7 @@ final class Discovery {
         do {
             return try round(owned: owned)
         } catch {
-            if initial || error.kind == .targetTopicSetup { return [.failed(error)] }
-            let role: ClusterRole = error.kind == .sourceUnavailable ? .source : .target
+            guard !initial, let role = error.cluster else { return [.failed(error)] }
             return [.reachable(role, false), .warning(key: "discovery", message: "topic discovery failed, retrying in \(topology.topics.discoveryInterval): \(error)")]
         }
     }
@@ -45,10 +44,10 @@ final class Discovery {
         let sourceTopics: [TopicMetadata]
         let targetTopics: [TopicMetadata]
         do { sourceTopics = try sourceAdmin.topics(timeout: requestTimeout) } catch {
-            throw ReplicationError(.sourceUnavailable, "cannot reach source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)")
+            throw .cannotReach(.source, topology.source, error)
         }
         do { targetTopics = try targetAdmin.topics(timeout: requestTimeout) } catch {
-            throw ReplicationError(.targetUnavailable, "cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)")
+            throw .cannotReach(.target, topology.target, error)
         }
         var results: [BackgroundResult] = [.reachable(.source, true), .reachable(.target, true)]
         let plan = TopicPlan.make(source: sourceTopics, target: targetTopics, topology: topology, owned: groupMode ? [] : owned)

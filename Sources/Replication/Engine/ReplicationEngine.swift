@@ -236,7 +236,7 @@ package final class ReplicationEngine: @unchecked Sendable {
                 topology: topology, sourceAdmin: sourceAdmin, targetAdmin: targetAdmin, targetReader: discoveryReader,
                 requestTimeout: options.requestTimeout, logger: logger)
         } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+            throw ReplicationError(.clientSetup, "cannot create Kafka clients: \(error)")
         }
         background = BackgroundWork(
             discovery: discovery, sourceRegion: topology.source.region, sourceAdmin: sourceAdmin, targetReader: { [topology, options, logger] () throws(KafkaError) -> TargetReader in

@@ -111,6 +111,7 @@ package final class TargetReader {
         let deadline = ContinuousClock.now + timeout
         while !open.isEmpty, ContinuousClock.now < deadline {
             let batch = consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
+            try throwIfRefused()
             for record in batch.records {
                 let partition = TopicPartition(record.topic, record.partition)
                 guard open.contains(partition) else { continue }
@@ -166,9 +167,18 @@ package final class TargetReader {
         try read(partition, from: start, until: before.map { .before($0) } ?? .end).records
     }
 
+    /// A cluster that refuses the reader is named at once: waiting for the read's timeout would not mend it.
+    private func throwIfRefused() throws(ReplicationError) {
+        guard let refusal = consumer.refusal else { return }
+        throw ReplicationError(
+            failure == .sourceUnavailable ? .sourceRefused : .targetRefused, "the \(cluster) cluster refuses this client: \(refusal)")
+    }
+
     private func watermarks(_ target: TopicPartition) throws(ReplicationError) -> (Int64, Int64) {
         do {
             return try consumer.queryWatermarks(target, timeout: timeout)
+        } catch where error.refusal != nil {
+            throw ReplicationError(failure == .sourceUnavailable ? .sourceRefused : .targetRefused, "the \(cluster) cluster refuses this client: \(error.refusal!)")
         } catch {
             throw ReplicationError(failure, "cannot read the offsets of \(cluster) partition \(target): \(error)")
         }
@@ -194,6 +204,7 @@ package final class TargetReader {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let batch = consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
+            try throwIfRefused()
             var matched = false
             for record in batch.records where record.topic == target.topic && record.partition == target.partition {
                 if case .before(let limit) = stop, record.offset >= limit { return result }

@@ -21,6 +21,14 @@ package final class ReplicatedCheck {
         case unknown(String)
         /// A cluster did not answer; in words.
         case unavailable(String)
+        /// A cluster refused the client (a certificate, credentials, a permission); in words, with what to check.
+        case refused(String)
+
+        /// The problem for a cluster that did not answer `error`.
+        static func reaching(_ role: ClusterRole, _ endpoint: ClusterEndpoint, _ error: KafkaError) -> Problem {
+            let failure = ReplicationError.cannotReach(role, endpoint, error)
+            return failure.exitCode == .usage ? .refused(failure.message) : .unavailable(failure.message)
+        }
     }
 
     /// Takes the admin clients and makes the target reader (no request is made yet).
@@ -36,7 +44,7 @@ package final class ReplicatedCheck {
             targetAdmin = try clients.admin(.target)
             reader = try clients.reader(.target, job: "wait-replicated", timeout: timeout)
         } catch {
-            throw ReplicationError(.fatal, "cannot create Kafka clients: \(error)")
+            throw ReplicationError(.clientSetup, "cannot create Kafka clients: \(error)")
         }
     }
 
@@ -47,7 +55,7 @@ package final class ReplicatedCheck {
         }
         let topics: [TopicMetadata]
         do { topics = try sourceAdmin.topics(timeout: timeout) } catch {
-            return .failure(.unavailable("cannot reach source cluster \(topology.source.region) at \(topology.source.bootstrapServers): \(error)"))
+            return .failure(.reaching(.source, topology.source, error))
         }
         guard let topic = topics.first(where: { $0.name == source.topic && $0.errorName == nil }) else {
             return .failure(.unknown("source cluster \(topology.source.region) has no topic \(source.topic)"))
@@ -63,7 +71,7 @@ package final class ReplicatedCheck {
     package func lastCopied(_ source: TopicPartition, in target: TopicPartition) -> Result<Int64?, Problem> {
         let topics: [TopicMetadata]
         do { topics = try targetAdmin.topics(timeout: timeout) } catch {
-            return .failure(.unavailable("cannot reach target cluster \(topology.target.region) at \(topology.target.bootstrapServers): \(error)"))
+            return .failure(.reaching(.target, topology.target, error))
         }
         guard topics.contains(where: { $0.name == target.topic && $0.errorName == nil && $0.partitions.contains(target.partition) }) else {
             return .success(nil)
