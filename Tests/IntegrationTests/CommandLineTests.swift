@@ -101,7 +101,9 @@ final class CommandLineTests: XCTestCase {
         let result = try runProcess(
             RepoPaths.regionbridge, ["lag", "--topology", path, "--request-timeout", "2s", "--log-level", "trace"],
             environment: environment, timeout: .seconds(30))
-        XCTAssertEqual(result.exitCode, 1, result.stderr)
+        // A SASL mechanism that cannot even start is a refusal: a configuration error (2), named at once.
+        XCTAssertEqual(result.exitCode, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("refuses this client: SASL authentication failed"), result.stderr)
         XCTAssertTrue(result.stderr.contains("Unrecognized sasl.oauthbearer.config beginning at: ******"), result.stderr)
         XCTAssertFalse((result.stdout + result.stderr).contains("5d1c93e7"), result.stderr)
     }

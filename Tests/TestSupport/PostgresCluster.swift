@@ -40,7 +40,8 @@ package final class PostgresCluster: @unchecked Sendable {
     ///
     /// - Throws: ``FixtureError`` when the PostgreSQL binaries are missing or the server does
     ///   not start (with the end of its log).
-    package init() throws {
+    /// - Parameter tls: serve TLS (`ssl = on`) with this certificate and key (files copied into the cluster's folder).
+    package init(tls: (certificate: String, key: String)? = nil) throws {
         let initdb = Self.binaries.appendingPathComponent("initdb")
         guard FileManager.default.isExecutableFile(atPath: initdb.path) else {
             throw FixtureError("PostgreSQL 15 not found at \(Self.binaries.path): run `make test` or scripts/setup.sh")
@@ -59,7 +60,7 @@ package final class PostgresCluster: @unchecked Sendable {
             while true {
                 attempt += 1
                 let candidate = try freeLoopbackPort()
-                try Self.configure(folder: folder, port: candidate)
+                try Self.configure(folder: folder, port: candidate, tls: tls)
                 do {
                     postmaster = try Self.startServer(folder: folder)
                     port = candidate
@@ -169,7 +170,19 @@ package final class PostgresCluster: @unchecked Sendable {
     // MARK: - Server management
 
     /// Writes the listening settings into postgresql.conf (later lines override earlier ones).
-    private static func configure(folder: URL, port: Int) throws {
+    private static func configure(folder: URL, port: Int, tls: (certificate: String, key: String)?) throws {
+        var tlsSettings = ""
+        if let tls {
+            let certificate = folder.appendingPathComponent("server.crt")
+            let key = folder.appendingPathComponent("server.key")
+            for (from, to) in [(tls.certificate, certificate), (tls.key, key)] {
+                try? FileManager.default.removeItem(at: to)
+                try FileManager.default.copyItem(at: URL(fileURLWithPath: from), to: to)
+                if geteuid() == 0, let user = getpwnam("postgres") { _ = chown(to.path, user.pointee.pw_uid, user.pointee.pw_gid) }
+                _ = chmod(to.path, 0o600)
+            }
+            tlsSettings = "ssl = on\nssl_cert_file = '\(certificate.path)'\nssl_key_file = '\(key.path)'\n"
+        }
         let settings = """
 
             # regionbridge test fixture
@@ -179,7 +192,7 @@ package final class PostgresCluster: @unchecked Sendable {
             fsync = off
             synchronous_commit = off
             full_page_writes = off
-
+            \(tlsSettings)
             """
         let conf = folder.appendingPathComponent("data/postgresql.conf")
         do {
