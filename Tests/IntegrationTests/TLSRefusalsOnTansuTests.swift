@@ -15,16 +15,17 @@ final class TLSRefusalsOnTansuTests: XCTestCase {
     private var terminator: TLSTerminator!
     private var folder: URL!
 
+    private func service(_ name: String, _ certificate: String, clientCA: String? = nil, port: Int? = nil) -> TLSTerminator.Service {
+        TLSTerminator.Service(
+            name: name, certificate: pki.path(certificate), key: pki.path("server.key"), clientCA: clientCA.map(pki.path),
+            forwardTo: target.port, port: port)
+    }
+
     override func setUpWithError() throws {
         pki = try TestPKI()
         source = try TansuBroker(name: "us-east")
         let mutualPort = try freeLoopbackPort()
         target = try TansuBroker(name: "eu-west", advertisedPort: mutualPort)
-        func service(_ name: String, _ certificate: String, clientCA: String? = nil, port: Int? = nil) -> TLSTerminator.Service {
-            TLSTerminator.Service(
-                name: name, certificate: pki.path(certificate), key: pki.path("server.key"), clientCA: clientCA.map(pki.path),
-                forwardTo: target.port, port: port)
-        }
         terminator = try TLSTerminator(services: [
             service("mutual", "server.pem", clientCA: "ca.pem", port: mutualPort),
             service("expired", "server-expired.pem"),
@@ -46,8 +47,8 @@ final class TLSRefusalsOnTansuTests: XCTestCase {
         pki = nil
     }
 
-    /// A topology whose target is `bootstrap` with `properties` (YAML lines).
-    private func topology(target bootstrap: String, _ properties: [String: String]) throws -> String {
+    /// A topology whose target is `bootstrap` with `properties` (YAML lines), and `extra` top-level lines.
+    private func topology(target bootstrap: String, _ properties: [String: String], extra: String = "") throws -> String {
         let lines = properties.keys.sorted().map { "    \($0): \"\(properties[$0]!)\"" }.joined(separator: "\n")
         let url = folder.appendingPathComponent("topology-\(UUID().uuidString).yaml")
         try """
@@ -62,6 +63,7 @@ final class TLSRefusalsOnTansuTests: XCTestCase {
             \(lines)
             topics:
               include: [payments]
+            \(extra)
 
             """.write(to: url, atomically: true, encoding: .utf8)
         return url.path
@@ -162,5 +164,48 @@ final class TLSRefusalsOnTansuTests: XCTestCase {
             "target cluster eu-west at \(sasl.bootstrap) refuses this client: SASL authentication failed",
             "check sasl.mechanism, sasl.username and sasl.password",
         ])
+    }
+
+    /// A running bridge whose target starts refusing it (the broker's certificate is replaced by an expired one)
+    /// keeps running, says why in the alert feed and on `/metrics`, and resolves the alert once the certificate is
+    /// valid again.
+    func testARunningBridgeNamesARefusalInTheAlertFeedAndMetrics() throws {
+        let port = terminator.ports["mutual"]!
+        let metricsPort = try freeLoopbackPort()
+        let file = try topology(
+            target: "127.0.0.1:\(port)", tls(clientCertificate),
+            extra: "lag: {warn_seconds: 5, critical_seconds: 10, for: 0s}\nmetrics: {listen: \"127.0.0.1:\(metricsPort)\"}\nheartbeats: {interval: 0}")
+        try KafkaTestClient(bootstrap: source.bootstrap).createTopic("payments", partitions: 1)
+        let alerts = folder.appendingPathComponent("alerts.jsonl")
+        let bridge = try BackgroundProcess(
+            RepoPaths.regionbridge, ["run", "--topology", file, "--alerts-file", alerts.path, "--request-timeout", "5s", "--log-level", "warning"])
+        addTeardownBlock { _ = bridge.stop(gracePeriod: .seconds(5)) }
+        let metrics = { (try? httpGet("http://127.0.0.1:\(metricsPort)/metrics").body) ?? "" }
+        try waitUntil("the target answers", timeout: .seconds(30)) {
+            metrics().contains(#"regionbridge_cluster_reachable{pair="us-east-to-eu-west",cluster="target"} 1"#)
+        }
+
+        terminator.stop()
+        terminator = try TLSTerminator(services: [service("mutual", "server-expired.pem", clientCA: "ca.pem", port: port)])
+        let alertLines = { ((try? String(contentsOf: alerts, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        try waitUntil("cluster_unreachable fires with its cause", timeout: .seconds(45)) {
+            alertLines().contains { $0.contains(#""alert":"cluster_unreachable","state":"firing""#) }
+        }
+        let firing = try XCTUnwrap(alertLines().first { $0.contains(#""alert":"cluster_unreachable","state":"firing""#) })
+        XCTAssertTrue(firing.contains(#""cluster":"target""#), firing)
+        XCTAssertTrue(firing.contains(#""cause":"expired_certificate""#), firing)
+        XCTAssertTrue(firing.contains(#""cause_text":"the broker's TLS certificate has expired"#), firing)
+        XCTAssertTrue(metrics().contains(#"regionbridge_cluster_refuses{pair="us-east-to-eu-west",cluster="target",cause="expired_certificate"} 1"#), metrics())
+        XCTAssertTrue(bridge.isRunning, "the bridge keeps running: \(bridge.stderrText.suffix(2000))")
+
+        terminator.stop()
+        terminator = try TLSTerminator(services: [service("mutual", "server.pem", clientCA: "ca.pem", port: port)])
+        try waitUntil("cluster_unreachable resolves", timeout: .seconds(45)) {
+            alertLines().contains { $0.contains(#""alert":"cluster_unreachable","state":"resolved""#) }
+        }
+        XCTAssertTrue(metrics().contains(#"regionbridge_cluster_refuses{pair="us-east-to-eu-west",cluster="target",cause="expired_certificate"} 0"#), metrics())
+        XCTAssertEqual(alertLines().filter { $0.contains(#""alert":"cluster_unreachable""#) }.count, 2, alertLines().joined(separator: "\n"))
+        XCTAssertEqual(bridge.stop(gracePeriod: .seconds(30)), 0, String(bridge.stderrText.suffix(2000)))
+        XCTAssertTrue(bridge.stderrText.contains("refuses this client: the broker's TLS certificate has expired"), String(bridge.stderrText.suffix(3000)))
     }
 }

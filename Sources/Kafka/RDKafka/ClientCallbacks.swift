@@ -128,6 +128,10 @@ extension ConnectionRefusal.Cause {
     /// `_TRANSPORT` is a refusal only when it carries a TLS alert the broker sent (TLS 1.3 checks the client's
     /// certificate after the handshake, so a missing or untrusted client certificate surfaces as a failed read):
     /// the alert is decided on OpenSSL's packed error number in the text (`error:0A00045C:`), never its words.
+    package init?(errorCode: Int32, text: String) {
+        self.init(rd_kafka_resp_err_t(rawValue: errorCode), text: text)
+    }
+
     init?(_ err: rd_kafka_resp_err_t, text: String) {
         switch err {
         case RD_KAFKA_RESP_ERR__SSL:

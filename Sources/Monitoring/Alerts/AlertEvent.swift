@@ -6,7 +6,9 @@ import Replication
 /// One change of an alert's state: emitted once when it starts firing, changes severity, or resolves.
 ///
 /// Written as one JSON object per line (see ``jsonLine``), with the keys, in this order:
-/// `alert`, `state`, `severity`, `pair`, `cluster`, `topic`, `partition`, `lag_records`, `lag_seconds`, `at`.
+/// `alert`, `state`, `severity`, `pair`, `cluster`, `topic`, `partition`, `lag_records`, `lag_seconds`, `at`; a
+/// `cluster_unreachable` that fires because the cluster refuses the bridge adds `cause` (``ConnectionRefusal/Cause``)
+/// and `cause_text` (the cause, librdkafka's words and what to check).
 package struct AlertEvent: Sendable, Equatable {
     /// The alerts the bridge raises.
     package enum Name: String, Sendable, Equatable {
@@ -61,11 +63,14 @@ package struct AlertEvent: Sendable, Equatable {
     package var at: Date
     /// For `rpo_violation`: the payments missing for longer than `max_age` (none in a `resolved` event).
     package var rpo: RPOAtRisk?
+    /// For a firing `cluster_unreachable`: what the cluster refused, when it answers but refuses the bridge.
+    package var refusal: ConnectionRefusal?
 
     /// Creates an event from its parts.
     package init(
         alert: Name, state: State, severity: Severity, pair: String, cluster: ClusterRole? = nil,
-        partition: TopicPartition? = nil, lagRecords: Int64? = nil, lagSeconds: Double? = nil, at: Date, rpo: RPOAtRisk? = nil
+        partition: TopicPartition? = nil, lagRecords: Int64? = nil, lagSeconds: Double? = nil, at: Date, rpo: RPOAtRisk? = nil,
+        refusal: ConnectionRefusal? = nil
     ) {
         self.alert = alert
         self.state = state
@@ -77,6 +82,7 @@ package struct AlertEvent: Sendable, Equatable {
         self.lagSeconds = lagSeconds
         self.at = at
         self.rpo = rpo
+        self.refusal = refusal
     }
 
     /// Reads an event back from its ``jsonLine``; nil for anything else.
@@ -120,6 +126,7 @@ package struct AlertEvent: Sendable, Equatable {
             ("at", .string(ISOTime.string(at))),
         ]
         if let rpo { members += Self.members(of: rpo) }
+        if let refusal { members += [("cause", .string(refusal.cause.rawValue)), ("cause_text", .string(refusal.description))] }
         return JSONValue.object(JSONObject(members)).render(pretty: false, indent: "")
     }
 

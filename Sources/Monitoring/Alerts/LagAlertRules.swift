@@ -31,6 +31,8 @@ package struct LagAlertRules: Sendable {
 
     private var partitions: [TopicPartition: PartitionTracks] = [:]
     private var clusters: [ClusterRole: Track] = [:]
+    /// What each cluster refused at the last look: a `cluster_unreachable` that fires carries it as its cause.
+    private var refusals: [ClusterRole: ConnectionRefusal] = [:]
     private var heartbeat: Track?
     /// The last heartbeat age observed (or restored), reported in `heartbeat_stale` events.
     private var heartbeatAge: Double?
@@ -70,6 +72,11 @@ package struct LagAlertRules: Sendable {
         track.observe(!reachable, at: time)
         defer { clusters[cluster] = track }
         return track.settle(at: time, holdFor: settings.holdFor).map { [clusterEvent($0, cluster, time)] } ?? []
+    }
+
+    /// Records what `cluster` refused at the last look (nil: nothing).
+    package mutating func note(_ refusal: ConnectionRefusal?, of cluster: ClusterRole) {
+        refusals[cluster] = refusal
     }
 
     /// Records the age of the newest heartbeat in the target; returns the changes it causes.
@@ -207,7 +214,9 @@ package struct LagAlertRules: Sendable {
     }
 
     private func clusterEvent(_ state: AlertEvent.State, _ cluster: ClusterRole, _ time: Date) -> AlertEvent {
-        AlertEvent(alert: .clusterUnreachable, state: state, severity: .critical, pair: pair, cluster: cluster, at: time)
+        AlertEvent(
+            alert: .clusterUnreachable, state: state, severity: .critical, pair: pair, cluster: cluster, at: time,
+            refusal: state == .firing ? refusals[cluster] : nil)
     }
 }
 

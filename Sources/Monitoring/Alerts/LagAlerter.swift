@@ -81,6 +81,10 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
         enqueue(rules.withLock { $0.observe(cluster: cluster, reachable: reachable, at: time) })
     }
 
+    package func clusterRefuses(_ cluster: ClusterRole, _ refusal: ConnectionRefusal?) {
+        rules.withLock { $0.note(refusal, of: cluster) }
+    }
+
     package func rpoChecked(_ result: RPOCheckResult) {
         enqueue(rpoRules.withLock { $0.observe(result) })
     }

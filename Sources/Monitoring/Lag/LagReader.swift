@@ -32,8 +32,14 @@ package final class LagReader {
     }
 
     /// Whether each cluster answers a metadata request within the timeout.
-    package func reachability() -> (source: Bool, target: Bool) {
-        ((try? clients.topics(.source, timeout: timeout)) != nil, (try? clients.topics(.target, timeout: timeout)) != nil)
+    /// Whether `cluster` answers a metadata request now, and what it refused if it did not.
+    package func look(_ cluster: ClusterRole) -> (reachable: Bool, refusal: ConnectionRefusal?) {
+        do {
+            _ = try clients.topics(cluster, timeout: timeout)
+            return (true, nil)
+        } catch {
+            return (false, error.refusal)
+        }
     }
 
     private func makeReaders() throws(ReplicationError) -> (source: TargetReader, target: TargetReader) {

@@ -60,10 +60,12 @@ package struct MonitorProbe: Service, CustomStringConvertible {
     static func look(
         _ reader: LagReader, topology: Topology, observer: any ReplicationObserver, measuresLag: Bool, logger: Logger
     ) {
-        let (source, target) = reader.reachability()
-        observer.clusterReachable(.source, source)
-        observer.clusterReachable(.target, target)
-        guard measuresLag, source, target else { return }
+        let looks = [(ClusterRole.source, reader.look(.source)), (.target, reader.look(.target))]
+        for (cluster, look) in looks {
+            observer.clusterRefuses(cluster, look.refusal)
+            observer.clusterReachable(cluster, look.reachable)
+        }
+        guard measuresLag, looks.allSatisfy(\.1.reachable) else { return }
         do {
             for lag in try reader.report().partitions {
                 guard let seconds = lag.secondsBehind else { continue }

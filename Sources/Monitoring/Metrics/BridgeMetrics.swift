@@ -35,6 +35,7 @@ package final class BridgeMetrics: ReplicationObserver {
         package static let errors = "regionbridge_errors_total"
         package static let lastGroupSync = "regionbridge_last_group_sync_timestamp_seconds"
         package static let clusterReachable = "regionbridge_cluster_reachable"
+        package static let clusterRefuses = "regionbridge_cluster_refuses"
         package static let heartbeatAge = "regionbridge_heartbeat_age_seconds"
         package static let endToEndLatency = "regionbridge_end_to_end_latency_seconds"
         package static let kafkaClients = "regionbridge_kafka_clients"
@@ -56,6 +57,7 @@ package final class BridgeMetrics: ReplicationObserver {
     private let groupSyncGauge: Gauge
     private let kafkaClientsGauge: Gauge
     private let reachability = Mutex<[ClusterRole: Gauge]>([:])
+    private let refusals = Mutex<[ClusterRole: [ConnectionRefusal.Cause: Gauge]]>([:])
     /// Made at the first heartbeat report, so that a bridge with heartbeats off exports no age of 0.
     private let heartbeatSeries = Mutex<(age: Gauge, latency: Metrics.Timer)?>(nil)
 
@@ -165,5 +167,21 @@ package final class BridgeMetrics: ReplicationObserver {
             cache[cluster] = made
             return made
         }.record(reachable ? 1 : 0)
+    }
+
+    /// `regionbridge_cluster_refuses{pair, cluster, cause}`: 1 while the cluster refuses the bridge for that cause (a
+    /// certificate, credentials, a permission: ``ConnectionRefusal/Cause``), 0 once it no longer does. A series
+    /// appears with the first refusal of its cause.
+    package func clusterRefuses(_ cluster: ClusterRole, _ refusal: ConnectionRefusal?) {
+        refusals.withLock { cache in
+            var gauges = cache[cluster] ?? [:]
+            if let cause = refusal?.cause, gauges[cause] == nil {
+                gauges[cause] = Gauge(
+                    label: Name.clusterRefuses, dimensions: [("pair", pair), ("cluster", cluster.rawValue), ("cause", cause.rawValue)],
+                    factory: factory)
+            }
+            for (cause, gauge) in gauges { gauge.record(cause == refusal?.cause ? 1 : 0) }
+            cache[cluster] = gauges
+        }
     }
 }

@@ -21,6 +21,9 @@ package protocol ReplicationObserver: Sendable {
     func groupSync(at: Date)
     /// Whether `cluster` answered the last request made to it.
     func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool)
+    /// What `cluster` refused at the last look (a certificate, credentials, a permission), nil when it refused
+    /// nothing. Told before ``clusterReachable(_:_:)`` of the same look.
+    func clusterRefuses(_ cluster: ClusterRole, _ refusal: ConnectionRefusal?)
     /// This instance no longer copies `partition` (group mode: the group moved it to another instance, or its
     /// writer was fenced; or the partition is no longer replicated). Its lag alerts resolve here: the new owner
     /// raises its own.
@@ -40,6 +43,7 @@ extension ReplicationObserver {
     package func error(kind: String) {}
     package func groupSync(at: Date) {}
     package func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {}
+    package func clusterRefuses(_ cluster: ClusterRole, _ refusal: ConnectionRefusal?) {}
     package func released(partition: TopicPartition) {}
     package func running(_ running: Bool) {}
     package func heartbeatAge(seconds: Double) {}
@@ -71,6 +75,9 @@ package struct ObserverGroup: ReplicationObserver {
     }
     package func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {
         for observer in observers { observer.clusterReachable(cluster, reachable) }
+    }
+    package func clusterRefuses(_ cluster: ClusterRole, _ refusal: ConnectionRefusal?) {
+        for observer in observers { observer.clusterRefuses(cluster, refusal) }
     }
     package func released(partition: TopicPartition) {
         for observer in observers { observer.released(partition: partition) }
