@@ -111,6 +111,21 @@ final class FaultsOnMockClusterTests: TwoMockClusterTestCase {
         try assertExactlyOnce(expectedTotal: 3_300)
     }
 
+    /// An ACL that denies the bridge's transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED from InitProducerId,
+    /// fatal to librdkafka's producer) is a refusal: exit 2 at once, naming the cluster, the permission and what to
+    /// check, not a retry until the transaction timeout.
+    func testATransactionalIDTheTargetDoesNotAuthoriseStopsTheRunAtOnceNamingIt() throws {
+        try sourceClient.produce(payments(0..<100))
+        target.pushRequestErrors(.initProducerID, errorCodes: [53, 53, 53, 53, 53, 53])
+        let started = ContinuousClock.now
+        let result = try fixture().runUntilCaughtUp(["--request-timeout", "10s"], timeout: .seconds(120))
+        let took = ContinuousClock.now - started
+        XCTAssertEqual(result.exitCode, 2, result.stderr)
+        XCTAssertLessThan(took, .seconds(15), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Transactional Id authorization failed"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("check the ACLs of this client's principal"), result.stderr)
+    }
+
     func testAnEightyMillisecondRoundTripToTheTargetKeepsUpWithASteadyLoad() throws {
         for broker: Int32 in 1...3 { try target.setRoundTrip(broker: broker, milliseconds: 80) }
         let load = try startLoad(records: 20_000, rate: 2_000)

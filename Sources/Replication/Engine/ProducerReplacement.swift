@@ -1,4 +1,5 @@
 import Kafka
+import Topology
 import Logging
 
 // Single mode: the shared idempotent producer failed for good. With the gapless guarantee that happens whenever a
@@ -22,6 +23,14 @@ extension ReplicationEngine {
     /// - Parameter at: the record whose report said so, when one did.
     func replaceProducer(_ failed: KafkaProducer, because error: KafkaError, at record: String? = nil) throws(ReplicationError) {
         guard isCurrent(failed) else { return }
+        // A permission the target denies (the producer id or transactional id, InitProducerId's
+        // CLUSTER_AUTHORIZATION_FAILED or TRANSACTIONAL_ID_AUTHORIZATION_FAILED) fails every new producer alike.
+        if let cause = ConnectionRefusal.Cause(errorCode: error.rawCode, text: error.message) {
+            let refusal = ConnectionRefusal(cause: cause, detail: error.description)
+            throw ReplicationError(
+                .targetRefused,
+                "target cluster \(topology.target.region) at \(topology.target.bootstrapServers) refuses this client: \(refusal). Nothing was lost: the next start resumes after the last record the target holds")
+        }
         let now = ContinuousClock.now
         replacements = replacements.filter { now - $0 < Self.replacementWindow } + [now]
         let cause = "target producer failed\(record.map { " at \($0)" } ?? ""): \(error)"
