@@ -8,7 +8,9 @@ package enum ExitCode: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// Runtime error: a cluster or Postgres unreachable, a target topic that cannot be created or grown, a fatal
     /// client error, a query that failed.
     case runtime = 1
-    /// Usage or configuration error: a bad topology file, a bad option.
+    /// Usage or configuration error: a bad topology file, a bad option; a cluster that refuses the bridge (its TLS
+    /// certificate, the client certificate, SASL credentials, a permission), or a Kafka client that cannot be made
+    /// from the properties. Waiting does not mend these.
     case usage = 2
     /// `reconcile`: RPO=0 violated, a committed payment is missing from the target or differs from its row;
     /// `wait-replicated`: the record is not in the target by the timeout.
