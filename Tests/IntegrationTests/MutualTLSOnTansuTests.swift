@@ -17,7 +17,7 @@ final class MutualTLSOnTansuTests: XCTestCase {
     private var folder: URL!
 
     override func setUpWithError() throws {
-        pki = try TestPKI()
+        pki = try TestPKI(keyPassword: "Rb-tls-9f3e1c77")
         let sourcePort = try freeLoopbackPort()
         let targetPort = try freeLoopbackPort()
         source = try TansuBroker(name: "us-east", advertisedPort: sourcePort)
@@ -205,6 +205,16 @@ final class MutualTLSOnTansuTests: XCTestCase {
         XCTAssertTrue(drill.stdout.hasPrefix("READY: pair us-east-to-eu-west could fail over to eu-west now"), drill.stdout)
         XCTAssertFalse((drill.stdout + drill.stderr).contains("refuses"), drill.stdout + drill.stderr)
         XCTAssertFalse((drill.stdout + drill.stderr).contains("cannot reach"), drill.stdout + drill.stderr)
+
+        // librdkafka's own TLS debug lines at trace level never show the key's password.
+        let traced = try (try String(contentsOfFile: single, encoding: .utf8))
+            .replacingOccurrences(of: "    security.protocol: ssl\n", with: "    security.protocol: ssl\n    debug: security,broker,protocol\n")
+        let tracedFile = folder.appendingPathComponent("traced.yaml")
+        try traced.write(to: tracedFile, atomically: true, encoding: .utf8)
+        let tracing = try runProcess(RepoPaths.regionbridge, ["lag", "--topology", tracedFile.path, "--log-level", "trace"], timeout: .seconds(60))
+        XCTAssertEqual(tracing.exitCode, 0, String(tracing.stderr.suffix(2000)))
+        XCTAssertTrue(tracing.stderr.contains("rdkafka=SSL") || tracing.stderr.contains("rdkafka=SECURITY"), String(tracing.stderr.prefix(3000)))
+        XCTAssertFalse((tracing.stdout + tracing.stderr).contains("9f3e1c77"), "the key password shows")
 
         // Postgres with a CA that did not sign its certificate: the libpq error names the cause.
         let wrongCA = try topology("wrong-ca.yaml", extra: "")

@@ -158,12 +158,16 @@ final class TLSRefusalsOnTansuTests: XCTestCase {
         defer { sasl.stop() }
         let file = try topology(target: sasl.bootstrap, [
             "security.protocol": "sasl_plaintext", "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": "regionbridge",
-            "sasl.password": "not-a-user-here",
+            "sasl.password": "Rb-sasl-4c7d2a90", "debug": "security,broker",
         ])
         try assertRunRefused(file, [
             "target cluster eu-west at \(sasl.bootstrap) refuses this client: SASL authentication failed",
             "check sasl.mechanism, sasl.username and sasl.password",
         ])
+        let traced = try runProcess(RepoPaths.regionbridge, ["lag", "--topology", file, "--log-level", "trace"], timeout: .seconds(60))
+        XCTAssertEqual(traced.exitCode, 2, traced.stderr)
+        XCTAssertTrue(traced.stderr.contains("rdkafka=SASL") || traced.stderr.contains("SCRAM"), String(traced.stderr.prefix(3000)))
+        XCTAssertFalse((traced.stdout + traced.stderr).contains("4c7d2a90"), "the SASL password shows")
     }
 
     /// A running bridge whose target starts refusing it (the broker's certificate is replaced by an expired one)
