@@ -82,6 +82,14 @@ package struct ConnectionRefusal: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ConnectionRefusal.Cause {
+    /// A verdict on the broker's certificate (from OpenSSL's verification on this side).
+    package var isCertificate: Bool {
+        switch self {
+        case .untrustedCertificate, .expiredCertificate, .notYetValidCertificate, .hostNameMismatch, .badCertificate: true
+        default: false
+        }
+    }
+
     /// The cause for an OpenSSL certificate verification result (`X509_V_ERR_*`); nil for 0 (verified).
     ///
     /// The values are OpenSSL's (`openssl/x509_vfy.h`, stable across OpenSSL 1.1 and 3).

@@ -126,6 +126,23 @@ final class FaultsOnMockClusterTests: TwoMockClusterTestCase {
         XCTAssertTrue(result.stderr.contains("check the ACLs of this client's principal"), result.stderr)
     }
 
+    /// A consumer group the source does not authorise (GROUP_AUTHORIZATION_FAILED from FindCoordinator) stops a
+    /// group-mode instance before it copies anything: exit 2 at once, naming the source and the permission.
+    func testAGroupTheSourceDoesNotAuthoriseStopsAGroupModeRunAtOnceNamingIt() throws {
+        try sourceClient.produce(payments(0..<100))
+        source.pushRequestErrors(.findCoordinator, errorCodes: Array(repeating: 30, count: 50))
+        let bridge = try BridgeFixture(
+            source: source.bootstrapServers, target: target.bootstrapServers, include: ["payments"], groups: "{include: []}",
+            extra: "instances: {mode: group, session_timeout: 6s}\nheartbeats: {interval: 0}")
+        let started = ContinuousClock.now
+        let process = try bridge.start(["--request-timeout", "10s"])
+        let code = process.waitForExit(timeout: .seconds(60))
+        XCTAssertEqual(code, 2, process.stderrText)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(20), process.stderrText)
+        XCTAssertTrue(process.stderrText.contains("source cluster us-east at \(source.bootstrapServers) refuses this client: the cluster refused the operation: not authorised"), process.stderrText)
+        XCTAssertTrue(process.stderrText.contains("Group authorization failed"), process.stderrText)
+    }
+
     func testAnEightyMillisecondRoundTripToTheTargetKeepsUpWithASteadyLoad() throws {
         for broker: Int32 in 1...3 { try target.setRoundTrip(broker: broker, milliseconds: 80) }
         let load = try startLoad(records: 20_000, rate: 2_000)

@@ -99,7 +99,14 @@ package final class RefusalRecorder: Sendable {
 
     /// Notes OpenSSL's verdict on one certificate of a broker's chain; `true` when it verified.
     func certificateVerified(x509Error: Int32, depth: Int32, broker: String?) -> Bool {
-        guard let cause = ConnectionRefusal.Cause(x509Error: x509Error) else { return true }
+        guard let cause = ConnectionRefusal.Cause(x509Error: x509Error) else {
+            // The broker's own certificate (depth 0) verified: a certificate refusal seen before is over.
+            if depth == 0, certificate.withLock({ $0 }) != nil {
+                certificate.withLock { $0 = nil }
+                latest.withLock { seen in if let found = seen, found.refusal.cause.isCertificate { seen = nil } }
+            }
+            return true
+        }
         let refusal = ConnectionRefusal(
             cause: cause, broker: broker,
             detail: "OpenSSL verification error \(x509Error) on the certificate at depth \(depth) of \(broker ?? "the broker")'s chain")

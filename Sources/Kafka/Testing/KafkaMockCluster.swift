@@ -13,7 +13,7 @@ package final class KafkaMockCluster: @unchecked Sendable {
 
     /// Kafka API keys that fault injection refers to.
     package enum APIKey: Int16, Sendable {
-        case produce = 0, fetch = 1, listOffsets = 2, metadata = 3, initProducerID = 22
+        case produce = 0, fetch = 1, listOffsets = 2, metadata = 3, findCoordinator = 10, initProducerID = 22
     }
 
     /// Starts a cluster of `brokers` brokers (ids 1...brokers).

@@ -488,6 +488,13 @@ package final class ReplicationEngine: @unchecked Sendable {
         }
         let error = consumer.error(of: message)
         if error.error.isFatal { throw ReplicationError(.fatal, "source consumer failed: \(error.error)") }
+        // The source refuses the consumer before anything was copied (the group's ACL, GROUP_AUTHORIZATION_FAILED,
+        // or a topic's): a configuration to fix, not an outage to wait out. Later it is said in a warning.
+        if recordsCopied == 0, let cause = ConnectionRefusal.Cause(errorCode: error.error.rawCode, text: error.error.message) {
+            let refusal = ConnectionRefusal(cause: cause, detail: error.error.description)
+            throw ReplicationError(
+                .sourceRefused, "source cluster \(topology.source.region) at \(topology.source.bootstrapServers) refuses this client: \(refusal)")
+        }
         guard let partition = error.partition else {
             warn("source:\(error.error.rawCode)", "source cluster \(topology.source.region): \(error.error)")
             return
