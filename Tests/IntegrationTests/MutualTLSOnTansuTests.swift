@@ -207,7 +207,7 @@ final class MutualTLSOnTansuTests: XCTestCase {
         XCTAssertFalse((drill.stdout + drill.stderr).contains("cannot reach"), drill.stdout + drill.stderr)
 
         // librdkafka's own TLS debug lines at trace level never show the key's password.
-        let traced = try (try String(contentsOfFile: single, encoding: .utf8))
+        let traced = try String(contentsOfFile: single, encoding: .utf8)
             .replacingOccurrences(of: "    security.protocol: ssl\n", with: "    security.protocol: ssl\n    debug: security,broker,protocol\n")
         let tracedFile = folder.appendingPathComponent("traced.yaml")
         try traced.write(to: tracedFile, atomically: true, encoding: .utf8)
