@@ -224,5 +224,14 @@ final class MutualTLSOnTansuTests: XCTestCase {
         let refused = try regionbridge(["reconcile", "--topology", wrongCA, "--since", "1h"])
         XCTAssertEqual(refused.exitCode, 1, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("certificate verify failed"), refused.stderr)
+
+        // Postgres reached under a name its certificate does not carry (libpq checks `host`, connects to `hostaddr`).
+        let wrongHost = try topology("wrong-host.yaml", extra: "")
+        try String(contentsOfFile: wrongHost, encoding: .utf8)
+            .replacingOccurrences(of: "host=127.0.0.1 ", with: "host=wrong.example hostaddr=127.0.0.1 ")
+            .write(toFile: wrongHost, atomically: true, encoding: .utf8)
+        let mismatch = try regionbridge(["reconcile", "--topology", wrongHost, "--since", "1h"])
+        XCTAssertEqual(mismatch.exitCode, 1, mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains(#"does not match host name "wrong.example""#), mismatch.stderr)
     }
 }

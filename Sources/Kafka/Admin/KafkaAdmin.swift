@@ -18,24 +18,13 @@ package final class KafkaAdmin: @unchecked Sendable {
 
     /// Every topic in the cluster with its partitions.
     ///
-    /// A cluster that refuses the client (its certificate, the client's credentials) is named within about
-    /// ``refusalCheck``, not after `timeout`: the first request waits at most that long; if it failed, the client's
-    /// errors are read, and the rest of `timeout` is waited for on another thread while they are watched.
+    /// A cluster that refuses the client (its certificate, the client's credentials) is named within a fraction of
+    /// a second, not after `timeout`: the request runs on a thread of its own while the client's errors are watched.
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/connectionRefused`` and its ``KafkaError/refusal``
     ///   when the cluster refused this client, the request's own error otherwise.
     package func topics(timeout: Duration) throws(KafkaError) -> [TopicMetadata] {
         client.drainLogs()
-        let deadline = ContinuousClock.now + timeout
-        var pointer: UnsafePointer<rd_kafka_metadata>?
-        var err = rd_kafka_metadata(client.handle, 1, nil, &pointer, min(timeout, Self.refusalCheck).milliseconds)
-        var answer = pointer.map(MetadataAnswer.init)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            try throwIfRefused()
-            let rest = deadline - ContinuousClock.now
-            if rest > .milliseconds(100) {
-                (err, answer) = try MetadataRequest(client: client, timeout: rest).wait(checking: throwIfRefused)
-            }
-        }
+        let (err, answer) = try MetadataRequest(client: client, timeout: timeout).wait(checking: throwIfRefused)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = answer?.pointer else {
             try throwIfRefused()
             throw .rdkafka(err, message: "cannot read cluster metadata: \(String(cString: rd_kafka_err2str(err)))")
@@ -50,10 +39,6 @@ package final class KafkaAdmin: @unchecked Sendable {
             }.sorted { $0.name < $1.name }
         }
     }
-
-    /// How long the first metadata request of ``topics(timeout:)`` waits before the client's errors are read for a
-    /// refusal. A TLS or SASL refusal comes within milliseconds of the first connection.
-    static let refusalCheck: Duration = .seconds(2)
 
     /// Throws the refusal the client met lately, if any (serving its error callbacks first).
     private func throwIfRefused() throws(KafkaError) {

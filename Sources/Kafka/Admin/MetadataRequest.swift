@@ -8,6 +8,7 @@ import Synchronization
 final class MetadataRequest: @unchecked Sendable {
     // @unchecked Sendable: the answer is behind the mutex; the metadata it points to is read-only once returned.
     private let outcome = Mutex<(err: rd_kafka_resp_err_t, answer: MetadataAnswer?)?>(nil)
+    private let answered = DispatchSemaphore(value: 0)
 
     /// Starts the request on a new thread.
     init(client: RDKafkaClient, timeout: Duration) {
@@ -16,16 +17,17 @@ final class MetadataRequest: @unchecked Sendable {
             let err = rd_kafka_metadata(client.handle, 1, nil, &metadata, timeout.milliseconds)
             let answer = metadata.map(MetadataAnswer.init)
             outcome.withLock { $0 = (err, answer) }
+            answered.signal()
         }.start()
     }
 
-    /// Waits for the answer, calling `check` every 100 ms meanwhile; what `check` throws ends the wait.
+    /// Waits for the answer (returning as soon as it comes), calling `check` every 100 ms meanwhile; what `check`
+    /// throws ends the wait.
     func wait(checking check: () throws(KafkaError) -> Void) throws(KafkaError) -> (err: rd_kafka_resp_err_t, answer: MetadataAnswer?) {
-        while true {
-            if let done = outcome.withLock({ $0 }) { return done }
+        while answered.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             try check()
-            Thread.sleep(forTimeInterval: 0.1)
         }
+        return outcome.withLock { $0 }!
     }
 }
 

@@ -77,33 +77,38 @@ package final class RefusalRecorder: Sendable {
         var at: ContinuousClock.Instant
     }
 
-    private let latest = Mutex<Seen?>(nil)
-    /// A certificate verdict, kept apart: the `_SSL` error that follows it carries no cause of its own.
-    private let certificate = Mutex<Seen?>(nil)
+    private struct State {
+        var latest: Seen?
+        /// A certificate verdict, kept apart: the `_SSL` error that follows it carries no cause of its own.
+        var certificate: Seen?
+    }
+
+    private let state = Mutex(State())
 
     package init() {}
 
     /// The refusal seen in the last ``freshness``, if nothing succeeded since.
     package var current: ConnectionRefusal? {
-        latest.withLock { seen in
-            guard let found = seen, ContinuousClock.now - found.at < Self.freshness else { return nil }
+        state.withLock { state in
+            guard let found = state.latest, ContinuousClock.now - found.at < Self.freshness else { return nil }
             return found.refusal
         }
     }
 
     /// Something succeeded: the cluster accepts this client now.
     package func clear() {
-        latest.withLock { $0 = nil }
-        certificate.withLock { $0 = nil }
+        state.withLock { $0 = State() }
     }
 
     /// Notes OpenSSL's verdict on one certificate of a broker's chain; `true` when it verified.
     func certificateVerified(x509Error: Int32, depth: Int32, broker: String?) -> Bool {
         guard let cause = ConnectionRefusal.Cause(x509Error: x509Error) else {
             // The broker's own certificate (depth 0) verified: a certificate refusal seen before is over.
-            if depth == 0, certificate.withLock({ $0 }) != nil {
-                certificate.withLock { $0 = nil }
-                latest.withLock { seen in if let found = seen, found.refusal.cause.isCertificate { seen = nil } }
+            if depth == 0 {
+                state.withLock { state in
+                    state.certificate = nil
+                    if state.latest?.refusal.cause.isCertificate == true { state.latest = nil }
+                }
             }
             return true
         }
@@ -111,21 +116,22 @@ package final class RefusalRecorder: Sendable {
             cause: cause, broker: broker,
             detail: "OpenSSL verification error \(x509Error) on the certificate at depth \(depth) of \(broker ?? "the broker")'s chain")
         let seen = Seen(refusal: refusal, at: .now)
-        certificate.withLock { $0 = seen }
-        latest.withLock { $0 = seen }
+        state.withLock { $0 = State(latest: seen, certificate: seen) }
         return false
     }
 
     /// Notes a client error when it is a refusal.
     func noteError(_ err: rd_kafka_resp_err_t, _ text: String) {
-        let now = ContinuousClock.now
         guard let cause = ConnectionRefusal.Cause(err, text: text) else { return }
-        // `_SSL` after a failed certificate verification: the verdict says more than the handshake error.
-        if cause == .tlsHandshake, let verdict = certificate.withLock({ $0 }), now - verdict.at < .seconds(5) {
-            latest.withLock { $0 = Seen(refusal: verdict.refusal, at: now) }
-            return
+        let now = ContinuousClock.now
+        state.withLock { state in
+            // `_SSL` after a failed certificate verification: the verdict says more than the handshake error.
+            if cause == .tlsHandshake, let verdict = state.certificate, now - verdict.at < .seconds(5) {
+                state.latest = Seen(refusal: verdict.refusal, at: now)
+            } else {
+                state.latest = Seen(refusal: ConnectionRefusal(cause: cause, detail: text), at: now)
+            }
         }
-        latest.withLock { $0 = Seen(refusal: ConnectionRefusal(cause: cause, detail: text), at: now) }
     }
 }
 
