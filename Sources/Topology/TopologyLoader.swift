@@ -409,13 +409,30 @@ private struct TopologyReader {
         return fields
     }
 
-    /// librdkafka properties: any keys, scalar values as text (booleans as `true`/`false`).
+    /// librdkafka properties: any keys, scalar values as text (booleans as `true`/`false`). A file a `*.location`
+    /// property names (`ssl.ca.location`, `ssl.certificate.location`, `ssl.key.location`, ...) must exist and be
+    /// readable: librdkafka would only say so when a client is created, without the key or line.
     private mutating func properties(_ entry: Entry) -> [String: String] {
         var properties: [String: String] = [:]
         for (name, child) in children(of: entry) ?? [] {
-            properties[name] = text(child, expected: "a string, number or boolean").map { child.node.bool.map(String.init) ?? $0 }
+            let value = text(child, expected: "a string, number or boolean").map { child.node.bool.map(String.init) ?? $0 }
+            if let value, name.lowercased().hasSuffix(".location"), let problem = Self.unreadableLocation(value, property: name) {
+                report(child, problem)
+            }
+            properties[name] = value
         }
         return properties
+    }
+
+    /// Why the file a `*.location` property names cannot be used, or nil. `ssl.ca.location` may also be a folder of
+    /// CA certificates or `probe` (librdkafka looks in the system's usual places).
+    private static func unreadableLocation(_ path: String, property: String) -> String? {
+        let isCALocation = property.lowercased() == "ssl.ca.location"
+        if isCALocation && path == "probe" { return nil }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "\(path) does not exist" }
+        if isDirectory.boolValue { return isCALocation ? nil : "\(path) is a folder, not a file" }
+        return FileManager.default.isReadableFile(atPath: path) ? nil : "\(path) cannot be read (permissions)"
     }
 
     /// The list's regular expressions that compile; reports the others.

@@ -63,3 +63,33 @@ final class SecretFileTests: XCTestCase {
         XCTAssertEqual(loaded.target.properties.revealedForClient()["sasl.password"], "head-tail")
     }
 }
+
+/// Files that librdkafka's `*.location` properties name are checked when the topology is read, with key and line.
+final class LocationPropertyTests: XCTestCase {
+    func testAMissingCertificateFileIsNamedWithItsKeyAndLine() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("locations-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ca = folder.appendingPathComponent("ca.pem")
+        try "x".write(to: ca, atomically: true, encoding: .utf8)
+        let missing = folder.appendingPathComponent("client.pem").path
+        let yaml = document(appending: "").replacingOccurrences(of: "  bootstrap_servers: \"127.0.0.1:29092\"\n", with: """
+              bootstrap_servers: "127.0.0.1:29092"
+              properties:
+                security.protocol: ssl
+                ssl.ca.location: \(ca.path)
+                ssl.certificate.location: \(missing)
+                ssl.key.location: \(folder.path)
+
+            """)
+        XCTAssertEqual(reported(yaml), [
+            Reported(11, "target.properties.ssl.certificate.location", "\(missing) does not exist"),
+            Reported(12, "target.properties.ssl.key.location", "\(folder.path) is a folder, not a file"),
+        ])
+        // A folder of CA certificates, and librdkafka's `probe`, are fine for ssl.ca.location.
+        let caOnly = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("ssl.certificate.location") && !$0.contains("ssl.key.location") }.joined(separator: "\n")
+        XCTAssertNoThrow(try TopologyLoader.parse(yaml: caOnly.replacingOccurrences(of: ca.path, with: folder.path)))
+        XCTAssertNoThrow(try TopologyLoader.parse(yaml: caOnly.replacingOccurrences(of: ca.path, with: "probe")))
+    }
+}
