@@ -31,7 +31,7 @@ demo: setup
 	$(SWIFT) build
 	@bash scripts/demo.sh
 
-## Throughput vs a kcat baseline, peak memory, latency at a steady rate, an 80 ms remote target (not part of test).
+## Throughput vs a kcat baseline, peak memory, latency at a steady rate, the source or the target 80 and 150 ms away (not part of test).
 bench: setup
 	$(SWIFT) build -c release --scratch-path "$${SCRATCH_PATH:-.build}"
 	@SCRATCH_PATH="$${SCRATCH_PATH:-.build}" bash scripts/bench.sh

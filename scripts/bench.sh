@@ -11,7 +11,7 @@
 #   BENCH_RATE=5000            records/s for the latency run
 #   BENCH_LATENCY_SECONDS=20   duration of the latency run
 #   BENCH_MOCK_RECORDS=240000  records for each mock-cluster run, over BENCH_MOCK_PARTITIONS=24 partitions
-#   BENCH_RTT_MS=80            round-trip time of the "remote" mock target
+#   BENCH_RTT_MS="80 150"      round-trip times of the "remote" mock cluster (each on the source side and on the target side)
 #   BENCH_SOURCE_PROPERTIES={} BENCH_TARGET_PROPERTIES={}   librdkafka properties for the bridge's topology
 #                              (the source ones also for the native loop's consumer)
 #   BENCH_VERIFY=1             check the copies (pipe: sorted key/value checksum; native: counts; bridge: exactly-once)
@@ -31,7 +31,7 @@ SIZE=${BENCH_SIZE:-200}
 RATE=${BENCH_RATE:-5000}
 LATENCY_SECONDS=${BENCH_LATENCY_SECONDS:-20}
 MOCK_RECORDS=${BENCH_MOCK_RECORDS:-240000}
-RTT_MS=${BENCH_RTT_MS:-80}
+RTT_MS=${BENCH_RTT_MS:-"80 150"}
 SOURCE_PROPERTIES=${BENCH_SOURCE_PROPERTIES:-"{}"}
 TARGET_PROPERTIES=${BENCH_TARGET_PROPERTIES:-"{}"}
 VERIFY=${BENCH_VERIFY:-1}
@@ -422,43 +422,51 @@ PY
 fi
 
 # 3. Cross-region round trip on mock clusters ------------------------------------------------------------
-# Two librdkafka mock clusters (3 brokers each): the target answers every request after BENCH_RTT_MS, or at once.
+# Two librdkafka mock clusters (3 brokers each). One of them answers every request after the round trip, the other
+# at once: the remote one is the target (the bridge runs in the source region) or the source (the bridge runs in
+# the DR region: consume remote, produce local, Kafka's own advice for mirroring), for each round trip of
+# BENCH_RTT_MS (a list), against a run with no round trip at all.
 # The mock keeps only about 5 MB per partition, so the records are spread over 24 partitions (10,000 each at the
-# default count). One bridge run per round trip, until caught up; the copy phase is what the bridge logs when it
-# has caught up (from the first record sent to the last acknowledged), which leaves out the connection and start-up
-# round trips that every run pays. Both runs are checked exactly-once.
+# default count). One bridge run per case, until caught up; the copy phase is what the bridge logs when it has
+# caught up (from the first record sent to the last acknowledged), which leaves out the connection and start-up
+# round trips that every run pays. Every run is checked exactly-once.
 MOCK_PARTITIONS=${BENCH_MOCK_PARTITIONS:-24}
-mock_run() { # target-rtt-ms -> sets MOCK_S (copy phase), MOCK_WALL_S (whole run)
-  local rtt=$1 out="$WORK/mock-$1.out" pid
-  "$BIN/mockcluster" --cluster "3/0/bench:$MOCK_PARTITIONS" --cluster "3/$rtt/src.bench:$MOCK_PARTITIONS" >"$out" 2>"$WORK/mock-$1.log" &
+mock_run() { # source-rtt-ms target-rtt-ms -> sets MOCK_S (copy phase), MOCK_WALL_S (whole run)
+  local name="$1-$2" out="$WORK/mock-$1-$2.out" pid
+  "$BIN/mockcluster" --cluster "3/$1/bench:$MOCK_PARTITIONS" --cluster "3/$2/src.bench:$MOCK_PARTITIONS" >"$out" 2>"$WORK/mock-$name.log" &
   pid=$!; pids+=($pid)
   for _ in $(seq 1 100); do [ "$(wc -l <"$out")" -ge 2 ] && break; sleep 0.1; done
-  [ "$(wc -l <"$out")" -ge 2 ] || { cat "$WORK/mock-$1.log" >&2; die "mockcluster did not start"; }
+  [ "$(wc -l <"$out")" -ge 2 ] || { cat "$WORK/mock-$name.log" >&2; die "mockcluster did not start"; }
   local msrc mdst; msrc=$(sed -n 1p "$out"); mdst=$(sed -n 2p "$out")
   "$BIN/loadgen" --bootstrap "$msrc" --topic bench --records "$MOCK_RECORDS" --size "$SIZE" >"$WORK/loadgen-mock.log" 2>&1 \
     || { cat "$WORK/loadgen-mock.log" >&2; die "loadgen into the mock failed"; }
-  topology "$WORK/mock-$rtt.yaml" "$msrc" "$mdst" bench 5s
-  timed "$WORK/bridge-mock-$rtt.log" "$BIN/regionbridge" run --topology "$WORK/mock-$rtt.yaml" --until-caught-up --log-level notice
+  topology "$WORK/mock-$name.yaml" "$msrc" "$mdst" bench 5s
+  timed "$WORK/bridge-mock-$name.log" "$BIN/regionbridge" run --topology "$WORK/mock-$name.yaml" --until-caught-up --log-level notice
   MOCK_WALL_S=$ELAPSED
-  MOCK_S=$(sed -n 's/.*caught up: copied [0-9]* records in \([0-9.]*\) s.*/\1/p' "$WORK/bridge-mock-$rtt.log")
-  [ -n "$MOCK_S" ] || { tail -20 "$WORK/bridge-mock-$rtt.log" >&2; die "the bridge did not log its copy phase"; }
+  MOCK_S=$(sed -n 's/.*caught up: copied [0-9]* records in \([0-9.]*\) s.*/\1/p' "$WORK/bridge-mock-$name.log")
+  [ -n "$MOCK_S" ] || { tail -20 "$WORK/bridge-mock-$name.log" >&2; die "the bridge did not log its copy phase"; }
   if [ "$VERIFY" = 1 ]; then
-    "$BIN/latencyprobe" check --source "$msrc" --source-topic bench --target "$mdst" --target-topic src.bench >"$WORK/check-mock-$rtt.txt" 2>&1 \
-      || { cat "$WORK/check-mock-$rtt.txt" >&2; die "the bridge's copy on the mock is not exact"; }
+    "$BIN/latencyprobe" check --source "$msrc" --source-topic bench --target "$mdst" --target-topic src.bench >"$WORK/check-mock-$name.txt" 2>&1 \
+      || { cat "$WORK/check-mock-$name.txt" >&2; die "the bridge's copy on the mock is not exact"; }
   fi
   kill "$pid"; wait "$pid" 2>/dev/null || true; forget "$pid"
 }
 if ! skipped rtt; then
-  log "3. cross-region: mock clusters (3 brokers each), target with ${RTT_MS} ms round trip on every broker vs 0 ms; $MOCK_RECORDS records over $MOCK_PARTITIONS partitions"
-  mock_run "$RTT_MS"; RTT_S=$MOCK_S; RTT_WALL=$MOCK_WALL_S
-  mock_run 0; LOCAL_S=$MOCK_S; LOCAL_WALL=$MOCK_WALL_S
+  log "3. cross-region: mock clusters (3 brokers each), the source or the target ${RTT_MS} ms away (every broker) vs 0 ms; $MOCK_RECORDS records over $MOCK_PARTITIONS partitions"
+  mock_run 0 0; LOCAL_S=$MOCK_S; LOCAL_WALL=$MOCK_WALL_S
   MMB=$(calc "$MOCK_RECORDS * $RECORD_BYTES / 1e6")
-  RTT_RPS=$(calc "$MOCK_RECORDS / $RTT_S"); LOCAL_RPS=$(calc "$MOCK_RECORDS / $LOCAL_S")
-  RTT_RATIO=$(calc "round($RTT_RPS / $LOCAL_RPS, 3)")
-  [ "$VERIFY" = 1 ] && echo "   both copies checked exactly-once (latencyprobe check)"
-  result "mock, target RTT 0 ms (copy phase)" "$(calc "int($LOCAL_RPS)") records/s, $(calc "round($MMB / $LOCAL_S, 1)") MB/s" "$(calc "round($LOCAL_S, 2)") s (run $(calc "round($LOCAL_WALL, 1)") s)" ""
-  result "mock, target RTT $RTT_MS ms (copy phase)" "$(calc "int($RTT_RPS)") records/s, $(calc "round($MMB / $RTT_S, 1)") MB/s" "$(calc "round($RTT_S, 2)") s (run $(calc "round($RTT_WALL, 1)") s)" \
-    "ratio $RTT_RATIO, target >= $TARGET_RTT_RATIO: $(verdict "$RTT_RATIO" '>=' "$TARGET_RTT_RATIO")"
+  LOCAL_RPS=$(calc "$MOCK_RECORDS / $LOCAL_S")
+  [ "$VERIFY" = 1 ] && echo "   every copy checked exactly-once (latencyprobe check)"
+  result "mock, no round trip (copy phase)" "$(calc "int($LOCAL_RPS)") records/s, $(calc "round($MMB / $LOCAL_S, 1)") MB/s" "$(calc "round($LOCAL_S, 2)") s (run $(calc "round($LOCAL_WALL, 1)") s)" ""
+  for rtt in $RTT_MS; do
+    for side in source target; do
+      if [ "$side" = source ]; then mock_run "$rtt" 0; else mock_run 0 "$rtt"; fi
+      RPS=$(calc "$MOCK_RECORDS / $MOCK_S"); RATIO=$(calc "round($RPS / $LOCAL_RPS, 3)")
+      where=$([ "$side" = source ] && echo "bridge in the DR region" || echo "bridge in the source region")
+      result "mock, $side $rtt ms away ($where)" "$(calc "int($RPS)") records/s, $(calc "round($MMB / $MOCK_S, 1)") MB/s" "$(calc "round($MOCK_S, 2)") s (run $(calc "round($MOCK_WALL_S, 1)") s)" \
+        "ratio $RATIO, target >= $TARGET_RTT_RATIO: $(verdict "$RATIO" '>=' "$TARGET_RTT_RATIO")"
+    done
+  done
 fi
 
 # 4. Scale-out: 1, 2 and 3 instances of one pair in group mode ------------------------------------------------
