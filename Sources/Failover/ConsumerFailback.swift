@@ -77,7 +77,7 @@ package final class ConsumerFailback {
     private let sourceReader: TargetReader
 
     /// Creates the clients for the forward topology (source = the region returned to); nothing is contacted yet.
-    /// - Throws: `ReplicationError` `.fatal` when a client cannot be created from the topology's properties.
+    /// - Throws: `ReplicationError` `.clientSetup` when a client cannot be created from the topology's properties.
     /// - Parameter clients: the command's shared clients (the pair, and its admin clients).
     package init(clients: ClusterClients, timeout: Duration, logger: Logger) throws(ReplicationError) {
         self.topology = clients.topology

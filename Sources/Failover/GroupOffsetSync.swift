@@ -42,7 +42,7 @@ package final class GroupOffsetSync: EngineCompanion, @unchecked Sendable {
     ///   - state: the engine's state: what it copied, and whether this instance leads the sync (group mode).
     ///   - clients: the command's shared clients (the admin clients).
     ///   - timeout: of one Kafka request.
-    /// - Throws: ``ReplicationError`` `.fatal` when a client cannot be created.
+    /// - Throws: ``ReplicationError`` `.clientSetup` when a client cannot be created.
     package init(
         topology: Topology, state: ReplicationState, clients: ClusterClients, timeout: Duration, observer: (any ReplicationObserver)?,
         logger: Logger

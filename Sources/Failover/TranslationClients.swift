@@ -13,7 +13,7 @@ struct TranslationClients {
 
     /// Takes the admin clients and makes the readers for `job` (part of the readers' client ids and group id);
     /// nothing is contacted yet.
-    /// - Throws: `ReplicationError` `.fatal` when a client cannot be created from the topology's properties.
+    /// - Throws: `ReplicationError` `.clientSetup` when a client cannot be created from the topology's properties.
     init(clients: ClusterClients, job: String, timeout: Duration) throws(ReplicationError) {
         do {
             sourceAdmin = try clients.admin(.source)

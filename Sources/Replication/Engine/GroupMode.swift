@@ -131,7 +131,9 @@ extension ReplicationEngine {
         if !fenced.isEmpty {
             do throws(ReplicationError) {
                 starts = try start(fenced)
-            } catch where error.kind == .targetUnavailable {
+            } catch where error.cluster == .target {
+                // The target does not answer, or refuses the bridge (a certificate expired, a permission revoked):
+                // the partitions wait, as in an outage, and the probe's alert says which.
                 waiting += fenced.map(\.source)
                 cause = cause ?? error.message
             }

@@ -35,7 +35,7 @@ package final class ReplicatedCheck {
     /// - Parameters:
     ///   - clients: the command's shared clients (the pair and its admin clients).
     ///   - timeout: timeout of one metadata request or partition read.
-    /// - Throws: ``ReplicationError`` of kind `.fatal` when a client cannot be created (bad properties).
+    /// - Throws: ``ReplicationError`` of kind `.clientSetup` when a client cannot be created (bad properties).
     package init(clients: ClusterClients, timeout: Duration) throws(ReplicationError) {
         topology = clients.topology
         self.timeout = timeout
