@@ -169,17 +169,18 @@ package final class TargetReader {
 
     /// A cluster that refuses the reader is named at once: waiting for the read's timeout would not mend it.
     private func throwIfRefused() throws(ReplicationError) {
-        guard let refusal = consumer.refusal else { return }
-        throw ReplicationError(
-            failure == .sourceUnavailable ? .sourceRefused : .targetRefused, "the \(cluster) cluster refuses this client: \(refusal)")
+        if let refusal = consumer.refusal { throw refused(refusal) }
+    }
+
+    private func refused(_ refusal: ConnectionRefusal) -> ReplicationError {
+        ReplicationError(failure == .sourceUnavailable ? .sourceRefused : .targetRefused, "the \(cluster) cluster refuses this client: \(refusal)")
     }
 
     private func watermarks(_ target: TopicPartition) throws(ReplicationError) -> (Int64, Int64) {
         do {
             return try consumer.queryWatermarks(target, timeout: timeout)
-        } catch where error.refusal != nil {
-            throw ReplicationError(failure == .sourceUnavailable ? .sourceRefused : .targetRefused, "the \(cluster) cluster refuses this client: \(error.refusal!)")
         } catch {
+            if let refusal = error.refusal { throw refused(refusal) }
             throw ReplicationError(failure, "cannot read the offsets of \(cluster) partition \(target): \(error)")
         }
     }
