@@ -56,17 +56,19 @@ struct RunCommand: AsyncParsableCommand {
         let logger = options.bootstrapLogging()
         // One admin client per cluster for every part of the run (engine, group sync, probe, alerts, heartbeats, watch).
         let clients = ClusterClients(topology: topology, logger: logger)
-        let monitoring = try RunMonitoring.make(topology: topology, clients: clients, alertsFile: alertsFile, logger: logger)
+        // Whether this instance speaks for the pair (group mode: while it leads the group), shared by every part.
+        let state = ReplicationState(leading: topology.instances.mode != .group)
+        let monitoring = try RunMonitoring.make(topology: topology, clients: clients, state: state, alertsFile: alertsFile, logger: logger)
         replication.observer = monitoring.observer
         replication.positions = monitoring.positions
-        let engine = ReplicationEngine(topology: topology, options: replication, clients: clients, logger: logger)
+        let engine = ReplicationEngine(topology: topology, options: replication, clients: clients, state: state, logger: logger)
         let result = Mutex<[PartitionSummary]>([])
         // The consumer-group offset sync runs next to the engine, fed by its state; only when groups are selected.
         var groupSync: GroupOffsetSync?
         if !topology.groups.include.isEmpty {
             do {
                 groupSync = try GroupOffsetSync(
-                    topology: topology, state: engine.state, clients: clients, timeout: requestTimeout.duration, observer: monitoring.observer,
+                    topology: topology, state: state, clients: clients, timeout: requestTimeout.duration, observer: monitoring.observer,
                     logger: logger)
             } catch {
                 throw CommandFailure(exitCode: error.exitCode, message: error.message)
@@ -76,7 +78,6 @@ struct RunCommand: AsyncParsableCommand {
         // Heartbeats, on threads of their own (never the copy loop); not in a one-shot --until-caught-up copy.
         var heartbeats: [any Service] = []
         if topology.heartbeats.isEnabled, !untilCaughtUp {
-            let state = engine.state
             heartbeats = [
                 NonFatal(service: HeartbeatWriter(clients: clients, leads: { state.leadsGroupSync }, logger: logger),
                          what: "heartbeat writer", logger: logger),
@@ -86,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Continuous reconciliation (reconcile.continuous), on a thread of its own; Postgres never holds up the copy.
         let watch = RPOWatchService.make(
-            clients: clients, untilCaughtUp: untilCaughtUp, positions: monitoring.positions, observer: monitoring.observer,
+            clients: clients, untilCaughtUp: untilCaughtUp, positions: monitoring.positions, state: state, observer: monitoring.observer,
             rpoObserver: monitoring.rpoObserver, logger: logger)
         let reconciling: [any Service] = watch.map { [NonFatal(service: $0, what: "continuous reconciliation", logger: logger)] } ?? []
         monitoring.readiness.running(true)

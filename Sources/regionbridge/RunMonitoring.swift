@@ -22,7 +22,11 @@ struct RunMonitoring {
 
     /// Builds the monitoring side of a run.
     /// - Throws: ``CommandFailure`` (exit 2) when the alerts file cannot be opened or the target's client properties are bad.
-    static func make(topology: Topology, clients: ClusterClients, alertsFile: String?, logger: Logger) throws(CommandFailure) -> RunMonitoring {
+    /// - Parameter state: the engine's; in group mode only the instance it says leads speaks for the pair (pair-level
+    ///   alerts, taken over from the alerts topic when the lead moves), and `regionbridge_pair_voice` says which.
+    static func make(
+        topology: Topology, clients: ClusterClients, state: ReplicationState, alertsFile: String?, logger: Logger
+    ) throws(CommandFailure) -> RunMonitoring {
         let prometheus = PrometheusSetup()
         let readiness = BridgeReadiness()
         let metrics = BridgeMetrics(pair: topology.pair, factory: prometheus.factory)
@@ -41,6 +45,11 @@ struct RunMonitoring {
         }
         // What an earlier run (killed, say) fired and did not resolve, as its alerts file says, resolves in this one.
         let alerter = LagAlerter(settings: topology.lag, pair: topology.pair, sinks: sinks, restoring: unresolved, logger: logger)
+        if topology.instances.mode == .group {
+            alerter.followVoice({ state.leadsGroupSync }, openAlerts: { () throws(AlertSinkError) in
+                try KafkaAlertSink.firing(clients: clients, timeout: .seconds(10))
+            })
+        }
         let observer = ObserverGroup([metrics, alerter, readiness])
         let rpoObserver = RPOObserverGroup([RPOMetrics(pair: topology.pair, factory: prometheus.factory), alerter])
         let positions = ReplicatedPositions()
@@ -48,7 +57,10 @@ struct RunMonitoring {
         let server = MetricsServer(
             host: topology.metrics.host, port: topology.metrics.port,
             routes: prometheus.routes(
-                isReady: { readiness.isReady }, replicated: replicated, beforeScrape: { metrics.kafkaClients(KafkaClientCensus.total) }),
+                isReady: { readiness.isReady }, replicated: replicated, beforeScrape: {
+                    metrics.kafkaClients(KafkaClientCensus.total)
+                    metrics.pairVoice(state.leadsGroupSync)
+                }),
             logger: logger)
         // The engine reports lag itself (once a second, also while the target stops answering); the probe only
         // watches whether both clusters answer.

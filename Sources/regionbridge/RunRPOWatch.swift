@@ -18,21 +18,18 @@ struct RPOWatchService: Service, CustomStringConvertible {
     var description: String { "RPOWatchService(pair: \(pair))" }
 
     /// The service `run` adds next to the bridge, or nil (with the reason logged) when it does not reconcile:
-    /// no `reconcile.continuous`, a one-shot `--until-caught-up` copy, or group mode (not supported yet: an instance
-    /// only knows the replicated positions of the partitions it owns).
+    /// no `reconcile.continuous`, or a one-shot `--until-caught-up` copy. In group mode every instance runs it and
+    /// the one that leads the group (`state`) checks, for every partition.
     static func make(
-        clients: ClusterClients, untilCaughtUp: Bool, positions: ReplicatedPositions, observer: any ReplicationObserver,
-        rpoObserver: any RPOObserver, logger: Logger
+        clients: ClusterClients, untilCaughtUp: Bool, positions: ReplicatedPositions, state: ReplicationState,
+        observer: any ReplicationObserver, rpoObserver: any RPOObserver, logger: Logger
     ) -> RPOWatchService? {
         let topology = clients.topology
         guard let continuous = topology.reconcile?.continuous, !untilCaughtUp else { return nil }
-        guard topology.instances.mode == .single else {
-            logger.warning("reconcile.continuous is not supported in group mode yet: pair \(topology.pair) is not reconciled continuously (run regionbridge reconcile instead)")
-            return nil
-        }
         do {
             let reconciler = try ContinuousReconciler(
-                clients: clients, positions: positions, observer: observer, rpoObserver: rpoObserver, logger: logger)
+                clients: clients, positions: positions, observer: observer, rpoObserver: rpoObserver,
+                leads: { state.leadsGroupSync }, readsTarget: topology.instances.mode == .group, logger: logger)
             logger.notice("continuous reconciliation of pair \(topology.pair): \(continuous)")
             return RPOWatchService(reconciler: reconciler, pair: topology.pair)
         } catch {

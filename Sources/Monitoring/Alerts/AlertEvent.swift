@@ -23,6 +23,10 @@ package struct AlertEvent: Sendable, Equatable {
         case rpoViolation = "rpo_violation"
         /// The continuous reconciliation could not reach Postgres, or its queries failed, for longer than `lag.for`.
         case postgresUnreachable = "postgres_unreachable"
+
+        /// Whether the alert is about the pair as a whole (in group mode raised by one instance only), not about
+        /// one partition (raised by its owner).
+        package var isPairLevel: Bool { self != .replicationLag }
     }
 
     /// Whether the alert started (or changed severity) or ended.

@@ -152,6 +152,25 @@ package final class KafkaAlertSink: AlertSink {
         }
     }
 
+    /// The alerts the pair's alerts topic says are firing (the last event of each is `firing`), read from its last
+    /// `window` events: what the instance that spoke for the pair before fired and did not resolve, for the one
+    /// that speaks for it now to take over (group mode). None when the topic does not exist yet.
+    /// - Throws: ``AlertSinkError`` when the target cannot be read.
+    package static func firing(clients: ClusterClients, timeout: Duration, window: Int64 = 10_000) throws(AlertSinkError) -> [AlertEvent] {
+        let topic = topic(for: clients.topology)
+        do {
+            guard try clients.topics(.target, timeout: timeout).contains(where: { $0.name == topic && $0.errorName == nil }) else { return [] }
+            let partition = TopicPartition(topic, 0)
+            let reader = try clients.reader(.target, job: "alerts", timeout: timeout)
+            let (low, end) = try reader.bounds(of: partition)
+            guard end > low else { return [] }
+            let lines = try reader.records(in: partition, from: max(low, end - window)).compactMap { $0.value.map { String(decoding: $0, as: UTF8.self) } }
+            return JSONLinesAlertSink.firing(in: lines.joined(separator: "\n"))
+        } catch {
+            throw AlertSinkError("cannot read the open alerts of topic \(topic): \(error)")
+        }
+    }
+
     package func willClose() {
         state.withLock { $0.closing = true }
     }

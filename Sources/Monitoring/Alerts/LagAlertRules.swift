@@ -148,6 +148,15 @@ package struct LagAlertRules: Sendable {
         }
     }
 
+    /// Drops the pair-level alerts (`cluster_unreachable`, `heartbeat_stale`) without an event: in group mode this
+    /// instance no longer speaks for the pair, and the instance that does now takes them over from the feed.
+    package mutating func dropPairAlerts() {
+        clusters = [:]
+        heartbeat = nil
+        heartbeatAge = nil
+        heartbeatRestored = false
+    }
+
     /// Resolves the restored lag alerts of partitions not observed since they were restored: this run has no
     /// evidence for them (it does not copy those partitions), and nothing else would ever resolve them. So is a
     /// restored `heartbeat_stale` when no heartbeat age was observed since (heartbeats turned off).

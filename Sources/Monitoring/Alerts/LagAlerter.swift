@@ -26,6 +26,17 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
     private let logger: Logger
     private let tick: Duration
     private let pair: String
+    private let holdFor: Duration
+    /// Group mode: who speaks for the pair (``followVoice(_:openAlerts:)``); nil: this instance always does.
+    private let voice = Mutex<Voice?>(nil)
+    /// This instance raises the pair-level alerts now (always, unless it follows a voice).
+    private let speaks = Atomic<Bool>(true)
+
+    /// How a group-mode instance learns whether it speaks for the pair, and what the pair's feed says is firing.
+    private struct Voice {
+        let isVoice: @Sendable () -> Bool
+        let openAlerts: @Sendable () throws(AlertSinkError) -> [AlertEvent]
+    }
 
     /// Creates an alerter.
     /// - Parameters:
@@ -54,6 +65,7 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
         failing = Mutex(Array(repeating: false, count: sinks.count))
         self.tick = tick
         self.pair = pair
+        self.holdFor = settings.holdFor
         self.now = now
         self.logger = logger
     }
@@ -71,12 +83,32 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
         enqueue(rules.withLock { $0.forget(partition, at: time) })
     }
 
+    /// Group mode: only the instance for which `isVoice` says so raises the pair-level alerts (`cluster_unreachable`,
+    /// `heartbeat_stale`, `rpo_violation`, `postgres_unreachable`); every other instance ignores their observations,
+    /// so one event makes one page however many instances run. Partition lag alerts stay with each partition's owner.
+    ///
+    /// `isVoice` is asked once a tick. When it turns true, the alerts the pair's feed says are firing (`openAlerts`:
+    /// what the previous voice fired and did not resolve) are taken over: they fire on without a new event, and
+    /// resolve here once their condition clears. When it turns false, this instance drops its pair-level alerts
+    /// without an event: the next voice takes them over. Pair-level alerts restored from `--alerts-file` are
+    /// dropped at once (the feed's topic holds what the group said).
+    package func followVoice(_ isVoice: @escaping @Sendable () -> Bool, openAlerts: @escaping @Sendable () throws(AlertSinkError) -> [AlertEvent]) {
+        voice.withLock { $0 = Voice(isVoice: isVoice, openAlerts: openAlerts) }
+        speaks.store(false, ordering: .relaxed)
+        dropPairAlerts()
+    }
+
+    /// Whether this instance raises the pair-level alerts now.
+    package var speaksForPair: Bool { speaks.load(ordering: .relaxed) }
+
     package func heartbeatAge(seconds: Double) {
+        guard speaksForPair else { return }
         let time = now()
         enqueue(rules.withLock { $0.observe(heartbeatAge: seconds, at: time) })
     }
 
     package func clusterReachable(_ cluster: ClusterRole, _ reachable: Bool) {
+        guard speaksForPair else { return }
         let time = now()
         enqueue(rules.withLock { $0.observe(cluster: cluster, reachable: reachable, at: time) })
     }
@@ -86,10 +118,12 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
     }
 
     package func rpoChecked(_ result: RPOCheckResult) {
+        guard speaksForPair else { return }
         enqueue(rpoRules.withLock { $0.observe(result) })
     }
 
     package func postgresReachable(_ reachable: Bool) {
+        guard speaksForPair else { return }
         let time = now()
         enqueue(rpoRules.withLock { $0.observe(postgresReachable: reachable, at: time) })
     }
@@ -99,6 +133,7 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
     ///
     /// Blocks while a sink does I/O: call it from a thread that may block (``run()`` uses its own).
     package func evaluate() {
+        settleVoice()
         let time = now()
         enqueue(rules.withLock { $0.evaluate(at: time) })
         enqueue(rpoRules.withLock { $0.evaluate(at: time) })
@@ -142,6 +177,37 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
         enqueue(rpoRules.withLock { $0.resolveUnobservedRestored(at: time) })
         evaluate()
         for sink in sinks { sink.close(timeout: .seconds(5)) }
+    }
+
+    /// Group mode: takes the pair-level alerts over when this instance became the pair's voice, drops them when it
+    /// no longer is.
+    private func settleVoice() {
+        guard let voice = voice.withLock({ $0 }) else { return }
+        let isVoice = voice.isVoice()
+        guard isVoice != speaksForPair else { return }
+        guard isVoice else {
+            speaks.store(false, ordering: .relaxed)
+            dropPairAlerts()
+            logger.notice("this instance no longer speaks for pair \(pair): the instance that leads the group raises its pair-level alerts")
+            return
+        }
+        var open: [AlertEvent] = []
+        do {
+            open = try voice.openAlerts().filter { $0.alert.isPairLevel }
+        } catch {
+            logger.warning("\(error); a pair-level alert firing now may fire a second time")
+        }
+        let time = now()
+        rules.withLock { $0.restore(firing: open, at: time) }
+        rpoRules.withLock { $0.restore(firing: open, at: time) }
+        speaks.store(true, ordering: .relaxed)
+        let taken = open.map { "\($0.alert.rawValue)\($0.cluster.map { " (\($0.rawValue))" } ?? "")" }
+        logger.notice("this instance speaks for pair \(pair) now (pair-level alerts and the RPO watch); open alerts taken over: \(taken.isEmpty ? "none" : taken.joined(separator: ", "))")
+    }
+
+    private func dropPairAlerts() {
+        rules.withLock { $0.dropPairAlerts() }
+        rpoRules.withLock { $0 = RPOAlertRules(pair: pair, holdFor: holdFor) }
     }
 
     private func enqueue(_ events: [AlertEvent]) {

@@ -22,6 +22,7 @@ import Synchronization
 /// | `regionbridge_heartbeat_age_seconds` | gauge | pair |
 /// | `regionbridge_end_to_end_latency_seconds` | histogram | pair |
 /// | `regionbridge_kafka_clients` | gauge | pair |
+/// | `regionbridge_pair_voice` | gauge, 1 or 0 | pair |
 ///
 /// The latency histogram is labelled by topic, not partition, to keep the number of series small.
 package final class BridgeMetrics: ReplicationObserver {
@@ -39,6 +40,7 @@ package final class BridgeMetrics: ReplicationObserver {
         package static let heartbeatAge = "regionbridge_heartbeat_age_seconds"
         package static let endToEndLatency = "regionbridge_end_to_end_latency_seconds"
         package static let kafkaClients = "regionbridge_kafka_clients"
+        package static let pairVoice = "regionbridge_pair_voice"
     }
 
     private struct PartitionMetrics {
@@ -56,6 +58,7 @@ package final class BridgeMetrics: ReplicationObserver {
     private let errors = Mutex<[String: Counter]>([:])
     private let groupSyncGauge: Gauge
     private let kafkaClientsGauge: Gauge
+    private let pairVoiceGauge: Gauge
     private let reachability = Mutex<[ClusterRole: Gauge]>([:])
     private let refusals = Mutex<[ClusterRole: [ConnectionRefusal.Cause: Gauge]]>([:])
     /// Made at the first heartbeat report, so that a bridge with heartbeats off exports no age of 0.
@@ -70,6 +73,7 @@ package final class BridgeMetrics: ReplicationObserver {
         self.factory = factory
         groupSyncGauge = Gauge(label: Name.lastGroupSync, dimensions: [("pair", pair)], factory: factory)
         kafkaClientsGauge = Gauge(label: Name.kafkaClients, dimensions: [("pair", pair)], factory: factory)
+        pairVoiceGauge = Gauge(label: Name.pairVoice, dimensions: [("pair", pair)], factory: factory)
     }
 
     /// Both heartbeat series, made together at the first heartbeat report.
@@ -152,6 +156,13 @@ package final class BridgeMetrics: ReplicationObserver {
     /// threads and connections of its own, so a count that grows means a part opens clients it should share.
     package func kafkaClients(_ count: Int) {
         kafkaClientsGauge.record(count)
+    }
+
+    /// Whether this instance speaks for the pair, set before each scrape: it raises the pair-level alerts, runs the
+    /// RPO watch, the group-offset sync and the heartbeats. Always 1 in single mode; in group mode 1 on the instance
+    /// that leads the group, 0 on the others.
+    package func pairVoice(_ speaks: Bool) {
+        pairVoiceGauge.record(speaks ? 1 : 0)
     }
 
     package func groupSync(at: Date) {

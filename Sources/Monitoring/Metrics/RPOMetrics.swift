@@ -16,7 +16,8 @@ import Synchronization
 /// | `regionbridge_rpo_last_success_timestamp_seconds` | gauge | pair |
 /// | `regionbridge_postgres_reachable` | gauge, 1 or 0 | pair |
 ///
-/// Every series appears with the first report, so a bridge that does not reconcile continuously exports none.
+/// Every series appears with the first report, so a bridge that does not reconcile continuously exports none; in
+/// group mode only the instance that holds the pair's watch exports them.
 /// A currency once seen keeps its amount gauge, set to 0 when none of its payments is at risk.
 package final class RPOMetrics: RPOObserver {
     /// Metric names.
@@ -76,6 +77,23 @@ package final class RPOMetrics: RPOObserver {
                 }
             }
             series = made
+        }
+    }
+
+    /// An instance that lets the watch go (group mode: another instance leads the group now) stops exporting the
+    /// series: a scrape of it shows no stale figure next to the live ones of the instance that holds the watch.
+    package func watchHeld(_ held: Bool) {
+        guard !held else { return }
+        series.withLock { series in
+            guard let made = series else { return }
+            for gauge in [made.payments, made.oldest, made.verifiedUntil, made.duration, made.lastSuccess] + Array(made.amounts.values) {
+                gauge.destroy()
+            }
+            series = nil
+        }
+        reachable.withLock { gauge in
+            gauge?.destroy()
+            gauge = nil
         }
     }
 

@@ -8,6 +8,13 @@ package protocol RPOObserver: Sendable {
     func rpoChecked(_ result: RPOCheckResult)
     /// Whether the continuous reconciliation's last statements reached Postgres (false: cannot connect, or a query failed).
     func postgresReachable(_ reachable: Bool)
+    /// Whether this instance holds the pair's RPO watch now (group mode: the instance that leads the group; single
+    /// mode: always, from the first check on). One that lets it go reports no more checks.
+    func watchHeld(_ held: Bool)
+}
+
+extension RPOObserver {
+    package func watchHeld(_ held: Bool) {}
 }
 
 /// Passes every report on to several RPO observers, in order.
@@ -23,5 +30,8 @@ package struct RPOObserverGroup: RPOObserver {
     }
     package func postgresReachable(_ reachable: Bool) {
         for observer in observers { observer.postgresReachable(reachable) }
+    }
+    package func watchHeld(_ held: Bool) {
+        for observer in observers { observer.watchHeld(held) }
     }
 }

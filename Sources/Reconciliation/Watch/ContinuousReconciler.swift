@@ -18,10 +18,16 @@ import Topology
 /// 2. runs `committed_query` for the window into a session table;
 /// 3. scans the new **source** records of `reconcile.topics` into the event index (the same index, cursors and
 ///    fingerprint as `regionbridge reconcile`, so each side goes on where the other stopped);
-/// 4. decides without reading the target: a committed payment is in the target iff a source record of its event
-///    has an offset below its partition's `replicatedUpTo` (``ReplicatedPositions``, what `/v1/replicated` answers
-///    from), or the index holds a target copy of it (scanned by a manual reconcile). Every other one is at risk:
-///    `not_replicated` when a source record of it is indexed, `never_published` when none is.
+/// 4. decides: a committed payment is in the target iff a source record of its event has an offset below its
+///    partition's `replicatedUpTo`, or the index holds a target copy of it (scanned by a manual reconcile). Every
+///    other one is at risk: `not_replicated` when a source record of it is indexed, `never_published` when none is.
+///    `replicatedUpTo` is the engine's (``ReplicatedPositions``, what `/v1/replicated` answers from) for the
+///    partitions this instance copies; in group mode, for those other instances copy, it is read from the target:
+///    one past the newest source offset the target partition holds committed (``TargetReader``, read_committed, as
+///    a resuming owner reads it). A target that does not answer keeps the last positions read (they never move back).
+///
+/// In group mode one instance of the pair checks at a time: the one that leads the group (`leads`). Another that
+/// starts to lead checks at once; one that stops leading drops its connection and reports ``RPOObserver/watchHeld(_:)``.
 ///
 /// Postgres does only window-sized work: the committed query is bounded by the window (index it on the commit
 /// time), and each committed payment is looked up in the index by `(pair, event_id)`.
@@ -59,6 +65,17 @@ package final class ContinuousReconciler: @unchecked Sendable {
     private let rpoObserver: any RPOObserver
     private let requestTimeout: Duration
     private let logger: Logger
+    /// Whether this instance holds the pair's watch now (group mode: it leads the group).
+    private let leads: @Sendable () -> Bool
+    /// Group mode: the partitions other instances copy are read from the target.
+    private let readsTarget: Bool
+    /// Whether the watch was held at the last look (nil before the first).
+    private var held: Bool?
+    private var targetReader: TargetReader?
+    /// Group mode: the last `replicatedUpTo` read from the target per source partition.
+    private var fromTarget: [TopicPartition: Int64] = [:]
+    /// The target did not answer the last read of positions (what it said); nil while it answers.
+    private var targetUnreadable: String?
 
     private var db: PostgresConnection?
     private var index: EventIndex?
@@ -79,10 +96,13 @@ package final class ContinuousReconciler: @unchecked Sendable {
     ///   - observer: gets the kinds of the checks' errors (`postgres_unreachable`, `rpo_check_failed`).
     ///   - rpoObserver: gets each check's result, and whether Postgres answered.
     ///   - requestTimeout: of one Kafka request, and the longest a source scan may go without progress.
+    ///   - leads: whether this instance holds the watch now; default always (single mode).
+    ///   - readsTarget: group mode: positions of partitions this instance does not copy are read from the target.
     /// - Throws: ``ReconcileError`` `.configuration` when the topology has no `reconcile.continuous`.
     package init(
         clients: ClusterClients, positions: ReplicatedPositions, observer: any ReplicationObserver, rpoObserver: any RPOObserver,
-        requestTimeout: Duration = .seconds(10), logger: Logger
+        requestTimeout: Duration = .seconds(10), leads: @escaping @Sendable () -> Bool = { true }, readsTarget: Bool = false,
+        logger: Logger
     ) throws(ReconcileError) {
         guard let settings = clients.topology.reconcile, let continuous = settings.continuous else {
             throw ReconcileError(.configuration, "the topology has no reconcile.continuous section")
@@ -94,6 +114,8 @@ package final class ContinuousReconciler: @unchecked Sendable {
         self.observer = observer
         self.rpoObserver = rpoObserver
         self.requestTimeout = requestTimeout
+        self.leads = leads
+        self.readsTarget = readsTarget
         self.logger = logger
     }
 
@@ -104,7 +126,21 @@ package final class ContinuousReconciler: @unchecked Sendable {
         let clock = ContinuousClock()
         var next = clock.now
         while !stop.isStopped {
-            if clock.now >= next {
+            let holds = leads()
+            if holds != held {
+                held = holds
+                rpoObserver.watchHeld(holds)
+                if holds {
+                    if readsTarget { logger.notice("continuous reconciliation of pair \(topology.pair): this instance leads the group and checks for all of it") }
+                    next = clock.now
+                } else {
+                    if readsTarget { logger.notice("continuous reconciliation of pair \(topology.pair): another instance leads the group and checks now") }
+                    disconnect()
+                    scanner = nil
+                    targetReader = nil
+                }
+            }
+            if holds, clock.now >= next {
                 let started = clock.now
                 // Not copying yet (just started): the first picture of the positions comes within a second or two.
                 let ready = checkAndReport(at: Date())
@@ -188,18 +224,48 @@ package final class ContinuousReconciler: @unchecked Sendable {
             sourceUnreachable = why
         }
         var upTo: [(TopicPartition, Int64)] = []
+        var elsewhere: [TopicPartition] = []
         for partition in partitions {
             switch positions.lookup(partition) {
             case .unavailable(let why): throw .notReady(why)
+            case .notHere where readsTarget: elsewhere.append(partition)
             case .notHere: upTo.append((partition, 0))  // single mode: not copied (yet): nothing of it is proven
             case .position(let position): upTo.append((partition, position.replicatedUpTo))
             }
+        }
+        if !elsewhere.isEmpty {
+            readTargetPositions(elsewhere)
+            upTo += elsewhere.map { ($0, fromTarget[$0] ?? 0) }
         }
         var result = try postgres {
             try queries.evaluate(at: now, maxAge: continuous.maxAge, replicatedUpTo: upTo, sourceReachable: sourceUnreachable == nil)
         }
         result.durationSeconds = (ContinuousClock.now - started).seconds
         return result
+    }
+
+    /// Group mode: reads how far the target holds each of `partitions` (copied by other instances) into
+    /// `fromTarget`. A target that does not answer leaves the last positions read, logged once per outage.
+    private func readTargetPositions(_ partitions: [TopicPartition]) {
+        do {
+            if targetReader == nil { targetReader = try clients.reader(.target, job: "rpo-watch", timeout: requestTimeout) }
+            let pairs = partitions.map { (target: TopicPartition(topology.topics.rename.targetTopic(for: $0.topic, sourceRegion: topology.source.region), $0.partition), source: SourcePartition(region: topology.source.region, partition: $0)) }
+            let found = try targetReader!.lastCopied(pairs)
+            for (target, source) in pairs {
+                guard let last = found[target] ?? nil else { continue }
+                fromTarget[source.partition] = max(fromTarget[source.partition] ?? 0, last + 1)
+            }
+            if targetUnreadable != nil {
+                logger.notice("continuous reconciliation of pair \(topology.pair): the target answers again")
+                targetUnreadable = nil
+            }
+        } catch {
+            targetReader = nil
+            if targetUnreadable == nil {
+                logger.warning("continuous reconciliation of pair \(topology.pair): cannot read the positions of the partitions other instances copy from target \(topology.target.region): \(error); their last positions read stand until it answers")
+            }
+            targetUnreadable = "\(error)"
+        }
     }
 
     /// The source partitions of `reconcile.topics` the event index has scanned (its cursors).

@@ -131,18 +131,24 @@ package final class ReplicationEngine: @unchecked Sendable {
     var closing = false
 
     /// Per-partition positions, published about once a second for the group-offset sync.
-    package let state = ReplicationState()
+    package let state: ReplicationState
 
     /// Creates an engine for one region pair.
-    /// - Parameter clients: the command's shared clients: the engine takes its admin clients there, and makes only
-    ///   the consumer, producers and readers that are its own.
-    package init(topology: Topology, options: ReplicationOptions = ReplicationOptions(), clients: ClusterClients, logger: Logger) {
+    /// - Parameters:
+    ///   - clients: the command's shared clients: the engine takes its admin clients there, and makes only the
+    ///     consumer, producers and readers that are its own.
+    ///   - state: where it publishes its positions and whether it speaks for the pair; a new one by default.
+    package init(
+        topology: Topology, options: ReplicationOptions = ReplicationOptions(), clients: ClusterClients, state: ReplicationState? = nil,
+        logger: Logger
+    ) {
         self.topology = topology
         self.clients = clients
         self.options = options
         self.logger = logger
         self.loopPrefix = Array("\(topology.target.region)/".utf8)
         self.batch = MessageBatch(capacity: max(1, options.batchSize))
+        self.state = state ?? ReplicationState(leading: topology.instances.mode != .group)
     }
 
     var sourceConfig: KafkaClientConfiguration { topology.source.kafkaConfiguration(pair: topology.pair) }

@@ -21,22 +21,27 @@ package struct PartitionSnapshot: Sendable, Equatable {
 package final class ReplicationState: Sendable {
     private struct Published {
         var partitions: [TopicPartition: PartitionSnapshot] = [:]
-        var leadsGroupSync = true
+        var leadsGroupSync: Bool
     }
 
     /// One lock for both, so a reader never sees the partitions of one publication with the duty of another.
-    private let published = Mutex(Published())
+    private let published: Mutex<Published>
 
     /// Creates an empty state.
-    package init() {}
+    /// - Parameter leading: whether this instance leads before the engine's first publication: true in single mode;
+    ///   false in group mode, where it leads only once the group assigned it the partition that carries the duty.
+    package init(leading: Bool = true) {
+        published = Mutex(Published(leadsGroupSync: leading))
+    }
 
     /// Replaces the published state.
     func publish(_ snapshot: [TopicPartition: PartitionSnapshot], leadsGroupSync: Bool = true) {
         published.withLock { $0 = Published(partitions: snapshot, leadsGroupSync: leadsGroupSync) }
     }
 
-    /// Whether this instance runs the group-offset sync, offset syncs and checkpoints: always in single mode;
-    /// in group mode only while it owns the partition that carries that duty.
+    /// Whether this instance speaks for the pair: it runs the group-offset sync, offset syncs, checkpoints,
+    /// heartbeats and the RPO watch, and raises the pair-level alerts. Always in single mode; in group mode only
+    /// while it owns the partition that carries that duty.
     package var leadsGroupSync: Bool { published.withLock { $0.leadsGroupSync } }
 
     /// The partitions being copied, by source partition.
