@@ -30,7 +30,7 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
     }
 
     /// Checks every second; a payment missing for 3 s is a violation; `lag.for` 2 s.
-    private func fixture(instances: String = "{mode: single}", maxAge: String = "3s") throws -> BridgeFixture {
+    private func fixture(instances: String = "{mode: single}", maxAge: String = "3s", metricsPort: Int? = nil) throws -> BridgeFixture {
         try BridgeFixture(
             source: source.bootstrap, target: target.bootstrap, include: ["payments"], groups: "{include: []}",
             extra: """
@@ -43,7 +43,7 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
                   currency: currency
                   continuous: {interval: 1s, lookback: 10m, max_age: \(maxAge)}
                 lag: {warn_seconds: 30, critical_seconds: 60, for: 2s}
-                metrics: {listen: "127.0.0.1:\(port)"}
+                metrics: {listen: "127.0.0.1:\(metricsPort ?? port)"}
                 heartbeats: {interval: 0}
                 instances: \(instances)
                 """)
@@ -68,8 +68,8 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
     }
 
     /// The value of the first series of `name` whose labels contain `label` (e.g. `currency="EUR"`), nil when absent.
-    private func metric(_ name: String, _ label: String = "") -> Double? {
-        guard let body = try? httpGet("http://127.0.0.1:\(port)/metrics").body else { return nil }
+    private func metric(_ name: String, _ label: String = "", port: Int? = nil) -> Double? {
+        guard let body = try? httpGet("http://127.0.0.1:\(port ?? self.port)/metrics").body else { return nil }
         return body.split(separator: "\n").first { ($0.hasPrefix(name + "{") || $0.hasPrefix(name + " ")) && (label.isEmpty || $0.contains(label)) }
             .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
     }
@@ -202,25 +202,64 @@ final class RPOWatchOnTansuTests: TwoRegionTestCase {
         XCTAssertEqual(process.stop(gracePeriod: .seconds(20)), 0, process.stderrText)
     }
 
-    func testGroupModeSaysContinuousReconciliationIsNotSupportedAndNeverTouchesPostgres() throws {
-        try commitPayments(0..<3)
-        let bridge = try fixture(instances: "{mode: group, session_timeout: 6s, commit_interval: 100ms}")
-        let process = try bridge.start()
-        defer { _ = process.stop(gracePeriod: .seconds(30)) }
-        try waitUntil("the records copied", timeout: .seconds(30)) {
-            try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(10)).count }.reduce(0, +) == 3
+    /// Two instances in group mode: the one that leads the group checks every partition (those the other copies
+    /// read from the target), and is the only one to fire `rpo_violation`; killed, the other takes the watch and the
+    /// open alert over from the alerts topic and resolves it once the payment is replicated: one firing, one
+    /// resolution, in the feed and in the files together.
+    func testInGroupModeTheLeaderWatchesEveryPartitionAndTheNextLeaderTakesTheOpenViolationOver() throws {
+        try commitPayments(0..<6)
+        let group = "{mode: group, session_timeout: 6s, commit_interval: 100ms}"
+        let ports = [port, try freeLoopbackPort()]
+        let bridges = try ports.map { try fixture(instances: group, metricsPort: $0) }
+        let files = bridges.map(alertsFile)
+        let instances = try bridges.indices.map { try bridges[$0].start(["--alerts-file", files[$0].path]) }
+        defer { for instance in instances { _ = instance.stop(gracePeriod: .seconds(30)) } }
+        func owns(_ index: Int) -> Bool {
+            instances[index].stderrText.split(separator: "\n").last { $0.contains(" partition(s): ") && $0.contains("owns ") }?.contains("payments/") == true
         }
-        XCTAssertTrue(process.stderrText.contains(
-            "reconcile.continuous is not supported in group mode yet: pair us-east-to-eu-west is not reconciled continuously (run regionbridge reconcile instead)"),
-            process.stderrText)
-        let body = (try? httpGet("http://127.0.0.1:\(port)/metrics").body) ?? ""
-        XCTAssertTrue(body.contains("regionbridge_records_replicated_total"), body)
-        XCTAssertFalse(body.contains("regionbridge_rpo_") || body.contains("regionbridge_postgres_reachable"), body)
-        let sessions = try db.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'regionbridge-rpo-watch'").rows.first?[0] ?? nil
-        XCTAssertEqual(sessions, "0")
-        let schema = try db.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'regionbridge'").rows.first?[0] ?? nil
-        XCTAssertEqual(schema, "0", "no index made")
-        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        func voices() -> [Double?] { ports.map { metric("regionbridge_pair_voice", port: $0) } }
+        try waitUntil("both instances copy partitions and one speaks for the pair", timeout: .seconds(60)) {
+            owns(0) && owns(1) && voices().compactMap { $0 }.sorted() == [0, 1]
+        }
+        try waitUntil("the published payments copied", timeout: .seconds(30)) {
+            try (0..<3).map { try targetClient.readAll("us-east.payments", partition: Int32($0), timeout: .seconds(10)).count }.reduce(0, +) == 6
+        }
+        try commitPayments(6..<7, publish: false)  // the publisher withholds pay-6
+        let leader = try XCTUnwrap(voices().firstIndex { $0 == 1 })
+        let other = 1 - leader
+        let checked = metric("regionbridge_rpo_last_success_timestamp_seconds", port: ports[leader]) ?? 0
+        try waitUntil("a check with the partitions shared out", timeout: .seconds(30)) {
+            (metric("regionbridge_rpo_last_success_timestamp_seconds", port: ports[leader]) ?? 0) > checked
+        }
+        // Exactly pay-6: the payments of the partitions the other instance copies are proven from the target.
+        XCTAssertEqual(metric("regionbridge_rpo_payments_at_risk", port: ports[leader]), 1)
+        XCTAssertEqual(metric("regionbridge_rpo_amount_at_risk", #"currency="EUR""#, port: ports[leader]), 6.5)
+        XCTAssertNil(metric("regionbridge_rpo_payments_at_risk", port: ports[other]), "only the leader exports the watch's figures")
+        try waitUntil("rpo_violation fires", timeout: .seconds(30)) { states(files[leader], "rpo_violation") == ["firing"] }
+        let firing = events(files[leader], "rpo_violation")[0]
+        XCTAssertEqual(firing["event_ids"] as? [String], ["pay-6"])
+        XCTAssertEqual(firing["classes"] as? [String: Int], ["not_replicated": 0, "never_published": 1])
+        XCTAssertEqual(states(files[other], "rpo_violation"), [], "one voice per pair")
+
+        // The leader dies: the other leads within the session timeout and takes the open alert over.
+        instances[leader].kill(signal: SIGKILL)
+        _ = instances[leader].waitForExit(timeout: .seconds(10))
+        try waitUntil("the survivor speaks for the pair", timeout: .seconds(30)) { metric("regionbridge_pair_voice", port: ports[other]) == 1 }
+        try waitUntil("the survivor checks", timeout: .seconds(30)) { metric("regionbridge_rpo_payments_at_risk", port: ports[other]) == 1 }
+        try waitUntil("the survivor takes the open alert over", timeout: .seconds(10)) {
+            instances[other].stderrText.contains("open alerts taken over: rpo_violation")
+        }
+        try publishEvents(6..<7)
+        try waitUntil("rpo_violation resolves", timeout: .seconds(30)) { states(files[other], "rpo_violation") == ["resolved"] }
+        XCTAssertEqual(metric("regionbridge_rpo_payments_at_risk", port: ports[other]), 0)
+        let feed = try targetClient.readAll("regionbridge.us-east-to-eu-west.alerts", partition: 0).compactMap { record -> String? in
+            guard let event = (try? JSONSerialization.jsonObject(with: Data(record.value ?? []))) as? [String: Any],
+                  event["alert"] as? String == "rpo_violation" else { return nil }
+            return event["state"] as? String
+        }
+        XCTAssertEqual(feed, ["firing", "resolved"], "one firing and one resolution in the alerts topic")
+        XCTAssertEqual(instances[other].stop(gracePeriod: .seconds(30)), 0, instances[other].stderrText)
+        XCTAssertFalse(instances[other].stderrText.contains(password))
     }
 
     func testWithTheTargetFrozenTheNewPaymentsAreAtRiskWithTheirExactCountAndSumAndNoneAfterTheThaw() throws {
