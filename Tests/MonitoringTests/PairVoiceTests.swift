@@ -43,6 +43,17 @@ final class PairVoiceTests: XCTestCase {
         return try JSONLinesAlertSink(path: path).firingAtOpen
     }
 
+    /// Evaluates until the alerter's take-over (on a thread of its own) settled on `speaking`.
+    private func settle(_ alerter: LagAlerter, speaking: Bool) throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        alerter.evaluate()
+        while alerter.speaksForPair != speaking, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+            alerter.evaluate()
+        }
+        XCTAssertEqual(alerter.speaksForPair, speaking)
+    }
+
     private func violation(_ clock: ManualClock, payments: Int) -> RPOCheckResult {
         let risk = RPOAtRisk(payments: payments, eventIDs: (0..<payments).map { "pay-\($0)" }, neverPublished: payments)
         return RPOCheckResult(
@@ -57,9 +68,8 @@ final class PairVoiceTests: XCTestCase {
         let a = instance(feed, clock, leads: leadsA, readable: readable)
         let b = instance(feed, clock, leads: leadsB, readable: readable)
         leadsA.set(true)
-        for alerter in [a, b] { alerter.evaluate() }
-        XCTAssertTrue(a.speaksForPair)
-        XCTAssertFalse(b.speaksForPair)
+        try settle(a, speaking: true)
+        try settle(b, speaking: false)
 
         // Both see the target down and a payment missing, for longer than lag.for.
         for _ in 0..<4 {
@@ -76,8 +86,7 @@ final class PairVoiceTests: XCTestCase {
         // A dies; B leads now and takes both over from the feed: no second firing.
         leadsA.set(false)
         leadsB.set(true)
-        b.evaluate()
-        XCTAssertTrue(b.speaksForPair)
+        try settle(b, speaking: true)
         b.clusterReachable(.target, false)
         b.rpoChecked(violation(clock, payments: 1))
         clock.advance(3)
@@ -109,8 +118,7 @@ final class PairVoiceTests: XCTestCase {
         alerter.evaluate()
         XCTAssertEqual(feed.events.withLock { $0 }, [])
         leads.set(true)
-        alerter.evaluate()
-        XCTAssertTrue(alerter.speaksForPair, "an unreadable feed does not keep the instance silent")
+        try settle(alerter, speaking: true)  // an unreadable feed does not keep the instance silent
         alerter.clusterReachable(.target, false)
         clock.advance(3)
         alerter.evaluate()

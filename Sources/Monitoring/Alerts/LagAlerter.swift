@@ -36,6 +36,8 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
     private struct Voice {
         let isVoice: @Sendable () -> Bool
         let openAlerts: @Sendable () throws(AlertSinkError) -> [AlertEvent]
+        /// A take-over reads the feed now.
+        var takingOver = false
     }
 
     /// Creates an alerter.
@@ -88,7 +90,8 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
     /// so one event makes one page however many instances run. Partition lag alerts stay with each partition's owner.
     ///
     /// `isVoice` is asked once a tick. When it turns true, the alerts the pair's feed says are firing (`openAlerts`:
-    /// what the previous voice fired and did not resolve) are taken over: they fire on without a new event, and
+    /// what the previous voice fired and did not resolve; read on a thread of its own, and pair-level observations
+    /// are ignored until it answered) are taken over: they fire on without a new event, and
     /// resolve here once their condition clears. When it turns false, this instance drops its pair-level alerts
     /// without an event: the next voice takes them over. Pair-level alerts restored from `--alerts-file` are
     /// dropped at once (the feed's topic holds what the group said).
@@ -182,7 +185,7 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
     /// Group mode: takes the pair-level alerts over when this instance became the pair's voice, drops them when it
     /// no longer is.
     private func settleVoice() {
-        guard let voice = voice.withLock({ $0 }) else { return }
+        guard let voice = voice.withLock({ $0 }), !voice.takingOver else { return }
         let isVoice = voice.isVoice()
         guard isVoice != speaksForPair else { return }
         guard isVoice else {
@@ -191,18 +194,26 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
             logger.notice("this instance no longer speaks for pair \(pair): the instance that leads the group raises its pair-level alerts")
             return
         }
-        var open: [AlertEvent] = []
-        do {
-            open = try voice.openAlerts().filter { $0.alert.isPairLevel }
-        } catch {
-            logger.warning("\(error); a pair-level alert firing now may fire a second time")
+        self.voice.withLock { $0?.takingOver = true }
+        // Reading the feed waits for the target (up to its timeout while it does not answer): on a thread of its
+        // own, so the other alerts keep their tick and a shutdown waits for nothing.
+        let thread = Thread { [self] in
+            var open: [AlertEvent] = []
+            do {
+                open = try voice.openAlerts().filter { $0.alert.isPairLevel }
+            } catch {
+                logger.warning("\(error); a pair-level alert firing now may fire a second time")
+            }
+            let time = now()
+            rules.withLock { $0.restore(firing: open, at: time) }
+            rpoRules.withLock { $0.restore(firing: open, at: time) }
+            speaks.store(true, ordering: .relaxed)
+            self.voice.withLock { $0?.takingOver = false }
+            let taken = open.map { "\($0.alert.rawValue)\($0.cluster.map { " (\($0.rawValue))" } ?? "")" }
+            logger.notice("this instance speaks for pair \(pair) now (pair-level alerts and the RPO watch); open alerts taken over: \(taken.isEmpty ? "none" : taken.joined(separator: ", "))")
         }
-        let time = now()
-        rules.withLock { $0.restore(firing: open, at: time) }
-        rpoRules.withLock { $0.restore(firing: open, at: time) }
-        speaks.store(true, ordering: .relaxed)
-        let taken = open.map { "\($0.alert.rawValue)\($0.cluster.map { " (\($0.rawValue))" } ?? "")" }
-        logger.notice("this instance speaks for pair \(pair) now (pair-level alerts and the RPO watch); open alerts taken over: \(taken.isEmpty ? "none" : taken.joined(separator: ", "))")
+        thread.name = "regionbridge-alerts-voice"
+        thread.start()
     }
 
     private func dropPairAlerts() {
