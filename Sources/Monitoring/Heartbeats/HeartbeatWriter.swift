@@ -43,7 +43,9 @@ package struct HeartbeatWriter: Service, CustomStringConvertible {
         let interval = topology.heartbeats.interval
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                try? await onDedicatedThread(name: "regionbridge-heartbeats") { () throws(ReplicationError) in
+                // A tick blocked in creating the topic on a source that does not answer (up to `timeout`) ends by
+                // itself, alone: shutdown does not wait for it.
+                await onDedicatedThread(name: "regionbridge-heartbeats", until: stop, grace: .seconds(1)) {
                     let clock = ContinuousClock()
                     var next = clock.now
                     while !stop.isStopped {
@@ -54,7 +56,7 @@ package struct HeartbeatWriter: Service, CustomStringConvertible {
                         writer.collect()
                         Thread.sleep(forTimeInterval: min(0.05, max(0, (next - clock.now).seconds)))
                     }
-                    writer.close(timeout: .seconds(2))
+                    writer.close(timeout: .seconds(1))
                 }
             } onGracefulShutdown: {
                 stop.stop()

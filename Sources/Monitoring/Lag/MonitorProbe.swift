@@ -44,15 +44,27 @@ package struct MonitorProbe: Service, CustomStringConvertible {
     package var description: String { "MonitorProbe(pair: \(topology.pair))" }
 
     /// Looks once per interval until graceful shutdown or cancellation.
+    ///
+    /// A look that waits for a cluster that does not answer (up to `timeout` per request) is not waited for at
+    /// shutdown: it ends by itself on its thread, and no other look starts.
     package func run() async throws {
         let reader = LagReader(clients: clients, timeout: timeout)
         let box = ReaderBox(reader: reader)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (topology, observer, measuresLag, logger) = (topology, observer, measuresLag, logger)
-            try? await onDedicatedThread(name: "regionbridge-probe") { () throws(ReplicationError) in
-                Self.look(box.reader, topology: topology, observer: observer, measuresLag: measuresLag, logger: logger)
+        let stop = StopSignal()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                while !stop.isStopped {
+                    let (topology, observer, measuresLag, logger) = (topology, observer, measuresLag, logger)
+                    await onDedicatedThread(name: "regionbridge-probe", until: stop, grace: .zero) {
+                        Self.look(box.reader, topology: topology, observer: observer, measuresLag: measuresLag, logger: logger)
+                    }
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                }
+            } onGracefulShutdown: {
+                stop.stop()
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        } onCancel: {
+            stop.stop()
         }
     }
 
