@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Logging
 import TestSupport
 import XCTest
 
@@ -135,12 +136,61 @@ final class FaultsOnMockClusterTests: TwoMockClusterTestCase {
             source: source.bootstrapServers, target: target.bootstrapServers, include: ["payments"], groups: "{include: []}",
             extra: "instances: {mode: group, session_timeout: 6s}\nheartbeats: {interval: 0}")
         let started = ContinuousClock.now
-        let process = try bridge.start(["--request-timeout", "10s"])
+        let process = try bridge.start(["--request-timeout", "5s"])
         let code = process.waitForExit(timeout: .seconds(60))
         XCTAssertEqual(code, 2, process.stderrText)
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(20), process.stderrText)
         XCTAssertTrue(process.stderrText.contains("source cluster us-east at \(source.bootstrapServers) refuses this client: the cluster refused the operation: not authorised"), process.stderrText)
         XCTAssertTrue(process.stderrText.contains("Group authorization failed"), process.stderrText)
+    }
+
+    /// Group mode: the take-over of payments/1 cannot reach the transaction coordinator of its `transactional.id`
+    /// (that broker is down; the partitions' leaders and the other ids' coordinator are up). It waits and is tried
+    /// again every 2 s off the copy thread, each try waiting up to `--request-timeout` 5 s: payments/0 copies on
+    /// meanwhile, each record within 3 s (a try on the copy thread held it up to 5 s of every 7). Once the broker
+    /// is back, payments/1 is taken over and everything is in the target exactly once.
+    func testAPartitionWaitingForItsTakeOverDoesNotHoldUpTheOthers() throws {
+        let group = "regionbridge.us-east-to-eu-west"
+        for partition: Int32 in 0..<3 { try target.setLeader(TopicPartition("us-east.payments", partition), broker: 1) }
+        try target.setTransactionCoordinator("\(group).payments.0", broker: 2)
+        try target.setTransactionCoordinator("\(group).payments.2", broker: 2)
+        try target.setTransactionCoordinator("\(group).payments.1", broker: 3)
+        try target.setBroker(3, up: false)
+        try sourceClient.produce(payments(0..<30))
+        let bridge = try BridgeFixture(
+            source: source.bootstrapServers, target: target.bootstrapServers, include: ["payments"], groups: "{include: []}",
+            extra: "instances: {mode: group, session_timeout: 6s, commit_interval: 100ms}\nheartbeats: {interval: 0}")
+        let process = try bridge.start(["--request-timeout", "5s"])
+        defer { _ = process.stop(gracePeriod: .seconds(30)) }
+        try waitUntil("payments/1 waits for its take-over", timeout: .seconds(40)) {
+            process.stderrText.contains("payments/1: assigned by the group, but cannot fence earlier writers")
+        }
+        let admin = try KafkaAdmin(configuration: KafkaClientConfiguration(bootstrapServers: target.bootstrapServers), logger: Logger(label: "test"))
+        func copied(_ partition: Int32) -> Int64 {
+            (try? admin.queryWatermarks(TopicPartition("us-east.payments", partition), timeout: .seconds(5)).high) ?? -1
+        }
+        try waitUntil("payments/0 and /2 copied", timeout: .seconds(20)) { copied(0) >= 10 && copied(2) >= 10 }
+        // 12 records to payments/0, one every 0.5 s, over more than one retry of payments/1: each arrives within 3 s.
+        var slowest: Duration = .zero
+        for n in 0..<12 {
+            let before = copied(0)
+            try sourceClient.produce([KafkaRecord(topic: "payments", partition: 0, offset: 0, key: Array("late-\(n)".utf8), value: Array("{}".utf8))])
+            let sent = ContinuousClock.now
+            try waitUntil("late-\(n) in the target", timeout: .seconds(3)) { copied(0) > before }
+            slowest = max(slowest, ContinuousClock.now - sent)
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        print("payments/0 while payments/1 waited for its take-over: slowest record \(slowest)")
+        XCTAssertEqual(copied(1), 0, "payments/1 still waits")
+        XCTAssertTrue(process.stderrText.contains("payments/1: assigned by the group, but"), process.stderrText)
+
+        try target.setBroker(3, up: true)
+        try waitUntil("payments/1 taken over", timeout: .seconds(40)) { copied(1) > 0 && process.stderrText.contains("took over payments/1") }
+        try waitUntil("everything copied", timeout: .seconds(30)) {
+            (try? (0..<3).map { try self.targetClient.readAll("us-east.payments", partition: $0, timeout: .seconds(5)).count }.reduce(0, +)) == 42
+        }
+        XCTAssertEqual(process.stop(gracePeriod: .seconds(30)), 0, process.stderrText)
+        try assertExactlyOnce(expectedTotal: 42)
     }
 
     func testAnEightyMillisecondRoundTripToTheTargetKeepsUpWithASteadyLoad() throws {

@@ -69,6 +69,13 @@ package final class KafkaMockCluster: @unchecked Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err) }
     }
 
+    /// Makes `broker` the transaction coordinator of `transactionalID` (taking that broker down then makes the
+    /// coordinator, and only it, unreachable for that id).
+    package func setTransactionCoordinator(_ transactionalID: String, broker: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_coordinator_set(cluster, "transaction", transactionalID, broker)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdkafka(err) }
+    }
+
     /// Adds a round-trip delay to every response of `broker`.
     package func setRoundTrip(broker: Int32, milliseconds: Int) throws(KafkaError) {
         let err = rd_kafka_mock_broker_set_rtt(cluster, broker, Int32(milliseconds))

@@ -51,7 +51,10 @@ extension ReplicationEngine {
     /// Answers the group coordinator (inside `consumer.poll` or `close`): takes over assigned partitions, hands
     /// revoked ones back.
     func rebalanced(_ event: RebalanceEvent) -> [(TopicPartition, StartOffset)] {
-        if case .failed = event {} else { rebalancedDuringPoll = true }
+        if case .failed = event {} else {
+            rebalancedDuringPoll = true
+            voidTakeOverRetry()
+        }
         switch event {
         case .assigned(let sources):
             everAssigned = true
@@ -98,9 +101,40 @@ extension ReplicationEngine {
     /// - Returns: where each partition taken over starts.
     /// - Throws: a failure that waiting does not mend (a fatal or non-retriable fence error, a lost target).
     private func takeOverOrWait(_ sources: [TopicPartition]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
+        var fence = Self.fence(sources, topology: topology, config: targetConfig, timeout: options.requestTimeout, logger: logger)
+        if let fatal = fence.fatal { throw fatal }
+        var starts: [(TopicPartition, StartOffset)] = []
+        if !fence.fenced.isEmpty {
+            do throws(ReplicationError) {
+                let found = try Discovery.starts(of: fence.fenced.map(\.source), reader: targetReader, topology: topology)
+                starts = try install(fence.fenced, found)
+            } catch where error.cluster == .target {
+                // The target does not answer, or refuses the bridge (a certificate expired, a permission revoked):
+                // the partitions wait, as in an outage, and the probe's alert says which.
+                fence.waiting += fence.fenced.map(\.source)
+                fence.cause = fence.cause ?? error.message
+            }
+        }
+        wait(fence.waiting, cause: fence.cause)
+        return starts
+    }
+
+    /// Partitions whose take-over must wait for the target: they stay assigned and paused, and are tried again in 2 s.
+    private func wait(_ waiting: [TopicPartition], cause: String?) {
+        guard !waiting.isEmpty else { return }
+        waitingForTakeOver = Array(Set(waitingForTakeOver).union(waiting)).sorted()
+        nextTakeOver = ContinuousClock.now + .seconds(2)
+        warn("take-over", "\(waiting.map(\.description).joined(separator: ", ")): assigned by the group, but \(cause ?? "the target does not answer"); they stay assigned here, paused, and their take-over is tried again every 2 s: copying of them waits for the target")
+    }
+
+    /// The blocking part of a take-over: one transactional producer per partition, all at once, each fencing every
+    /// earlier writer of its partition (`initTransactions` with the partition's `transactional.id`). Touches no
+    /// engine state, so a retry runs it off the copy thread.
+    static func fence(
+        _ sources: [TopicPartition], topology: Topology, config: KafkaClientConfiguration, timeout: Duration, logger: Logger
+    ) -> FenceOutcome {
         let ids = sources.map { "\(topology.consumerGroup).\($0.topic).\($0.partition)" }
         let outcomes = Mutex<[Int: Result<KafkaProducer, KafkaError>]>([:])
-        let (config, timeout, logger) = (targetConfig, options.requestTimeout, logger)
         DispatchQueue.concurrentPerform(iterations: sources.count) { index in
             let outcome: Result<KafkaProducer, KafkaError>
             do throws(KafkaError) {
@@ -113,44 +147,82 @@ extension ReplicationEngine {
             outcomes.withLock { $0[index] = outcome }
         }
         let results = outcomes.withLock { $0 }
-        var fenced: [(source: TopicPartition, id: String, producer: KafkaProducer)] = []
-        var waiting: [TopicPartition] = []
-        var cause: String?
+        var fence = FenceOutcome()
         for index in sources.indices {
             switch results[index]! {
             case .success(let producer):
-                fenced.append((sources[index], ids[index], producer))
+                fence.fenced.append(Fenced(source: sources[index], id: ids[index], producer: producer))
             case .failure(let error) where TakeOverDecision(afterInit: error) == .retryLater:
-                waiting.append(sources[index])
-                cause = cause ?? "cannot fence earlier writers (\(error))"
+                fence.waiting.append(sources[index])
+                fence.cause = fence.cause ?? "cannot fence earlier writers (\(error))"
             case .failure(let error):
-                throw ReplicationError(.targetUnavailable, "cannot fence earlier writers of \(discovery.targetPartition(of: sources[index])) (transactional.id \(ids[index])): \(error)")
+                fence.fatal = fence.fatal ?? ReplicationError(.targetUnavailable, "cannot fence earlier writers of \(Discovery.targetPartition(of: sources[index], topology: topology)) (transactional.id \(ids[index])): \(error)")
             }
         }
-        var starts: [(TopicPartition, StartOffset)] = []
-        if !fenced.isEmpty {
-            do throws(ReplicationError) {
-                starts = try start(fenced)
-            } catch where error.cluster == .target {
-                // The target does not answer, or refuses the bridge (a certificate expired, a permission revoked):
-                // the partitions wait, as in an outage, and the probe's alert says which.
-                waiting += fenced.map(\.source)
-                cause = cause ?? error.message
-            }
-        }
-        if !waiting.isEmpty {
-            waitingForTakeOver = Array(Set(waitingForTakeOver).union(waiting)).sorted()
-            nextTakeOver = ContinuousClock.now + .seconds(2)
-            warn("take-over", "\(waiting.map(\.description).joined(separator: ", ")): assigned by the group, but \(cause ?? "the target does not answer"); they stay assigned here, paused, and their take-over is tried again every 2 s: copying of them waits for the target")
-        }
-        return starts
+        return fence
     }
 
-    /// Tries again to take over the partitions waiting for it; those it takes over copy on from their start.
-    func retryTakeOver() throws(ReplicationError) {
-        let sources = waitingForTakeOver
-        waitingForTakeOver = []
-        let starts = try takeOverOrWait(sources)
+    /// Starts, off the copy thread, another try at the partitions waiting for their take-over: the fence and the
+    /// target tails (on a reader of its own), which wait up to `--request-timeout` each while the target does not
+    /// answer. The copy loop goes on meanwhile (commits of the other partitions included), and installs what the
+    /// try found at its next round (``finishTakeOverRetry()``).
+    func retryTakeOver() {
+        guard takeOverRetry == nil, !waitingForTakeOver.isEmpty, ContinuousClock.now >= nextTakeOver else { return }
+        let retry = TakeOverRetry(sources: waitingForTakeOver)
+        takeOverRetry = retry
+        let (topology, config, timeout, logger) = (topology, targetConfig, options.requestTimeout, logger)
+        let readers = retryReaders
+        let thread = Thread {
+            var fence = Self.fence(retry.sources, topology: topology, config: config, timeout: timeout, logger: logger)
+            var starts: [PartitionStart] = []
+            if fence.fatal == nil, !fence.fenced.isEmpty {
+                do throws(ReplicationError) {
+                    let reader = try readers.reader()
+                    starts = try Discovery.starts(of: fence.fenced.map(\.source), reader: reader, topology: topology)
+                } catch where error.cluster == .target {
+                    readers.drop()
+                    fence.waiting += fence.fenced.map(\.source)
+                    fence.cause = fence.cause ?? error.message
+                    fence.fenced = []
+                } catch {
+                    fence.fatal = error
+                }
+            }
+            retry.finish(fence, starts: starts)
+        }
+        thread.name = "regionbridge-take-over"
+        thread.start()
+    }
+
+    /// Before the group's assignment changes here, waits for a take-over retry in flight to finish and throws its
+    /// outcome away (its producers close; the partitions still waiting are tried again). So no fence of this instance
+    /// runs while another takes over: a partition revoked here is let go only once its fence ended, and the next
+    /// owner's fence comes after it (the newest epoch is the next owner's); one assigned here again is fenced anew.
+    private func voidTakeOverRetry() {
+        guard let retry = takeOverRetry else { return }
+        retry.waitUntilFinished()
+        takeOverRetry = nil
+        nextTakeOver = ContinuousClock.now
+    }
+
+    /// Installs what the take-over retry found, once it finished: the partitions it fenced copy on from their start,
+    /// those it could not wait again. (A rebalance meanwhile voided it first: ``voidTakeOverRetry()``.)
+    func finishTakeOverRetry() throws(ReplicationError) {
+        guard let retry = takeOverRetry, let (fence, found) = retry.outcome else { return }
+        takeOverRetry = nil
+        if let fatal = fence.fatal { throw fatal }
+        waitingForTakeOver.removeAll(where: { source in fence.fenced.contains { $0.source == source } })
+        var waiting = fence.waiting
+        var cause = fence.cause
+        var starts: [(TopicPartition, StartOffset)] = []
+        do throws(ReplicationError) {
+            starts = try install(fence.fenced, found)
+        } catch where error.cluster == .target {
+            waiting += fence.fenced.map(\.source)
+            cause = cause ?? error.message
+        }
+        waitingForTakeOver.removeAll(where: waiting.contains)
+        wait(waiting, cause: cause)
         guard !starts.isEmpty else { return }
         do {
             try consumer.readFrom(starts)
@@ -162,13 +234,12 @@ extension ReplicationEngine {
         publishState()
     }
 
-    /// With every earlier writer of the partitions fenced (one producer each), reads the target tails in one
-    /// pass: each source resumes right after the last record any owner committed, and no earlier owner can
-    /// write after that.
-    private func start(_ fenced: [(source: TopicPartition, id: String, producer: KafkaProducer)]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
-        let starts = try Discovery.starts(of: fenced.map(\.source), reader: targetReader, topology: topology)
+    /// With every earlier writer of the partitions fenced (one producer each) and their target tails read (`found`:
+    /// each source resumes right after the last record any owner committed, and no earlier owner can write after
+    /// that), makes their slots.
+    private func install(_ fenced: [Fenced], _ found: [PartitionStart]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
         var result: [(TopicPartition, StartOffset)] = []
-        for (index, start) in starts.enumerated() {
+        for (index, start) in found.enumerated() {
             let producer = fenced[index].producer
             producer.signal(signal)
             let topic: ProducerTopic

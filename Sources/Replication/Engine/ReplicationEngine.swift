@@ -122,6 +122,14 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// and the take-over is tried again at `nextTakeOver` (see ``retryTakeOver()``).
     var waitingForTakeOver: [TopicPartition] = []
     var nextTakeOver = ContinuousClock.now
+    /// The take-over retry running off the copy thread, if any.
+    var takeOverRetry: TakeOverRetry?
+    /// The take-over retries' target reader.
+    lazy var retryReaders = RetryReaders { [topology, options, logger] () throws(KafkaError) -> TargetReader in
+        try TargetReader(
+            target: topology.target.kafkaConfiguration(pair: topology.pair), groupID: "regionbridge.\(topology.pair).tail",
+            timeout: options.requestTimeout, logger: logger)
+    }
     /// The group has assigned this instance partitions at least once.
     var everAssigned = false
     /// The group changed the assignment inside the last poll.
@@ -650,7 +658,10 @@ package final class ReplicationEngine: @unchecked Sendable {
             try commitRound()
             nextCommit = ContinuousClock.now + topology.instances.commitInterval
         }
-        if !waitingForTakeOver.isEmpty, now >= nextTakeOver { try retryTakeOver() }
+        if groupMode {
+            try finishTakeOverRetry()
+            retryTakeOver()
+        }
     }
 
     private func apply(_ result: BackgroundResult) throws(ReplicationError) {
