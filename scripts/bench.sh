@@ -17,8 +17,9 @@
 #   BENCH_VERIFY=1             check the copies (pipe: sorted key/value checksum; native: counts; bridge: exactly-once)
 #   BENCH_SCALE_RECORDS=200000 records for the scale-out runs (1, 2 and 3 instances in group mode, 6 partitions)
 #   BENCH_SYNC_SECONDS=20      duration of the synchronous-confirmation run (at BENCH_RATE), BENCH_SYNC_WAITS=1000 parked waits
-#   BENCH_SKIP=                space-separated sections to skip: throughput group latency sync rtt scale reconcile rpo
+#   BENCH_SKIP=                space-separated sections to skip: throughput group latency sync rtt scale reconcile rpo wire
 #                              (reconcile reads the throughput section's copy at the first partition count)
+#   BENCH_WIRE_RECORDS=200000  records for each bytes-over-the-link run (the wire section; needs tcpdump)
 #   BENCH_RPO_HISTORY=1000000  committed (and indexed) payments under the rpo section's one incremental check,
 #   BENCH_RPO_NEW=1000         and the new payments that check finds
 set -euo pipefail
@@ -686,6 +687,67 @@ fi
 # Summary ------------------------------------------------------------------------------------------------
 RDKAFKA=$(pkg-config --modversion rdkafka 2>/dev/null || echo unknown)
 echo
+# 7. Bytes over the link --------------------------------------------------------------------------------
+# What crosses the region link per record in each placement, counted by tcpdump on the loopback interface (TCP
+# payload bytes): with the bridge in the DR region the link carries the source broker's fetch responses (the
+# batches as the source stores them, compressed by their producer or not); with the bridge in the source region it
+# carries the bridge's produce requests (compressed by the bridge's own producer, whatever the source did). The
+# source topic is written by kcat with each codec; the bridge copies it with its target producer's
+# compression.type set to the same codec (its default first).
+WIRE_RECORDS=${BENCH_WIRE_RECORDS:-200000}
+if ! skipped wire; then
+  command -v tcpdump >/dev/null || die "tcpdump not found (apt-get install tcpdump) or skip the section: BENCH_SKIP=wire"
+  log "7. bytes over the link: $WIRE_RECORDS records of $SIZE bytes, 6 partitions; source batches uncompressed, lz4, zstd"
+  # loadgen pads its JSON with one repeated character, which compresses to almost nothing: these records carry
+  # what a payment event has (ids, amounts, currencies, merchants, times, a random reference), about $SIZE bytes.
+  python3 - "$WIRE_RECORDS" "$SIZE" >"$WORK/wire.tsv" <<'PY'
+import json, random, sys
+records, size = int(sys.argv[1]), int(sys.argv[2])
+rng = random.Random(7)
+merchants = [f"merchant-{rng.randrange(10**6):06d}" for _ in range(2000)]
+for n in range(records):
+    event = {"event_id": f"pay-{n:09d}", "account": f"acct-{rng.randrange(10**7):07d}",
+             "amount": f"{rng.randrange(1, 10**6) / 100:.2f}", "currency": rng.choice(["EUR", "USD", "GBP", "CHF", "JPY"]),
+             "status": "committed", "merchant": rng.choice(merchants), "country": rng.choice(["DE", "FR", "US", "GB", "NL", "ES"]),
+             "created_at": f"2026-12-07T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z",
+             "reference": "%032x" % rng.getrandbits(128)}
+    text = json.dumps(event, separators=(",", ":"))
+    while len(text) < size:
+        event.setdefault("note", "")
+        event["note"] += rng.choice(["card", "sepa", "instant", "refund", "fx", "fee", "batch", "retry"]) + " "
+        text = json.dumps(event, separators=(",", ":"))
+    print(f"pay-{n:09d}\t{text}")
+PY
+  # Sums the TCP payload bytes tcpdump saw in a file written by `tcpdump -q`.
+  bytes_in() { awk '{n += $NF} END {printf "%d", n}' "$1"; }
+  for codec in default none lz4 zstd; do
+    source_codec=$codec; [ "$codec" = default ] && source_codec=none
+    "$BIN/loadgen" --bootstrap "$SRC" --topic "wire-$codec" --partitions 6 --records 0 >/dev/null 2>&1
+    kcat -P -b "$SRC" -t "wire-$codec" -K $'\t' -z "$source_codec" -X acks=all -X linger.ms=5 <"$WORK/wire.tsv"
+    props='{}'; [ "$codec" = default ] || props="{\"compression.type\": \"$codec\"}"
+    TARGET_PROPERTIES=$props topology "$WORK/wire-$codec.yaml" "$SRC" "$DST" "wire-$codec" 5s "w$codec"
+    tcpdump -i lo -B 262144 -s 96 -nn -q -l "tcp src port ${SRC##*:}" >"$WORK/fetched-$codec.txt" 2>"$WORK/fetched-$codec.err" &
+    fetch_pid=$!
+    tcpdump -i lo -B 262144 -s 96 -nn -q -l "tcp dst port ${DST##*:}" >"$WORK/produced-$codec.txt" 2>"$WORK/produced-$codec.err" &
+    produce_pid=$!
+    sleep 1
+    timed "$WORK/bridge-wire-$codec.log" "$BIN/regionbridge" run --topology "$WORK/wire-$codec.yaml" --until-caught-up --log-level notice
+    sleep 0.5
+    kill -INT "$fetch_pid" "$produce_pid"; wait "$fetch_pid" "$produce_pid" 2>/dev/null
+    grep -h "dropped by kernel" "$WORK/fetched-$codec.err" "$WORK/produced-$codec.err" | grep -qv '^0 ' \
+      && echo "   warning: tcpdump dropped packets: $(grep -h 'dropped by kernel' "$WORK"/*-"$codec".err | tr '\n' ' ')"
+    fetched=$(calc "round($(bytes_in "$WORK/fetched-$codec.txt") / $WIRE_RECORDS, 1)")
+    produced=$(calc "round($(bytes_in "$WORK/produced-$codec.txt") / $WIRE_RECORDS, 1)")
+    phase=$(sed -n 's/.*caught up: copied [0-9]* records in \([0-9.]*\) s.*/\1/p' "$WORK/bridge-wire-$codec.log" | tail -1)
+    label="source $source_codec, bridge producer ${codec}"
+    [ "$codec" = default ] && label="source none, bridge producer default"
+    result "$label" "fetched $fetched B/record, produced $produced B/record" "${phase:-?} s copy" \
+      "$(calc "int($WIRE_RECORDS / ${phase:-1})") records/s, CPU $(calc "round($CPU_S, 1)") s"
+  done
+  rm -f "$WORK/wire.tsv"
+  echo "   fetched: what the link carries with the bridge in the DR region (the source's stored batches); produced: with it in the source region"
+fi
+
 echo "----- summary (for the README's performance section) -----"
 echo "date:        $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine:     $(uname -m), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"

@@ -138,7 +138,8 @@ extension ReplicationEngine {
         DispatchQueue.concurrentPerform(iterations: sources.count) { index in
             let outcome: Result<KafkaProducer, KafkaError>
             do throws(KafkaError) {
-                let producer = try KafkaProducer(configuration: config, transactionalID: ids[index], logger: logger)
+                let producer = try KafkaProducer(
+                    configuration: config, defaults: copyProducerDefaults, transactionalID: ids[index], logger: logger)
                 try producer.initTransactions(timeout: timeout)
                 outcome = .success(producer)
             } catch {

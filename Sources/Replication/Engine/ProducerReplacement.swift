@@ -38,7 +38,7 @@ extension ReplicationEngine {
             throw ReplicationError(.fatal, "\(cause). It was replaced \(Self.replacementLimit) times within \(Self.replacementWindow) and failed again; start the bridge again once the cause is fixed, it resumes after the last record the target holds")
         }
         let producer: KafkaProducer
-        do { producer = try KafkaProducer(configuration: targetConfig, logger: logger) } catch {
+        do { producer = try KafkaProducer(configuration: targetConfig, defaults: Self.copyProducerDefaults, logger: logger) } catch {
             throw ReplicationError(.fatal, "\(cause); a new producer cannot be made: \(error)")
         }
         producer.signal(signal)
