@@ -2,7 +2,8 @@
 # Installs what RegionBridge needs to build, test and run its demo on Debian bookworm.
 # Idempotent: every step checks first and skips what is already present.
 #
-#   - Debian packages: libpq-dev, postgresql, kcat, stunnel4 and openssl (the TLS tests) and build tools
+#   - Debian packages: libpq-dev, postgresql, kcat, stunnel4 and openssl (the TLS tests), tcpdump (the bench's
+#     bytes over the link) and build tools
 #   - librdkafka >= 2.3 (the admin ListOffsets API; bookworm ships 2.0.2, which also cannot parse
 #     tansu's ApiVersions response): Debian's librdkafka-dev where it is new enough, otherwise built
 #     from Debian trixie's source package into /usr/local
@@ -40,7 +41,7 @@ apt_install() {
 }
 
 # 1. Debian packages -----------------------------------------------------------
-apt_install libpq-dev postgresql kcat pkg-config python3-pip stunnel4 openssl \
+apt_install libpq-dev postgresql kcat pkg-config python3-pip stunnel4 openssl tcpdump \
   dpkg-dev build-essential libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
 
 # 1b. Prometheus, without its service ------------------------------------------------
