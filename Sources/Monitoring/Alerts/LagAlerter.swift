@@ -91,10 +91,10 @@ package final class LagAlerter: ReplicationObserver, RPOObserver, Service, Custo
     ///
     /// `isVoice` is asked once a tick. When it turns true, the alerts the pair's feed says are firing (`openAlerts`:
     /// what the previous voice fired and did not resolve; read on a thread of its own, and pair-level observations
-    /// are ignored until it answered) are taken over: they fire on without a new event, and
-    /// resolve here once their condition clears. When it turns false, this instance drops its pair-level alerts
-    /// without an event: the next voice takes them over. Pair-level alerts restored from `--alerts-file` are
-    /// dropped at once (the feed's topic holds what the group said).
+    /// are ignored until it answered) are taken over: they fire on without a new event, and resolve here once their
+    /// condition clears. When it turns false, this instance drops its pair-level alerts without an event: the next
+    /// voice takes them over. Pair-level alerts restored from `--alerts-file` are dropped at once (the feed's topic
+    /// holds what the group said).
     package func followVoice(_ isVoice: @escaping @Sendable () -> Bool, openAlerts: @escaping @Sendable () throws(AlertSinkError) -> [AlertEvent]) {
         voice.withLock { $0 = Voice(isVoice: isVoice, openAlerts: openAlerts) }
         speaks.store(false, ordering: .relaxed)
