@@ -13,10 +13,14 @@
 #     is "back to the steady state", not "no record left";
 #   - SIGTERM once the load has ended and every record is copied: every instance exits 0 within the drain
 #     timeout (30 s) plus 5 s;
-#   - exactly once: every source record in the target once, in order, by provenance (latencyprobe check).
+#   - exactly once: every source record in the target once, in order, by provenance (latencyprobe check);
+#   - one page: `cluster_unreachable` fired at most once over all instances (group mode: only the instance that
+#     leads the group speaks for the pair), and resolved as often as it fired (waited for up to 90 s after the
+#     catch-up, as it resolves only after `lag.for` of answers).
 # Prints one table row per case (also written to $OUTAGES_RESULTS when set) and exits non-zero when a case fails.
 #
 # Knobs (environment): OUTAGES_FREEZES="15 75 150 360", OUTAGES_SIDES="target source", OUTAGES_MODES="single group",
+# OUTAGES_INSTANCES=2 (instances in group mode),
 # OUTAGES_RATE=200, OUTAGES_START=1 (the start-up cases; 0 skips them), OUTAGES_PARALLEL=0 (1: the modes side by side,
 # each on brokers of its own: about half the wall time, on a loaded machine), SCRATCH_PATH=.build (or BIN).
 set -euo pipefail
@@ -28,6 +32,7 @@ SIDES=${OUTAGES_SIDES:-target source}
 MODES=${OUTAGES_MODES:-single group}
 RATE=${OUTAGES_RATE:-200}
 WITH_START=${OUTAGES_START:-1}
+GROUP_INSTANCES=${OUTAGES_INSTANCES:-2}
 PARALLEL=${OUTAGES_PARALLEL:-0}
 WARM=15        # seconds of load before the freeze
 AFTER=20       # seconds of load after the thaw
@@ -77,7 +82,7 @@ run_case() {
   local tpid=$!; echo $tpid >>"$WORK/pids"
   sleep 1
   "$BIN/loadgen" --bootstrap "127.0.0.1:$sp" --topic payment-events --partitions 3 --records 300 --rate 0 >"$dir/load0.log" 2>&1
-  local instances=1; [ "$mode" = group ] && instances=2
+  local instances=1; [ "$mode" = group ] && instances=$GROUP_INSTANCES
   local ports=() pids=() i
   for ((i = 0; i < instances; i++)); do
     ports+=("$(free_port)")
@@ -129,6 +134,11 @@ EOF
     [ "$n" = 3 ] && [ "$rec" = 0 ] && break
     sleep 1
   done
+  # cluster_unreachable events over every instance's log (each event is logged at notice as `alert {...}`).
+  pages() { cat "$dir"/bridge-*.log | grep -c "\"alert\":\"cluster_unreachable\",\"state\":\"$1\"" || true; }
+  deadline=$(( $(date +%s) + 90 ))
+  while [ "$(date +%s)" -lt $deadline ] && [ "$(pages resolved)" -lt "$(pages firing)" ]; do sleep 1; done
+  local fired resolved; fired=$(pages firing); resolved=$(pages resolved)
   for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || exits=$((exits + 1)); done
   local asked; asked=$(now)
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -159,10 +169,11 @@ EOF
   [ "$recovery" != "not recovered" ] || verdict=FAIL
   for rc in "${codes[@]}"; do [ "$rc" = 0 ] || verdict=FAIL; done
   [ "$lost" = 0 ] && [ "$duplicated" = 0 ] || verdict=FAIL
+  [ "$fired" -le 1 ] && [ "$resolved" = "$fired" ] || verdict=FAIL
   local what="$side frozen ${freeze} s"; [ "$freeze" = start ] && what="target frozen at start, 60 s"
-  printf '| %s | %s | %s | %s | %s | %s s, exit %s | %s | %s | %s | %s |\n' "$mode" "$instances" "$what" \
+  printf '| %s | %s | %s | %s | %s | %s s, exit %s | %s | %s | %s | %s / %s | %s |\n' "$mode" "$instances" "$what" \
     "$([ $exits -eq 0 ] && echo yes || echo "no ($exits)")" "$recovery" "$stopped" "$(IFS=,; echo "${codes[*]}")" \
-    "$total" "$lost" "$duplicated" "$verdict" | tee -a "$WORK/results.md"
+    "$total" "$lost" "$duplicated" "$fired" "$resolved" "$verdict" | tee -a "$WORK/results.md"
   [ $verdict = PASS ] || { echo "outages: $mode, $what failed; logs in $dir" >&2; cp -r "$dir" "$WORK/failed-$mode-$side-$freeze"; }
   return 0
 }
@@ -176,8 +187,8 @@ run_mode() {
 }
 
 echo "outages: $(date -u +%FT%TZ), $(nproc) cores, librdkafka $(pkg-config --modversion rdkafka 2>/dev/null || echo '?'), $RATE records/s, logs in $WORK"
-echo "| mode | instances | outage | kept running | caught up after the thaw | SIGTERM afterwards | source records | lost | duplicated | verdict |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| mode | instances | outage | kept running | caught up after the thaw | SIGTERM afterwards | source records | lost | duplicated | cluster_unreachable fired / resolved | verdict |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 : >"$WORK/results.md"
 if [ "$PARALLEL" = 1 ]; then
   jobs_=()
