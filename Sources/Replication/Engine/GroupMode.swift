@@ -101,7 +101,7 @@ extension ReplicationEngine {
     /// - Returns: where each partition taken over starts.
     /// - Throws: a failure that waiting does not mend (a fatal or non-retriable fence error, a lost target).
     private func takeOverOrWait(_ sources: [TopicPartition]) throws(ReplicationError) -> [(TopicPartition, StartOffset)] {
-        var fence = Self.fence(sources, topology: topology, config: targetConfig, timeout: options.requestTimeout, logger: logger)
+        var fence = Self.fence(sources, topology: topology, config: targetConfig, timeout: rebalanceBudget, logger: logger)
         if let fatal = fence.fatal { throw fatal }
         var starts: [(TopicPartition, StartOffset)] = []
         if !fence.fenced.isEmpty {
@@ -199,12 +199,23 @@ extension ReplicationEngine {
     /// outcome away (its producers close; the partitions still waiting are tried again). So no fence of this instance
     /// runs while another takes over: a partition revoked here is let go only once its fence ended, and the next
     /// owner's fence comes after it (the newest epoch is the next owner's); one assigned here again is fenced anew.
+    ///
+    /// The wait is bounded by ``rebalanceBudget``: a retry still waiting for the target then is left to end alone
+    /// (its producers close when it does), so the poll that answers the group is never held past
+    /// `max.poll.interval.ms`.
     private func voidTakeOverRetry() {
         guard let retry = takeOverRetry else { return }
-        retry.waitUntilFinished()
         takeOverRetry = nil
         nextTakeOver = ContinuousClock.now
+        if !retry.waitUntilFinished(timeout: rebalanceBudget) {
+            logger.notice("\(retry.sources.map(\.description).joined(separator: ", ")): a take-over retry still waits for the target at a rebalance; it is left to end alone and its result is thrown away")
+        }
     }
+
+    /// The longest each step of the group's rebalance answer may wait for the target (a retry in flight, a fence,
+    /// the target's tails): a third of `max.poll.interval.ms` (3 × `session_timeout`), at most `--request-timeout`.
+    /// Partitions whose take-over does not finish within it wait and are retried off the copy thread.
+    var rebalanceBudget: Duration { min(options.requestTimeout, topology.instances.sessionTimeout) }
 
     /// Installs what the take-over retry found, once it finished: the partitions it fenced copy on from their start,
     /// those it could not wait again. (A rebalance meanwhile voided it first: ``voidTakeOverRetry()``.)

@@ -251,7 +251,7 @@ package final class ReplicationEngine: @unchecked Sendable {
                 producers = [producer]
             }
             consumer.signal(signal)
-            if groupMode { targetReader = try makeTargetReader() }
+            if groupMode { targetReader = try makeTargetReader(timeout: rebalanceBudget) }
             let discoveryReader = try makeTargetReader()
             discovery = Discovery(
                 topology: topology, sourceAdmin: sourceAdmin, targetAdmin: targetAdmin, targetReader: discoveryReader,
@@ -269,8 +269,10 @@ package final class ReplicationEngine: @unchecked Sendable {
             logger: logger)
     }
 
-    func makeTargetReader() throws(KafkaError) -> TargetReader {
-        try TargetReader(target: targetConfig, groupID: "regionbridge.\(topology.pair).tail", timeout: options.requestTimeout, logger: logger)
+    /// A reader of the target's tails; `timeout` (default `--request-timeout`) bounds each read. Group mode's
+    /// take-over in the rebalance answer reads with ``rebalanceBudget``.
+    func makeTargetReader(timeout: Duration? = nil) throws(KafkaError) -> TargetReader {
+        try TargetReader(target: targetConfig, groupID: "regionbridge.\(topology.pair).tail", timeout: timeout ?? options.requestTimeout, logger: logger)
     }
 
     // MARK: - The copy loop

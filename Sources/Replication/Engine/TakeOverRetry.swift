@@ -2,6 +2,7 @@ import Dispatch
 import Kafka
 import Logging
 import Synchronization
+import Topology
 
 /// A partition whose earlier writers a new transactional producer fenced.
 struct Fenced {
@@ -42,10 +43,13 @@ final class TakeOverRetry: @unchecked Sendable {
         finished.signal()
     }
 
-    /// Blocks until the retry finished (it ends within its requests' timeouts).
-    func waitUntilFinished() {
-        finished.wait()
+    /// Blocks until the retry finished or `timeout` passed; whether it finished.
+    func waitUntilFinished(timeout: Duration) -> Bool {
+        guard finished.wait(timeout: .now() + timeout.seconds) == .success else {
+            return false
+        }
         finished.signal()
+        return true
     }
 
     /// What the retry found, once it finished.
