@@ -83,6 +83,7 @@ final class PartitionSlot {
     func startOver(_ progress: PartitionProgress, producer: KafkaProducer? = nil, topic: ProducerTopic? = nil) {
         generation &+= 1
         startedAt = ContinuousClock.now
+        sampledEnd = nil
         self.progress = progress
         state = .copying
         waitsForRoom = false

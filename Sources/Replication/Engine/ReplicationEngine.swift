@@ -857,7 +857,11 @@ package final class ReplicationEngine: @unchecked Sendable {
             positions.append(ReplicatedPositions.Position(
                 source: slot.source, target: slot.target, replicatedUpTo: position,
                 state: slot.stoppedAtGap.map { .stopped("stopped copying: \($0)") } ?? .copying))
-            let cachedHigh = consumer.cachedWatermarks(slot.source)?.high
+            // librdkafka keeps the watermarks of an earlier assignment: in the first 10 s after a partition (re)started
+            // here they may be those of before, below the log's end, and would read as a lag of 0 with records left
+            // to copy (as the gap check above also knows). The ListOffsets sample (every second, cleared at the
+            // restart) and the partition end say where the log ends meanwhile.
+            let cachedHigh = ContinuousClock.now - slot.startedAt >= .seconds(10) ? consumer.cachedWatermarks(slot.source)?.high : nil
             // Before any fetch response, partition end or ListOffsets sample, the source end is unknown (right
             // after a start or a take-over): no lag is reported then, rather than a false 0.
             guard cachedHigh != nil || progress.end != nil || slot.sampledEnd != nil else { continue }
