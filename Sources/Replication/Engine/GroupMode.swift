@@ -163,25 +163,27 @@ extension ReplicationEngine {
         return fence
     }
 
-    /// Starts, off the copy thread, another try at the partitions waiting for their take-over: the fence and the
-    /// target tails (on a reader of its own), which wait up to `--request-timeout` each while the target does not
-    /// answer. The copy loop goes on meanwhile (commits of the other partitions included), and installs what the
+    /// Starts, off the copy thread, another try at the partitions waiting for their take-over: the fence (up to
+    /// ``rebalanceBudget``) and the target tails (on a reader of its own, up to `--request-timeout`) while the target
+    /// does not answer. The copy loop goes on meanwhile (commits of the other partitions included), and installs what the
     /// try found at its next round (``finishTakeOverRetry()``).
     func retryTakeOver() {
         guard takeOverRetry == nil, !waitingForTakeOver.isEmpty, ContinuousClock.now >= nextTakeOver else { return }
         let retry = TakeOverRetry(sources: waitingForTakeOver)
         takeOverRetry = retry
-        let (topology, config, timeout, logger) = (topology, targetConfig, options.requestTimeout, logger)
+        let (topology, config, timeout, logger) = (topology, targetConfig, rebalanceBudget, logger)
         let readers = retryReaders
         let thread = Thread {
             var fence = Self.fence(retry.sources, topology: topology, config: config, timeout: timeout, logger: logger)
+            retry.fenceEnded()
             var starts: [PartitionStart] = []
             if fence.fatal == nil, !fence.fenced.isEmpty {
                 do throws(ReplicationError) {
-                    let reader = try readers.reader()
-                    starts = try Discovery.starts(of: fence.fenced.map(\.source), reader: reader, topology: topology)
+                    let sources = fence.fenced.map(\.source)
+                    starts = try readers.read { reader throws(ReplicationError) in
+                        try Discovery.starts(of: sources, reader: reader, topology: topology)
+                    }
                 } catch where error.cluster == .target {
-                    readers.drop()
                     fence.waiting += fence.fenced.map(\.source)
                     fence.cause = fence.cause ?? error.message
                     fence.fenced = []
@@ -195,27 +197,26 @@ extension ReplicationEngine {
         thread.start()
     }
 
-    /// Before the group's assignment changes here, waits for a take-over retry in flight to finish and throws its
-    /// outcome away (its producers close; the partitions still waiting are tried again). So no fence of this instance
-    /// runs while another takes over: a partition revoked here is let go only once its fence ended, and the next
-    /// owner's fence comes after it (the newest epoch is the next owner's); one assigned here again is fenced anew.
-    ///
-    /// The wait is bounded by ``rebalanceBudget``: a retry still waiting for the target then is left to end alone
-    /// (its producers close when it does), so the poll that answers the group is never held past
-    /// `max.poll.interval.ms`.
+    /// Before the group's assignment changes here, waits for the fence of a take-over retry in flight to end (its
+    /// fence is bounded by ``rebalanceBudget`` too) and throws the retry's outcome away (its producers close; the
+    /// partitions still waiting are tried again). So no fence of this instance runs while another takes over: a
+    /// partition revoked here is let go only once the fence ended, and the next owner's fence comes after it (the
+    /// newest epoch is the next owner's); one assigned here again is fenced anew. A fence that has not ended within
+    /// the budget (it should have timed out) is left to end alone, and logged.
     private func voidTakeOverRetry() {
         guard let retry = takeOverRetry else { return }
         takeOverRetry = nil
         nextTakeOver = ContinuousClock.now
-        if !retry.waitUntilFinished(timeout: rebalanceBudget) {
-            logger.notice("\(retry.sources.map(\.description).joined(separator: ", ")): a take-over retry still waits for the target at a rebalance; it is left to end alone and its result is thrown away")
+        if !retry.waitUntilFenceEnded(timeout: rebalanceBudget + .seconds(1)) {
+            logger.warning("\(retry.sources.map(\.description).joined(separator: ", ")): a take-over retry's fence did not end within \(rebalanceBudget) at a rebalance; it is left to end alone and its result is thrown away")
         }
     }
 
-    /// The longest each step of the group's rebalance answer may wait for the target (a retry in flight, a fence,
-    /// the target's tails): a third of `max.poll.interval.ms` (3 × `session_timeout`), at most `--request-timeout`.
-    /// Partitions whose take-over does not finish within it wait and are retried off the copy thread.
-    var rebalanceBudget: Duration { min(options.requestTimeout, topology.instances.sessionTimeout) }
+    /// The longest each step of the group's rebalance answer may wait for the target (a retry's fence in flight, the
+    /// fence, the target's tails): half the session timeout, at most `--request-timeout`. The three steps then stay
+    /// within `max.poll.interval.ms` (3 × `session_timeout`). Partitions whose take-over does not finish within it
+    /// wait and are retried off the copy thread.
+    var rebalanceBudget: Duration { min(options.requestTimeout, topology.instances.sessionTimeout / 2) }
 
     /// Installs what the take-over retry found, once it finished: the partitions it fenced copy on from their start,
     /// those it could not wait again. (A rebalance meanwhile voided it first: ``voidTakeOverRetry()``.)

@@ -1,6 +1,5 @@
-import Dispatch
+import Foundation
 import Kafka
-import Logging
 import Synchronization
 import Topology
 
@@ -31,24 +30,26 @@ final class TakeOverRetry: @unchecked Sendable {
     /// The partitions tried.
     let sources: [TopicPartition]
     private let done = Mutex<(FenceOutcome, [PartitionStart])?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
+    private let fenced = DispatchSemaphore(value: 0)
 
     init(sources: [TopicPartition]) {
         self.sources = sources
     }
 
+    /// The retry's thread: its fence ended (every `initTransactions` of it returned); what follows reads only.
+    func fenceEnded() {
+        fenced.signal()
+    }
+
     /// The retry's thread: what it found.
     func finish(_ fence: FenceOutcome, starts: [PartitionStart]) {
         done.withLock { $0 = (fence, starts) }
-        finished.signal()
     }
 
-    /// Blocks until the retry finished or `timeout` passed; whether it finished.
-    func waitUntilFinished(timeout: Duration) -> Bool {
-        guard finished.wait(timeout: .now() + timeout.seconds) == .success else {
-            return false
-        }
-        finished.signal()
+    /// Blocks until the retry's fence ended or `timeout` passed; whether it ended.
+    func waitUntilFenceEnded(timeout: Duration) -> Bool {
+        guard fenced.wait(timeout: .now() + timeout.seconds) == .success else { return false }
+        fenced.signal()
         return true
     }
 
@@ -56,28 +57,30 @@ final class TakeOverRetry: @unchecked Sendable {
     var outcome: (FenceOutcome, [PartitionStart])? { done.withLock { $0 } }
 }
 
-/// The target reader of take-over retries: made at the first retry, used by one retry at a time (a retry starts only
-/// after the previous one finished), dropped after a failed read so that the next retry starts with a new one.
+/// The target readers of take-over retries: one kept spare between retries. A retry reads with the spare one when it
+/// is free, or with a new one when an earlier retry (left to end alone at a rebalance) still reads; a reader whose
+/// read failed is not kept.
 ///
-/// @unchecked Sendable: the reader is used by one retry thread at a time, as said.
+/// @unchecked Sendable: a reader is used by one retry thread at a time (taken out of the lock, given back after).
 final class RetryReaders: @unchecked Sendable {
     private let make: () throws(KafkaError) -> TargetReader
-    private var current: TargetReader?
+    private let lock = NSLock()
+    private var spare: TargetReader?
 
     init(make: @escaping () throws(KafkaError) -> TargetReader) {
         self.make = make
     }
 
-    func reader() throws(ReplicationError) -> TargetReader {
-        if let current { return current }
-        do {
-            let reader = try make()
-            current = reader
-            return reader
-        } catch {
-            throw ReplicationError(.targetUnavailable, "cannot read the target's tails: \(error)")
+    /// Runs `body` with a reader no other thread uses meanwhile.
+    func read<T>(_ body: (TargetReader) throws(ReplicationError) -> T) throws(ReplicationError) -> T {
+        var reader = lock.withLock { spare.take() }
+        if reader == nil {
+            do { reader = try make() } catch {
+                throw ReplicationError(.targetUnavailable, "cannot read the target's tails: \(error)")
+            }
         }
+        let result = try body(reader!)
+        lock.withLock { spare = reader }
+        return result
     }
-
-    func drop() { current = nil }
 }
