@@ -249,7 +249,7 @@ package final class ContinuousReconciler: @unchecked Sendable {
     private func readTargetPositions(_ partitions: [TopicPartition]) {
         do {
             if targetReader == nil { targetReader = try clients.reader(.target, job: "rpo-watch", timeout: requestTimeout) }
-            let pairs = partitions.map { (target: TopicPartition(topology.topics.rename.targetTopic(for: $0.topic, sourceRegion: topology.source.region), $0.partition), source: SourcePartition(region: topology.source.region, partition: $0)) }
+            let pairs = partitions.map { (target: topology.targetPartition(of: $0), source: SourcePartition(region: topology.source.region, partition: $0)) }
             let found = try targetReader!.lastCopied(pairs)
             for (target, source) in pairs {
                 guard let last = found[target] ?? nil else { continue }

@@ -100,7 +100,7 @@ final class Discovery {
     }
 
     static func targetPartition(of source: TopicPartition, topology: Topology) -> TopicPartition {
-        TopicPartition(topology.topics.rename.targetTopic(for: source.topic, sourceRegion: topology.source.region), source.partition)
+        topology.targetPartition(of: source)
     }
 
     private func createTargetTopic(_ creation: TopicPlan.Creation) throws(ReplicationError) {

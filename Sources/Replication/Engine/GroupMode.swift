@@ -224,7 +224,7 @@ extension ReplicationEngine {
         guard let retry = takeOverRetry, let (fence, found) = retry.outcome else { return }
         takeOverRetry = nil
         if let fatal = fence.fatal { throw fatal }
-        waitingForTakeOver.removeAll(where: { source in fence.fenced.contains { $0.source == source } })
+        waitingForTakeOver.removeAll(where: retry.sources.contains)
         var waiting = fence.waiting
         var cause = fence.cause
         var starts: [(TopicPartition, StartOffset)] = []
@@ -234,7 +234,6 @@ extension ReplicationEngine {
             waiting += fence.fenced.map(\.source)
             cause = cause ?? error.message
         }
-        waitingForTakeOver.removeAll(where: waiting.contains)
         wait(waiting, cause: cause)
         guard !starts.isEmpty else { return }
         do {

@@ -115,6 +115,12 @@ final class PartitionSlot {
     }
 
     /// The source log end as best known: from fetch responses, partition ends and ListOffsets samples.
+    /// Whether librdkafka's cached watermarks of the partition can be believed: not in the first 10 s after it
+    /// (re)started here, when they may still be those of an earlier assignment (below the log's true end).
+    func trustsCachedWatermarks(at now: ContinuousClock.Instant) -> Bool {
+        now - startedAt >= .seconds(10)
+    }
+
     func sourceEnd(cachedHigh: Int64?) -> Int64 {
         max(cachedHigh ?? 0, progress.end ?? 0, sampledEnd ?? 0, progress.next ?? 0)
     }

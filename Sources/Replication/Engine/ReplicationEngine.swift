@@ -126,9 +126,7 @@ package final class ReplicationEngine: @unchecked Sendable {
     var takeOverRetry: TakeOverRetry?
     /// The take-over retries' target reader.
     lazy var retryReaders = RetryReaders { [topology, options, logger] () throws(KafkaError) -> TargetReader in
-        try TargetReader(
-            target: topology.target.kafkaConfiguration(pair: topology.pair), groupID: "regionbridge.\(topology.pair).tail",
-            timeout: options.requestTimeout, logger: logger)
+        try Self.tailReader(topology: topology, timeout: options.requestTimeout, logger: logger)
     }
     /// The group has assigned this instance partitions at least once.
     var everAssigned = false
@@ -272,7 +270,14 @@ package final class ReplicationEngine: @unchecked Sendable {
     /// A reader of the target's tails; `timeout` (default `--request-timeout`) bounds each read. Group mode's
     /// take-over in the rebalance answer reads with ``rebalanceBudget``.
     func makeTargetReader(timeout: Duration? = nil) throws(KafkaError) -> TargetReader {
-        try TargetReader(target: targetConfig, groupID: "regionbridge.\(topology.pair).tail", timeout: timeout ?? options.requestTimeout, logger: logger)
+        try Self.tailReader(topology: topology, timeout: timeout ?? options.requestTimeout, logger: logger)
+    }
+
+    /// A reader of the target's tails (consumer group `regionbridge.<pair>.tail`, never committed to).
+    static func tailReader(topology: Topology, timeout: Duration, logger: Logger) throws(KafkaError) -> TargetReader {
+        try TargetReader(
+            target: topology.target.kafkaConfiguration(pair: topology.pair), groupID: "regionbridge.\(topology.pair).tail",
+            timeout: timeout, logger: logger)
     }
 
     // MARK: - The copy loop
@@ -811,7 +816,7 @@ package final class ReplicationEngine: @unchecked Sendable {
         let now = ContinuousClock.now
         for slot in table.slots where slot.state.isCopying {
             let partition = slot.source
-            guard now - slot.startedAt >= .seconds(10), let next = slot.progress.next, let marks = consumer.cachedWatermarks(partition),
+            guard slot.trustsCachedWatermarks(at: now), let next = slot.progress.next, let marks = consumer.cachedWatermarks(partition),
                   marks.high < next || marks.low > next
             else {
                 suspects.remove(partition)
@@ -850,6 +855,7 @@ package final class ReplicationEngine: @unchecked Sendable {
         var snapshot: [TopicPartition: PartitionSnapshot] = [:]
         var positions: [ReplicatedPositions.Position] = []
         let now = MonotonicTime.seconds()
+        let clockNow = ContinuousClock.now
         for slot in table.slots where slot.state.isCopying || slot.isStoppedAtGap {
             let progress = slot.progress
             let position = progress.durableUpTo
@@ -861,7 +867,7 @@ package final class ReplicationEngine: @unchecked Sendable {
             // here they may be those of before, below the log's end, and would read as a lag of 0 with records left
             // to copy (as the gap check above also knows). The ListOffsets sample (every second, cleared at the
             // restart) and the partition end say where the log ends meanwhile.
-            let cachedHigh = ContinuousClock.now - slot.startedAt >= .seconds(10) ? consumer.cachedWatermarks(slot.source)?.high : nil
+            let cachedHigh = slot.trustsCachedWatermarks(at: clockNow) ? consumer.cachedWatermarks(slot.source)?.high : nil
             // Before any fetch response, partition end or ListOffsets sample, the source end is unknown (right
             // after a start or a take-over): no lag is reported then, rather than a false 0.
             guard cachedHigh != nil || progress.end != nil || slot.sampledEnd != nil else { continue }
